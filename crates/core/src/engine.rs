@@ -1,0 +1,201 @@
+//! Runs the catalog over an inventory: every (rule, resource) pair is evaluated exactly once.
+
+use crate::finding::{stable_finding_id, Finding, FindingStatus, Outcome};
+use crate::model::{account_resource_id, Inventory, ResourceType, Service, Tags};
+use crate::mutelist::Mutelist;
+use crate::rules::{catalog, Check, Context, Rule};
+
+/// What a rule needs to know about the resource it judged, to write a finding.
+struct Subject<'a> {
+    service: Service,
+    resource_type: ResourceType,
+    id: &'a str,
+    arn: &'a str,
+    region: &'a str,
+    tags: Option<&'a Tags>,
+}
+
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// Failed checks, muted ones included (marked MUTED).
+    pub findings: Vec<Finding>,
+    pub checks_evaluated: usize,
+    pub checks_passed: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EvaluationSettings {
+    pub required_tags: Vec<String>,
+    pub mutelist: Mutelist,
+}
+
+pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluation {
+    let account_pab = inventory.s3_account.as_ref().and_then(|a| a.public_access_block.as_ref());
+    let ctx = Context {
+        account_id: &inventory.account_id,
+        required_tags: &settings.required_tags,
+        account_public_access_block: account_pab,
+    };
+    let account_arn = account_resource_id(&inventory.account_id);
+    let mut out = Evaluation::default();
+    for rule in catalog() {
+        let mut record = |subject: Subject, outcome: Outcome| {
+            out.record(rule, &subject, outcome, &ctx, &settings.mutelist)
+        };
+        match rule.check {
+            Check::SecurityGroup(check) => {
+                for sg in &inventory.security_groups {
+                    record(Subject::ec2(ResourceType::AwsEc2SecurityGroup, &sg.id, &sg.arn, &sg.region, &sg.tags), check(sg, &ctx));
+                }
+            }
+            Check::Instance(check) => {
+                for i in &inventory.instances {
+                    record(Subject::ec2(ResourceType::AwsEc2Instance, &i.id, &i.arn, &i.region, &i.tags), check(i, &ctx));
+                }
+            }
+            Check::Volume(check) => {
+                for v in &inventory.volumes {
+                    record(Subject::ec2(ResourceType::AwsEc2Volume, &v.id, &v.arn, &v.region, &v.tags), check(v, &ctx));
+                }
+            }
+            Check::EbsDefault(check) => {
+                for setting in &inventory.ebs_encryption_defaults {
+                    let subject = Subject {
+                        service: Service::Ec2,
+                        resource_type: ResourceType::AwsAccount,
+                        id: &inventory.account_id,
+                        arn: &account_arn,
+                        region: &setting.region,
+                        tags: None,
+                    };
+                    record(subject, check(setting, &ctx));
+                }
+            }
+            Check::Bucket(check) => {
+                for b in &inventory.buckets {
+                    let subject = Subject {
+                        service: Service::S3,
+                        resource_type: ResourceType::AwsS3Bucket,
+                        id: &b.name,
+                        arn: &b.arn,
+                        region: &b.region,
+                        tags: Some(&b.tags),
+                    };
+                    record(subject, check(b, &ctx));
+                }
+            }
+            Check::S3Account(check) => {
+                if let Some(account) = &inventory.s3_account {
+                    let subject = Subject {
+                        service: Service::S3,
+                        resource_type: ResourceType::AwsAccount,
+                        id: &inventory.account_id,
+                        arn: &account_arn,
+                        region: &account.region,
+                        tags: None,
+                    };
+                    record(subject, check(account, &ctx));
+                }
+            }
+            Check::DbInstance(check) => {
+                for db in &inventory.db_instances {
+                    let subject = Subject {
+                        service: Service::Rds,
+                        resource_type: ResourceType::AwsRdsDbInstance,
+                        id: &db.id,
+                        arn: &db.arn,
+                        region: &db.region,
+                        tags: Some(&db.tags),
+                    };
+                    record(subject, check(db, &ctx));
+                }
+            }
+            Check::Tags(check) => {
+                for subject in taggable(inventory) {
+                    let outcome = subject.tags.map_or(Outcome::NotApplicable, |t| check(t, &ctx));
+                    record(subject, outcome);
+                }
+            }
+        }
+    }
+    out.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+            .then_with(|| a.region.cmp(&b.region))
+            .then_with(|| a.resource_arn.cmp(&b.resource_arn))
+    });
+    out
+}
+
+impl<'a> Subject<'a> {
+    fn ec2(resource_type: ResourceType, id: &'a str, arn: &'a str, region: &'a str, tags: &'a Tags) -> Self {
+        Subject { service: Service::Ec2, resource_type, id, arn, region, tags: Some(tags) }
+    }
+}
+
+/// Every resource that carries tags (terminated instances are gone and excluded).
+fn taggable(inv: &Inventory) -> impl Iterator<Item = Subject<'_>> {
+    let sgs = inv.security_groups.iter().map(|s| Subject::ec2(ResourceType::AwsEc2SecurityGroup, &s.id, &s.arn, &s.region, &s.tags));
+    let instances = inv
+        .instances
+        .iter()
+        .filter(|i| i.exists())
+        .map(|i| Subject::ec2(ResourceType::AwsEc2Instance, &i.id, &i.arn, &i.region, &i.tags));
+    let volumes = inv.volumes.iter().map(|v| Subject::ec2(ResourceType::AwsEc2Volume, &v.id, &v.arn, &v.region, &v.tags));
+    let buckets = inv.buckets.iter().map(|b| Subject {
+        service: Service::S3,
+        resource_type: ResourceType::AwsS3Bucket,
+        id: &b.name,
+        arn: &b.arn,
+        region: &b.region,
+        // Tags S3 would not show us are unknown, not missing.
+        tags: (!b.is_unreadable(crate::rules::s3::API_TAGGING)).then_some(&b.tags),
+    });
+    let dbs = inv.db_instances.iter().map(|d| Subject {
+        service: Service::Rds,
+        resource_type: ResourceType::AwsRdsDbInstance,
+        id: &d.id,
+        arn: &d.arn,
+        region: &d.region,
+        tags: Some(&d.tags),
+    });
+    sgs.chain(instances).chain(volumes).chain(buckets).chain(dbs)
+}
+
+impl Evaluation {
+    fn record(&mut self, rule: &Rule, subject: &Subject, outcome: Outcome, ctx: &Context, mutelist: &Mutelist) {
+        let evidence = match outcome {
+            Outcome::NotApplicable => return,
+            Outcome::Pass => {
+                self.checks_evaluated += 1;
+                self.checks_passed += 1;
+                return;
+            }
+            Outcome::Fail(evidence) => evidence,
+        };
+        self.checks_evaluated += 1;
+        let empty = Tags::new();
+        let tags = subject.tags.unwrap_or(&empty);
+        let mute = mutelist.matching(rule.id, subject.arn, subject.region, tags);
+        self.findings.push(Finding {
+            id: stable_finding_id(ctx.account_id, subject.region, rule.id, subject.arn),
+            rule_id: rule.id.to_string(),
+            title: rule.title.to_string(),
+            severity: rule.severity,
+            status: if mute.is_some() { FindingStatus::Muted } else { FindingStatus::Fail },
+            muted_reason: mute.map(|m| m.reason.clone()),
+            service: subject.service,
+            resource_type: subject.resource_type,
+            resource_id: subject.id.to_string(),
+            resource_arn: subject.arn.to_string(),
+            region: subject.region.to_string(),
+            account_id: ctx.account_id.to_string(),
+            evidence,
+            remediation: rule.remediation.to_string(),
+            runbook: rule.runbook.map(str::to_string),
+            compliance: rule.controls.to_refs(),
+            resource_tags: tags.clone(),
+        });
+    }
+}

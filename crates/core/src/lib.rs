@@ -1,0 +1,19 @@
+//! The compliance scanner's domain, pure and free of AWS calls: the resource model, the rule
+//! catalog with its compliance mappings, findings, the mute list, configuration and reports.
+
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod finding;
+pub mod model;
+pub mod mutelist;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod time;
+
+pub use engine::{evaluate, Evaluation, EvaluationSettings};
+pub use error::CoreError;
+pub use finding::{Finding, FindingStatus, ScanError, Severity, SeverityCounts};
+pub use model::{Inventory, Service};
+pub use report::{ScanReport, Summary};

@@ -1,0 +1,355 @@
+//! What the scanner reads from AWS: a plain, serialisable inventory. Collectors fill it; rules read it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+
+pub type Tags = BTreeMap<String, String>;
+
+/// The AWS services the scanner covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    Ec2,
+    S3,
+    Rds,
+}
+
+impl Service {
+    pub const ALL: [Service; 3] = [Service::Ec2, Service::S3, Service::Rds];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Ec2 => "ec2",
+            Service::S3 => "s3",
+            Service::Rds => "rds",
+        }
+    }
+
+    /// S3 bucket listing is account-wide: it is scanned once per account, not per region.
+    pub fn is_global(self) -> bool {
+        matches!(self, Service::S3)
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Service {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ec2" => Ok(Service::Ec2),
+            "s3" => Ok(Service::S3),
+            "rds" => Ok(Service::Rds),
+            other => Err(CoreError::UnknownService(other.to_string())),
+        }
+    }
+}
+
+/// Resource types, named as in the AWS Security Finding Format so findings map 1:1 to ASFF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ResourceType {
+    AwsAccount,
+    AwsEc2SecurityGroup,
+    AwsEc2Instance,
+    AwsEc2Volume,
+    AwsS3Bucket,
+    AwsRdsDbInstance,
+}
+
+impl ResourceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceType::AwsAccount => "AwsAccount",
+            ResourceType::AwsEc2SecurityGroup => "AwsEc2SecurityGroup",
+            ResourceType::AwsEc2Instance => "AwsEc2Instance",
+            ResourceType::AwsEc2Volume => "AwsEc2Volume",
+            ResourceType::AwsS3Bucket => "AwsS3Bucket",
+            ResourceType::AwsRdsDbInstance => "AwsRdsDbInstance",
+        }
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The identifier Security Hub uses for account-level resources.
+pub fn account_resource_id(account_id: &str) -> String {
+    format!("AWS::::Account:{account_id}")
+}
+
+/// One ingress or egress permission of a security group, as EC2 describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpPermission {
+    /// `-1` (all), `tcp`, `udp`, `icmp`, `icmpv6` or a protocol number.
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    #[serde(default)]
+    pub ipv4_ranges: Vec<String>,
+    #[serde(default)]
+    pub ipv6_ranges: Vec<String>,
+    #[serde(default)]
+    pub prefix_list_ids: Vec<String>,
+    #[serde(default)]
+    pub referenced_group_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub arn: String,
+    pub region: String,
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub ingress: Vec<IpPermission>,
+    #[serde(default)]
+    pub egress: Vec<IpPermission>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl SecurityGroup {
+    /// Every VPC has exactly one group named `default`, which cannot be renamed.
+    pub fn is_vpc_default(&self) -> bool {
+        self.name == "default"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    pub id: String,
+    pub arn: String,
+    pub region: String,
+    /// `pending`, `running`, `stopping`, `stopped`, `shutting-down` or `terminated`.
+    pub state: String,
+    /// IMDS `HttpTokens`: `required` (IMDSv2 only) or `optional`.
+    pub metadata_http_tokens: Option<String>,
+    /// IMDS `HttpEndpoint`: `enabled` or `disabled`.
+    pub metadata_http_endpoint: Option<String>,
+    pub public_ip: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl Instance {
+    /// Terminated instances are gone; EC2 only keeps listing them for a while.
+    pub fn exists(&self) -> bool {
+        !matches!(self.state.as_str(), "terminated" | "shutting-down")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Volume {
+    pub id: String,
+    pub arn: String,
+    pub region: String,
+    pub encrypted: bool,
+    pub state: String,
+    #[serde(default)]
+    pub attached_instance_ids: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// The per-region "EBS encryption by default" account setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EbsEncryptionDefault {
+    pub region: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    pub fn all_enabled(&self) -> bool {
+        self.block_public_acls
+            && self.ignore_public_acls
+            && self.block_public_policy
+            && self.restrict_public_buckets
+    }
+
+    /// Names of the settings that are off, for evidence.
+    pub fn disabled_settings(&self) -> Vec<&'static str> {
+        let mut off = Vec::new();
+        if !self.block_public_acls {
+            off.push("BlockPublicAcls");
+        }
+        if !self.ignore_public_acls {
+            off.push("IgnorePublicAcls");
+        }
+        if !self.block_public_policy {
+            off.push("BlockPublicPolicy");
+        }
+        if !self.restrict_public_buckets {
+            off.push("RestrictPublicBuckets");
+        }
+        off
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketEncryption {
+    /// `AES256`, `aws:kms` or `aws:kms:dsse`.
+    pub algorithm: String,
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AclGrant {
+    /// Set for group grantees, e.g. `http://acs.amazonaws.com/groups/global/AllUsers`.
+    pub grantee_uri: Option<String>,
+    pub grantee_id: Option<String>,
+    pub permission: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketVersioning {
+    /// `Enabled`, `Suspended`, or `None` when versioning was never configured.
+    pub status: Option<String>,
+    /// `Enabled` or `Disabled`.
+    pub mfa_delete: Option<String>,
+}
+
+/// A bucket's configuration. A `None` attribute means "not configured"; an attribute whose
+/// API call failed is listed in `unreadable` instead, so that no rule guesses about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub name: String,
+    pub arn: String,
+    pub region: String,
+    pub encryption: Option<BucketEncryption>,
+    pub public_access_block: Option<PublicAccessBlock>,
+    #[serde(default)]
+    pub acl_grants: Vec<AclGrant>,
+    /// The bucket policy document as S3 returned it (user-controlled JSON).
+    pub policy: Option<String>,
+    /// `GetBucketPolicyStatus.IsPublic`, when S3 answered it.
+    pub policy_is_public: Option<bool>,
+    #[serde(default)]
+    pub versioning: BucketVersioning,
+    /// Target bucket of server access logging, when enabled.
+    pub logging_target: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    /// APIs whose answer is missing for this bucket (e.g. `GetBucketPolicy` denied).
+    #[serde(default)]
+    pub unreadable: Vec<String>,
+}
+
+impl Bucket {
+    pub fn arn_for(name: &str) -> String {
+        format!("arn:aws:s3:::{name}")
+    }
+
+    pub fn is_unreadable(&self, api: &str) -> bool {
+        self.unreadable.iter().any(|a| a == api)
+    }
+}
+
+/// Account-wide S3 settings (S3 Control).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3AccountSettings {
+    /// The region the account-level finding is reported in (S3 Control is global).
+    pub region: String,
+    pub public_access_block: Option<PublicAccessBlock>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbInstance {
+    pub id: String,
+    pub arn: String,
+    pub region: String,
+    pub engine: String,
+    pub publicly_accessible: bool,
+    pub storage_encrypted: bool,
+    pub backup_retention_period: i32,
+    pub deletion_protection: bool,
+    pub multi_az: bool,
+    pub auto_minor_version_upgrade: bool,
+    pub iam_database_authentication: bool,
+    pub copy_tags_to_snapshot: bool,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl DbInstance {
+    /// Aurora keeps backups, deletion protection and Multi-AZ on the cluster, not the instance.
+    pub fn is_aurora(&self) -> bool {
+        self.engine.starts_with("aurora")
+    }
+}
+
+/// Everything one scan read. Partial inventories (one region, one service) merge into one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub account_id: String,
+    #[serde(default)]
+    pub security_groups: Vec<SecurityGroup>,
+    #[serde(default)]
+    pub instances: Vec<Instance>,
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
+    #[serde(default)]
+    pub ebs_encryption_defaults: Vec<EbsEncryptionDefault>,
+    #[serde(default)]
+    pub buckets: Vec<Bucket>,
+    #[serde(default)]
+    pub s3_account: Option<S3AccountSettings>,
+    #[serde(default)]
+    pub db_instances: Vec<DbInstance>,
+}
+
+impl Inventory {
+    pub fn new(account_id: impl Into<String>) -> Self {
+        Inventory {
+            account_id: account_id.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn merge(&mut self, other: Inventory) {
+        if self.account_id.is_empty() {
+            self.account_id = other.account_id;
+        }
+        self.security_groups.extend(other.security_groups);
+        self.instances.extend(other.instances);
+        self.volumes.extend(other.volumes);
+        self.ebs_encryption_defaults
+            .extend(other.ebs_encryption_defaults);
+        self.buckets.extend(other.buckets);
+        if other.s3_account.is_some() {
+            self.s3_account = other.s3_account;
+        }
+        self.db_instances.extend(other.db_instances);
+    }
+
+    /// Resources and account settings read, the denominator users expect in "N resources scanned".
+    pub fn resource_count(&self) -> usize {
+        self.security_groups.len()
+            + self.instances.iter().filter(|i| i.exists()).count()
+            + self.volumes.len()
+            + self.ebs_encryption_defaults.len()
+            + self.buckets.len()
+            + usize::from(self.s3_account.is_some())
+            + self.db_instances.len()
+    }
+}

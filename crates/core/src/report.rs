@@ -1,0 +1,155 @@
+//! The scan report: one document, rendered as JSON (the contract) or CSV (for spreadsheets).
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Evaluation;
+use crate::error::CoreError;
+use crate::finding::{count_by_severity, Finding, FindingStatus, ScanError, SeverityCounts};
+use crate::model::Service;
+
+/// Bumped whenever a field changes meaning or disappears.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub resources_scanned: usize,
+    pub checks_evaluated: usize,
+    pub checks_passed: usize,
+    /// Failed checks, muted ones included: a muted risk is accepted, not fixed.
+    pub checks_failed: usize,
+    /// `checks_passed / checks_evaluated` in percent (one decimal); `None` when nothing was evaluated.
+    pub compliance_score: Option<f64>,
+    /// Unmuted findings per severity.
+    pub findings_by_severity: SeverityCounts,
+    pub muted_findings: usize,
+}
+
+impl Summary {
+    pub fn new(resources_scanned: usize, evaluation: &Evaluation) -> Self {
+        let active = evaluation.findings.iter().filter(|f| f.status == FindingStatus::Fail);
+        Summary {
+            resources_scanned,
+            checks_evaluated: evaluation.checks_evaluated,
+            checks_passed: evaluation.checks_passed,
+            checks_failed: evaluation.checks_evaluated - evaluation.checks_passed,
+            compliance_score: score(evaluation.checks_passed, evaluation.checks_evaluated),
+            findings_by_severity: count_by_severity(active),
+            muted_findings: evaluation.findings.iter().filter(|f| f.status == FindingStatus::Muted).count(),
+        }
+    }
+}
+
+pub fn score(passed: usize, evaluated: usize) -> Option<f64> {
+    (evaluated > 0).then(|| (passed as f64 * 1000.0 / evaluated as f64).round() / 10.0)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub schema_version: u32,
+    pub scanner_version: String,
+    pub account_id: String,
+    pub regions: Vec<String>,
+    pub services: Vec<Service>,
+    pub started_at: String,
+    pub finished_at: String,
+    /// False when any region, service or API could not be read: the findings are then a lower bound.
+    pub complete: bool,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ScanError>,
+}
+
+impl ScanReport {
+    pub fn to_json(&self) -> Result<String, CoreError> {
+        serde_json::to_string_pretty(self).map_err(|e| CoreError::Report { format: "JSON", reason: e.to_string() })
+    }
+
+    pub fn to_csv(&self) -> Result<String, CoreError> {
+        findings_csv(&self.findings)
+    }
+}
+
+pub const CSV_HEADER: [&str; 19] = [
+    "id",
+    "rule_id",
+    "title",
+    "severity",
+    "status",
+    "service",
+    "resource_type",
+    "resource_id",
+    "resource_arn",
+    "region",
+    "account_id",
+    "aws_fsbp",
+    "cis_v1_4_0",
+    "cis_v3_0_0",
+    "pci_dss",
+    "nist_800_53_r5",
+    "evidence",
+    "remediation",
+    "muted_reason",
+];
+
+/// One row per finding, a column per framework (ids joined with `;`).
+pub fn findings_csv(findings: &[Finding]) -> Result<String, CoreError> {
+    let err = |e: &dyn std::fmt::Display| CoreError::Report { format: "CSV", reason: e.to_string() };
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(CSV_HEADER).map_err(|e| err(&e))?;
+    for f in findings {
+        let c = &f.compliance;
+        let row = [
+            f.id.clone(),
+            f.rule_id.clone(),
+            f.title.clone(),
+            f.severity.to_string(),
+            f.status.as_str().to_string(),
+            f.service.to_string(),
+            f.resource_type.to_string(),
+            f.resource_id.clone(),
+            f.resource_arn.clone(),
+            f.region.clone(),
+            f.account_id.clone(),
+            c.aws_fsbp.join(";"),
+            c.cis_v1_4_0.join(";"),
+            c.cis_v3_0_0.join(";"),
+            c.pci_dss.join(";"),
+            c.nist_800_53_r5.join(";"),
+            f.evidence.to_string(),
+            f.remediation.clone(),
+            f.muted_reason.clone().unwrap_or_default(),
+        ];
+        writer.write_record(row.iter().map(|cell| neutralise_formula(cell))).map_err(|e| err(&e))?;
+    }
+    let bytes = writer.into_inner().map_err(|e| err(&e))?;
+    String::from_utf8(bytes).map_err(|e| err(&e))
+}
+
+/// Resource names and tags are attacker-controlled: a cell a spreadsheet would run as a formula
+/// is prefixed with `'` so it shows as text (OWASP CSV injection guidance).
+pub fn neutralise_formula(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_rounds_to_one_decimal() {
+        assert_eq!(score(2, 3), Some(66.7));
+        assert_eq!(score(0, 0), None);
+        assert_eq!(score(5, 5), Some(100.0));
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(neutralise_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise_formula("-1+2"), "'-1+2");
+        assert_eq!(neutralise_formula("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise_formula("sg-123"), "sg-123");
+    }
+}
