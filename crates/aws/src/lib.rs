@@ -1,1 +1,12 @@
-pub fn _x(){}
+//! Thin AWS adapters over the core: collectors, configuration loading and object storage.
+//! Everything here talks to AWS; everything it decides is delegated to `compliance-core`.
+
+pub mod collect;
+pub mod error;
+pub mod params;
+pub mod scanner;
+pub mod sdk;
+pub mod store;
+
+pub use error::AwsError;
+pub use scanner::{ScanPlan, Scanner};

@@ -76,7 +76,10 @@ pub fn parse_regions(value: &str, source: &str) -> Result<Vec<String>, CoreError
     }
     for region in &regions {
         if !is_region_name(region) {
-            return Err(invalid(source, &format!("`{region}` is not an AWS region name (like eu-west-1)")));
+            return Err(invalid(
+                source,
+                &format!("`{region}` is not an AWS region name (like eu-west-1)"),
+            ));
         }
     }
     Ok(regions)
@@ -85,7 +88,10 @@ pub fn parse_regions(value: &str, source: &str) -> Result<Vec<String>, CoreError
 pub fn parse_services(value: &str, source: &str) -> Result<Vec<Service>, CoreError> {
     let services = parse_list(value)
         .iter()
-        .map(|s| s.parse::<Service>().map_err(|e| invalid(source, &e.to_string())))
+        .map(|s| {
+            s.parse::<Service>()
+                .map_err(|e| invalid(source, &e.to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if services.is_empty() {
         return Err(invalid(source, "no service given"));
@@ -98,20 +104,28 @@ pub fn is_region_name(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
         && parts[0].len() == 2
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
         && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
 }
 
 fn validate_tag_key(key: &str, source: &str) -> Result<(), CoreError> {
     if key.chars().count() > 128 || key.starts_with("aws:") {
-        return Err(invalid(source, &format!("`{key}` is not a valid user tag key")));
+        return Err(invalid(
+            source,
+            &format!("`{key}` is not a valid user tag key"),
+        ));
     }
     Ok(())
 }
 
 fn invalid(parameter: &str, reason: &str) -> CoreError {
-    CoreError::InvalidParameter { parameter: parameter.to_string(), reason: reason.to_string() }
+    CoreError::InvalidParameter {
+        parameter: parameter.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -119,7 +133,10 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -143,21 +160,41 @@ mod tests {
         assert_eq!(config.services, [Service::S3, Service::Ec2]);
         assert_eq!(config.required_tags, ["Owner", "CostCenter"]);
 
-        let err = ScannerConfig::from_parameters(&params(&[(PARAM_REGIONS, "us-east-1,Europe")])).unwrap_err();
-        assert!(err.to_string().contains(PARAM_REGIONS) && err.to_string().contains("Europe"), "{err}");
-        let err = ScannerConfig::from_parameters(&params(&[(PARAM_SERVICES, "lambda")])).unwrap_err();
+        let err = ScannerConfig::from_parameters(&params(&[(PARAM_REGIONS, "us-east-1,Europe")]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(PARAM_REGIONS) && err.to_string().contains("Europe"),
+            "{err}"
+        );
+        let err =
+            ScannerConfig::from_parameters(&params(&[(PARAM_SERVICES, "lambda")])).unwrap_err();
         assert!(err.to_string().contains("lambda"));
         assert!(ScannerConfig::from_parameters(&params(&[(PARAM_REGIONS, " , ")])).is_err());
-        assert!(ScannerConfig::from_parameters(&params(&[(PARAM_REQUIRED_TAGS, "aws:createdBy")])).is_err());
+        assert!(
+            ScannerConfig::from_parameters(&params(&[(PARAM_REQUIRED_TAGS, "aws:createdBy")]))
+                .is_err()
+        );
         assert!(ScannerConfig::from_parameters(&params(&[(PARAM_MUTELIST, "nope")])).is_err());
     }
 
     #[test]
     fn region_names() {
-        for ok in ["us-east-1", "ap-southeast-1", "us-gov-west-1", "eu-central-2"] {
+        for ok in [
+            "us-east-1",
+            "ap-southeast-1",
+            "us-gov-west-1",
+            "eu-central-2",
+        ] {
             assert!(is_region_name(ok), "{ok}");
         }
-        for bad in ["", "us-east", "US-EAST-1", "useast1", "us-east-1a", "-east-1"] {
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "useast1",
+            "us-east-1a",
+            "-east-1",
+        ] {
             assert!(!is_region_name(bad), "{bad}");
         }
     }

@@ -30,7 +30,10 @@ pub struct EvaluationSettings {
 }
 
 pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluation {
-    let account_pab = inventory.s3_account.as_ref().and_then(|a| a.public_access_block.as_ref());
+    let account_pab = inventory
+        .s3_account
+        .as_ref()
+        .and_then(|a| a.public_access_block.as_ref());
     let ctx = Context {
         account_id: &inventory.account_id,
         required_tags: &settings.required_tags,
@@ -45,17 +48,44 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
         match rule.check {
             Check::SecurityGroup(check) => {
                 for sg in &inventory.security_groups {
-                    record(Subject::ec2(ResourceType::AwsEc2SecurityGroup, &sg.id, &sg.arn, &sg.region, &sg.tags), check(sg, &ctx));
+                    record(
+                        Subject::ec2(
+                            ResourceType::AwsEc2SecurityGroup,
+                            &sg.id,
+                            &sg.arn,
+                            &sg.region,
+                            &sg.tags,
+                        ),
+                        check(sg, &ctx),
+                    );
                 }
             }
             Check::Instance(check) => {
                 for i in &inventory.instances {
-                    record(Subject::ec2(ResourceType::AwsEc2Instance, &i.id, &i.arn, &i.region, &i.tags), check(i, &ctx));
+                    record(
+                        Subject::ec2(
+                            ResourceType::AwsEc2Instance,
+                            &i.id,
+                            &i.arn,
+                            &i.region,
+                            &i.tags,
+                        ),
+                        check(i, &ctx),
+                    );
                 }
             }
             Check::Volume(check) => {
                 for v in &inventory.volumes {
-                    record(Subject::ec2(ResourceType::AwsEc2Volume, &v.id, &v.arn, &v.region, &v.tags), check(v, &ctx));
+                    record(
+                        Subject::ec2(
+                            ResourceType::AwsEc2Volume,
+                            &v.id,
+                            &v.arn,
+                            &v.region,
+                            &v.tags,
+                        ),
+                        check(v, &ctx),
+                    );
                 }
             }
             Check::EbsDefault(check) => {
@@ -112,7 +142,9 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
             }
             Check::Tags(check) => {
                 for subject in taggable(inventory) {
-                    let outcome = subject.tags.map_or(Outcome::NotApplicable, |t| check(t, &ctx));
+                    let outcome = subject
+                        .tags
+                        .map_or(Outcome::NotApplicable, |t| check(t, &ctx));
                     record(subject, outcome);
                 }
             }
@@ -129,20 +161,53 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
 }
 
 impl<'a> Subject<'a> {
-    fn ec2(resource_type: ResourceType, id: &'a str, arn: &'a str, region: &'a str, tags: &'a Tags) -> Self {
-        Subject { service: Service::Ec2, resource_type, id, arn, region, tags: Some(tags) }
+    fn ec2(
+        resource_type: ResourceType,
+        id: &'a str,
+        arn: &'a str,
+        region: &'a str,
+        tags: &'a Tags,
+    ) -> Self {
+        Subject {
+            service: Service::Ec2,
+            resource_type,
+            id,
+            arn,
+            region,
+            tags: Some(tags),
+        }
     }
 }
 
 /// Every resource that carries tags (terminated instances are gone and excluded).
 fn taggable(inv: &Inventory) -> impl Iterator<Item = Subject<'_>> {
-    let sgs = inv.security_groups.iter().map(|s| Subject::ec2(ResourceType::AwsEc2SecurityGroup, &s.id, &s.arn, &s.region, &s.tags));
-    let instances = inv
-        .instances
-        .iter()
-        .filter(|i| i.exists())
-        .map(|i| Subject::ec2(ResourceType::AwsEc2Instance, &i.id, &i.arn, &i.region, &i.tags));
-    let volumes = inv.volumes.iter().map(|v| Subject::ec2(ResourceType::AwsEc2Volume, &v.id, &v.arn, &v.region, &v.tags));
+    let sgs = inv.security_groups.iter().map(|s| {
+        Subject::ec2(
+            ResourceType::AwsEc2SecurityGroup,
+            &s.id,
+            &s.arn,
+            &s.region,
+            &s.tags,
+        )
+    });
+    let instances = inv.instances.iter().filter(|i| i.exists()).map(|i| {
+        Subject::ec2(
+            ResourceType::AwsEc2Instance,
+            &i.id,
+            &i.arn,
+            &i.region,
+            &i.tags,
+        )
+    });
+    let volumes = inv.volumes.iter().map(|v| {
+        Subject::ec2(
+            ResourceType::AwsEc2Volume,
+            &v.id,
+            &v.arn,
+            &v.region,
+            &v.tags,
+        )
+    });
     let buckets = inv.buckets.iter().map(|b| Subject {
         service: Service::S3,
         resource_type: ResourceType::AwsS3Bucket,
@@ -160,11 +225,21 @@ fn taggable(inv: &Inventory) -> impl Iterator<Item = Subject<'_>> {
         region: &d.region,
         tags: Some(&d.tags),
     });
-    sgs.chain(instances).chain(volumes).chain(buckets).chain(dbs)
+    sgs.chain(instances)
+        .chain(volumes)
+        .chain(buckets)
+        .chain(dbs)
 }
 
 impl Evaluation {
-    fn record(&mut self, rule: &Rule, subject: &Subject, outcome: Outcome, ctx: &Context, mutelist: &Mutelist) {
+    fn record(
+        &mut self,
+        rule: &Rule,
+        subject: &Subject,
+        outcome: Outcome,
+        ctx: &Context,
+        mutelist: &Mutelist,
+    ) {
         let evidence = match outcome {
             Outcome::NotApplicable => return,
             Outcome::Pass => {
@@ -183,7 +258,11 @@ impl Evaluation {
             rule_id: rule.id.to_string(),
             title: rule.title.to_string(),
             severity: rule.severity,
-            status: if mute.is_some() { FindingStatus::Muted } else { FindingStatus::Fail },
+            status: if mute.is_some() {
+                FindingStatus::Muted
+            } else {
+                FindingStatus::Fail
+            },
             muted_reason: mute.map(|m| m.reason.clone()),
             service: subject.service,
             resource_type: subject.resource_type,

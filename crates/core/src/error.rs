@@ -10,5 +10,8 @@ pub enum CoreError {
     #[error("parameter `{parameter}` is invalid: {reason}")]
     InvalidParameter { parameter: String, reason: String },
     #[error("could not write the {format} report: {reason}")]
-    Report { format: &'static str, reason: String },
+    Report {
+        format: &'static str,
+        reason: String,
+    },
 }

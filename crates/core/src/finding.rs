@@ -115,6 +115,7 @@ impl SeverityCounts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComplianceRefs {
     pub aws_fsbp: Vec<String>,
+    pub security_hub: Vec<String>,
     pub cis_v1_4_0: Vec<String>,
     pub cis_v3_0_0: Vec<String>,
     pub pci_dss: Vec<String>,
@@ -173,7 +174,12 @@ pub struct Finding {
 
 /// The identity of a finding across runs: the same rule failing on the same resource in the
 /// same account and region always gets the same id (Security Hub updates line up on it).
-pub fn stable_finding_id(account_id: &str, region: &str, rule_id: &str, resource_arn: &str) -> String {
+pub fn stable_finding_id(
+    account_id: &str,
+    region: &str,
+    rule_id: &str,
+    resource_arn: &str,
+) -> String {
     let mut hasher = Sha256::new();
     for part in [account_id, region, rule_id, resource_arn] {
         hasher.update(part.as_bytes());
@@ -224,10 +230,31 @@ mod tests {
 
     #[test]
     fn stable_id_is_deterministic_and_field_sensitive() {
-        let a = stable_finding_id("123456789012", "us-east-1", "s3_bucket_versioning", "arn:aws:s3:::b");
-        assert_eq!(a, stable_finding_id("123456789012", "us-east-1", "s3_bucket_versioning", "arn:aws:s3:::b"));
+        let a = stable_finding_id(
+            "123456789012",
+            "us-east-1",
+            "s3_bucket_versioning",
+            "arn:aws:s3:::b",
+        );
+        assert_eq!(
+            a,
+            stable_finding_id(
+                "123456789012",
+                "us-east-1",
+                "s3_bucket_versioning",
+                "arn:aws:s3:::b"
+            )
+        );
         assert_eq!(a.len(), 32);
-        assert_ne!(a, stable_finding_id("123456789012", "eu-west-1", "s3_bucket_versioning", "arn:aws:s3:::b"));
+        assert_ne!(
+            a,
+            stable_finding_id(
+                "123456789012",
+                "eu-west-1",
+                "s3_bucket_versioning",
+                "arn:aws:s3:::b"
+            )
+        );
         assert_ne!(
             stable_finding_id("1", "23", "r", "x"),
             stable_finding_id("12", "3", "r", "x")

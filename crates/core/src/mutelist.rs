@@ -36,18 +36,21 @@ pub struct Mutelist {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum MutelistDocument {
-    Wrapped {
-        entries: Vec<MuteEntry>,
-    },
+    Wrapped { entries: Vec<MuteEntry> },
     Bare(Vec<MuteEntry>),
 }
 
 impl Mutelist {
     /// Parses and validates the `mutelist` parameter; `parameter` names it in errors.
     pub fn parse(json: &str, parameter: &str) -> Result<Self, CoreError> {
-        let invalid = |reason: String| CoreError::InvalidParameter { parameter: parameter.to_string(), reason };
+        let invalid = |reason: String| CoreError::InvalidParameter {
+            parameter: parameter.to_string(),
+            reason,
+        };
         let entries = match serde_json::from_str::<MutelistDocument>(json) {
-            Ok(MutelistDocument::Wrapped { entries }) | Ok(MutelistDocument::Bare(entries)) => entries,
+            Ok(MutelistDocument::Wrapped { entries }) | Ok(MutelistDocument::Bare(entries)) => {
+                entries
+            }
             Err(_) => {
                 // Re-parse strictly for a precise message (untagged enums only say "no variant matched").
                 let detail = serde_json::from_str::<Vec<MuteEntry>>(json)
@@ -62,7 +65,10 @@ impl Mutelist {
         for (index, entry) in entries.iter().enumerate() {
             let is_pattern = entry.rule_id.contains(['*', '?']);
             if !is_pattern && rule(&entry.rule_id).is_none() {
-                return Err(invalid(format!("entries[{index}].rule_id `{}` is not a known rule", entry.rule_id)));
+                return Err(invalid(format!(
+                    "entries[{index}].rule_id `{}` is not a known rule",
+                    entry.rule_id
+                )));
             }
             if entry.resource.is_none() && entry.tags.is_empty() {
                 return Err(invalid(format!(
@@ -77,12 +83,20 @@ impl Mutelist {
     }
 
     /// The first entry that mutes `rule_id` on this resource, if any.
-    pub fn matching(&self, rule_id: &str, arn: &str, region: &str, tags: &Tags) -> Option<&MuteEntry> {
+    pub fn matching(
+        &self,
+        rule_id: &str,
+        arn: &str,
+        region: &str,
+        tags: &Tags,
+    ) -> Option<&MuteEntry> {
         self.entries.iter().find(|e| {
             wildcard_match(&e.rule_id, rule_id)
                 && e.resource.as_deref().is_none_or(|p| wildcard_match(p, arn))
                 && (e.regions.is_empty() || e.regions.iter().any(|r| r == region))
-                && e.tags.iter().all(|(k, v)| tags.get(k).is_some_and(|actual| wildcard_match(v, actual)))
+                && e.tags
+                    .iter()
+                    .all(|(k, v)| tags.get(k).is_some_and(|actual| wildcard_match(v, actual)))
         })
     }
 }
@@ -103,15 +117,49 @@ mod tests {
         .unwrap();
         let none = Tags::new();
         assert_eq!(
-            list.matching("ec2_sg_open_ssh", "arn:aws:ec2:us-east-1:1:security-group/sg-bastion1", "us-east-1", &none).map(|e| e.reason.as_str()),
+            list.matching(
+                "ec2_sg_open_ssh",
+                "arn:aws:ec2:us-east-1:1:security-group/sg-bastion1",
+                "us-east-1",
+                &none
+            )
+            .map(|e| e.reason.as_str()),
             Some("bastion")
         );
-        assert!(list.matching("ec2_sg_open_rdp", "arn:aws:ec2:us-east-1:1:security-group/sg-bastion1", "us-east-1", &none).is_none());
+        assert!(list
+            .matching(
+                "ec2_sg_open_rdp",
+                "arn:aws:ec2:us-east-1:1:security-group/sg-bastion1",
+                "us-east-1",
+                &none
+            )
+            .is_none());
         let mut site = Tags::new();
         site.insert("Purpose".into(), "public-website".into());
-        assert!(list.matching("s3_bucket_public_policy", "arn:aws:s3:::www", "eu-west-1", &site).is_some());
-        assert!(list.matching("s3_bucket_public_policy", "arn:aws:s3:::www", "us-east-1", &site).is_none());
-        assert!(list.matching("s3_bucket_public_policy", "arn:aws:s3:::www", "eu-west-1", &none).is_none());
+        assert!(list
+            .matching(
+                "s3_bucket_public_policy",
+                "arn:aws:s3:::www",
+                "eu-west-1",
+                &site
+            )
+            .is_some());
+        assert!(list
+            .matching(
+                "s3_bucket_public_policy",
+                "arn:aws:s3:::www",
+                "us-east-1",
+                &site
+            )
+            .is_none());
+        assert!(list
+            .matching(
+                "s3_bucket_public_policy",
+                "arn:aws:s3:::www",
+                "eu-west-1",
+                &none
+            )
+            .is_none());
     }
 
     #[test]
@@ -119,10 +167,19 @@ mod tests {
         let p = "/compliance/scanner/config/mutelist";
         let err = |json: &str| Mutelist::parse(json, p).unwrap_err().to_string();
         assert!(err("{").contains(p));
-        assert!(err(r#"[{"rule_id":"no_such_rule","resource":"*","reason":"x"}]"#).contains("no_such_rule"));
+        assert!(
+            err(r#"[{"rule_id":"no_such_rule","resource":"*","reason":"x"}]"#)
+                .contains("no_such_rule")
+        );
         assert!(err(r#"[{"rule_id":"ec2_sg_open_ssh","reason":"x"}]"#).contains("entries[0] needs"));
-        assert!(err(r#"[{"rule_id":"ec2_sg_open_ssh","resource":"*","reason":" "}]"#).contains("reason is empty"));
-        assert!(err(r#"[{"rule_id":"ec2_sg_open_ssh","resource":"*","reason":"x","typo":1}]"#).contains("typo"));
+        assert!(
+            err(r#"[{"rule_id":"ec2_sg_open_ssh","resource":"*","reason":" "}]"#)
+                .contains("reason is empty")
+        );
+        assert!(
+            err(r#"[{"rule_id":"ec2_sg_open_ssh","resource":"*","reason":"x","typo":1}]"#)
+                .contains("typo")
+        );
         assert!(Mutelist::parse("[]", p).unwrap().entries.is_empty());
     }
 }

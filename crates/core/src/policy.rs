@@ -62,7 +62,11 @@ impl BucketPolicy {
         let statements = match value.get("Statement") {
             Some(Value::Array(items)) => items.iter().filter_map(parse_statement).collect(),
             Some(single @ Value::Object(_)) => parse_statement(single).into_iter().collect(),
-            Some(_) => return Err(PolicyParseError("`Statement` is neither an object nor an array".into())),
+            Some(_) => {
+                return Err(PolicyParseError(
+                    "`Statement` is neither an object nor an array".into(),
+                ))
+            }
             None => return Err(PolicyParseError("policy has no `Statement`".into())),
         };
         Ok(BucketPolicy { statements })
@@ -84,8 +88,12 @@ impl BucketPolicy {
             s.deny
                 && s.wildcard_principal
                 && !s.not_actions
-                && s.actions.iter().any(|a| a == "*" || a.eq_ignore_ascii_case("s3:*"))
-                && s.resources.iter().any(|r| r == "*" || wildcard_match(r, &objects))
+                && s.actions
+                    .iter()
+                    .any(|a| a == "*" || a.eq_ignore_ascii_case("s3:*"))
+                && s.resources
+                    .iter()
+                    .any(|r| r == "*" || wildcard_match(r, &objects))
                 && s.conditions.iter().any(|c| {
                     (c.operator == "bool" || c.operator == "boolifexists")
                         && c.key == "aws:securetransport"
@@ -125,7 +133,10 @@ impl Statement {
 
 fn parse_statement(value: &Value) -> Option<Statement> {
     let obj = value.as_object()?;
-    let effect = obj.get("Effect").and_then(Value::as_str).unwrap_or_default();
+    let effect = obj
+        .get("Effect")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let mut statement = Statement {
         sid: obj.get("Sid").and_then(Value::as_str).map(str::to_string),
         allow: effect.eq_ignore_ascii_case("allow"),
@@ -139,7 +150,9 @@ fn parse_statement(value: &Value) -> Option<Statement> {
     statement.resources = strings(obj.get("Resource").or_else(|| obj.get("NotResource")));
     if let Some(Value::Object(operators)) = obj.get("Condition") {
         for (operator, keys) in operators {
-            let Some(keys) = keys.as_object() else { continue };
+            let Some(keys) = keys.as_object() else {
+                continue;
+            };
             for (key, values) in keys {
                 statement.conditions.push(Condition {
                     operator: strip_set_operator(&operator.to_ascii_lowercase()),
@@ -173,10 +186,7 @@ fn strings(value: Option<&Value>) -> Vec<String> {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Bool(b)) => vec![b.to_string()],
         Some(Value::Number(n)) => vec![n.to_string()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .flat_map(|i| strings(Some(i)))
-            .collect(),
+        Some(Value::Array(items)) => items.iter().flat_map(|i| strings(Some(i))).collect(),
         _ => Vec::new(),
     }
 }
@@ -215,22 +225,39 @@ mod tests {
     use super::*;
 
     fn public(doc: &str) -> bool {
-        !BucketPolicy::parse(doc).unwrap().public_statements().is_empty()
+        !BucketPolicy::parse(doc)
+            .unwrap()
+            .public_statements()
+            .is_empty()
     }
 
     #[test]
     fn allow_to_star_is_public_in_every_principal_shape() {
-        assert!(public(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#));
-        assert!(public(r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#));
-        assert!(public(r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","*"]},"Action":["s3:GetObject"],"Resource":"*"}]}"#));
-        assert!(public(r#"{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}]}"#));
+        assert!(public(
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#
+        ));
+        assert!(public(
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#
+        ));
+        assert!(public(
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","*"]},"Action":["s3:GetObject"],"Resource":"*"}]}"#
+        ));
+        assert!(public(
+            r#"{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}]}"#
+        ));
     }
 
     #[test]
     fn fixed_principals_and_denies_are_not_public() {
-        assert!(!public(r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}]}"#));
-        assert!(!public(r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"}]}"#));
-        assert!(!public(r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#));
+        assert!(!public(
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}]}"#
+        ));
+        assert!(!public(
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"}]}"#
+        ));
+        assert!(!public(
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#
+        ));
     }
 
     #[test]
@@ -239,7 +266,11 @@ mod tests {
             ("StringEquals", "aws:SourceVpce", "\"vpce-1a2b3c4d\""),
             ("StringEquals", "aws:PrincipalOrgID", "[\"o-abc123\"]"),
             ("StringEquals", "aws:SourceAccount", "\"111122223333\""),
-            ("ArnEquals", "aws:SourceArn", "\"arn:aws:cloudfront::111122223333:distribution/E1\""),
+            (
+                "ArnEquals",
+                "aws:SourceArn",
+                "\"arn:aws:cloudfront::111122223333:distribution/E1\"",
+            ),
             ("IpAddress", "aws:SourceIp", "[\"203.0.113.0/24\"]"),
             ("ForAnyValue:StringEquals", "aws:SourceVpc", "\"vpc-1\""),
             ("StringLike", "aws:userid", "\"AROAEXAMPLEID:*\""),
@@ -263,7 +294,9 @@ mod tests {
             r#"{"ForAllValues:StringEquals":{"aws:SourceVpc":"vpc-1"}}"#,
             r#"{"StringLike":{"aws:userid":"*"}}"#,
         ] {
-            let doc = format!(r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{cond}}}]}}"#);
+            let doc = format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{cond}}}]}}"#
+            );
             assert!(public(&doc), "should stay public: {cond}");
         }
     }
@@ -271,9 +304,13 @@ mod tests {
     #[test]
     fn secure_transport_deny_is_recognised_exactly() {
         let ok = r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
-        assert!(BucketPolicy::parse(ok).unwrap().denies_insecure_transport("b"));
+        assert!(BucketPolicy::parse(ok)
+            .unwrap()
+            .denies_insecure_transport("b"));
         let bool_value = r#"{"Statement":{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}}"#;
-        assert!(BucketPolicy::parse(bool_value).unwrap().denies_insecure_transport("b"));
+        assert!(BucketPolicy::parse(bool_value)
+            .unwrap()
+            .denies_insecure_transport("b"));
         for bad in [
             // Only one action denied.
             r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#,
@@ -284,7 +321,12 @@ mod tests {
             // Only one principal.
             r#"{"Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#,
         ] {
-            assert!(!BucketPolicy::parse(bad).unwrap().denies_insecure_transport("b"), "{bad}");
+            assert!(
+                !BucketPolicy::parse(bad)
+                    .unwrap()
+                    .denies_insecure_transport("b"),
+                "{bad}"
+            );
         }
     }
 
@@ -306,7 +348,10 @@ mod tests {
             r#"{{"Statement":[{}]}}"#,
             vec![r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"s3:GetObject","Resource":"*"}"#; 20_000].join(",")
         );
-        assert!(BucketPolicy::parse(&many).unwrap().public_statements().is_empty());
+        assert!(BucketPolicy::parse(&many)
+            .unwrap()
+            .public_statements()
+            .is_empty());
     }
 
     #[test]

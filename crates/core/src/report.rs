@@ -26,7 +26,10 @@ pub struct Summary {
 
 impl Summary {
     pub fn new(resources_scanned: usize, evaluation: &Evaluation) -> Self {
-        let active = evaluation.findings.iter().filter(|f| f.status == FindingStatus::Fail);
+        let active = evaluation
+            .findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Fail);
         Summary {
             resources_scanned,
             checks_evaluated: evaluation.checks_evaluated,
@@ -34,7 +37,11 @@ impl Summary {
             checks_failed: evaluation.checks_evaluated - evaluation.checks_passed,
             compliance_score: score(evaluation.checks_passed, evaluation.checks_evaluated),
             findings_by_severity: count_by_severity(active),
-            muted_findings: evaluation.findings.iter().filter(|f| f.status == FindingStatus::Muted).count(),
+            muted_findings: evaluation
+                .findings
+                .iter()
+                .filter(|f| f.status == FindingStatus::Muted)
+                .count(),
         }
     }
 }
@@ -61,7 +68,10 @@ pub struct ScanReport {
 
 impl ScanReport {
     pub fn to_json(&self) -> Result<String, CoreError> {
-        serde_json::to_string_pretty(self).map_err(|e| CoreError::Report { format: "JSON", reason: e.to_string() })
+        serde_json::to_string_pretty(self).map_err(|e| CoreError::Report {
+            format: "JSON",
+            reason: e.to_string(),
+        })
     }
 
     pub fn to_csv(&self) -> Result<String, CoreError> {
@@ -93,7 +103,10 @@ pub const CSV_HEADER: [&str; 19] = [
 
 /// One row per finding, a column per framework (ids joined with `;`).
 pub fn findings_csv(findings: &[Finding]) -> Result<String, CoreError> {
-    let err = |e: &dyn std::fmt::Display| CoreError::Report { format: "CSV", reason: e.to_string() };
+    let err = |e: &dyn std::fmt::Display| CoreError::Report {
+        format: "CSV",
+        reason: e.to_string(),
+    };
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(CSV_HEADER).map_err(|e| err(&e))?;
     for f in findings {
@@ -119,7 +132,9 @@ pub fn findings_csv(findings: &[Finding]) -> Result<String, CoreError> {
             f.remediation.clone(),
             f.muted_reason.clone().unwrap_or_default(),
         ];
-        writer.write_record(row.iter().map(|cell| neutralise_formula(cell))).map_err(|e| err(&e))?;
+        writer
+            .write_record(row.iter().map(|cell| neutralise_formula(cell)))
+            .map_err(|e| err(&e))?;
     }
     let bytes = writer.into_inner().map_err(|e| err(&e))?;
     String::from_utf8(bytes).map_err(|e| err(&e))
@@ -147,7 +162,10 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralised() {
-        assert_eq!(neutralise_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(
+            neutralise_formula("=HYPERLINK(\"x\")"),
+            "'=HYPERLINK(\"x\")"
+        );
         assert_eq!(neutralise_formula("-1+2"), "'-1+2");
         assert_eq!(neutralise_formula("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise_formula("sg-123"), "sg-123");

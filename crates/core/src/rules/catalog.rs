@@ -39,6 +39,7 @@ const fn define(
 
 const NONE: Controls = Controls {
     aws_fsbp: &[],
+    security_hub: &[],
     cis_v1_4_0: &[],
     cis_v3_0_0: &[],
     pci_dss: &[],
@@ -58,7 +59,7 @@ fn build() -> Vec<Rule> {
             "Set default encryption on the bucket (SSE-KMS with a customer managed key, or at least SSE-S3).",
             "https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html",
             Some(runbooks::ENCRYPT_S3_BUCKET),
-            Controls { cis_v1_4_0: &["2.1.1"], ..NONE },
+            Controls { cis_v1_4_0: &["2.1.1"], pci_dss: &["v3.2.1/3.4"], nist_800_53_r5: &["AU-9", "AU-9(2)", "AU-9(7)", "CA-9(1)", "CM-3(6)", "SC-13", "SC-28", "SC-28(1)", "SC-7(10)", "SI-7(6)"], ..NONE },
             Check::Bucket(s3::default_encryption),
         ),
         define(
@@ -69,7 +70,7 @@ fn build() -> Vec<Rule> {
             "Enable BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets on the bucket.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-8",
             None,
-            Controls { aws_fsbp: &["S3.8"], cis_v1_4_0: &["2.1.5"], cis_v3_0_0: &["2.1.4"], ..NONE },
+            Controls { aws_fsbp: &["S3.8"], security_hub: &["S3.8"], cis_v1_4_0: &["2.1.5"], cis_v3_0_0: &["2.1.4"], pci_dss: &["v4.0.1/1.4.4"], nist_800_53_r5: &["AC-21", "AC-3", "AC-3(7)", "AC-4", "AC-4(21)", "AC-6", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(20)", "SC-7(21)", "SC-7(3)", "SC-7(4)", "SC-7(9)"], ..NONE },
             Check::Bucket(s3::bucket_public_access_block),
         ),
         define(
@@ -80,7 +81,7 @@ fn build() -> Vec<Rule> {
             "Remove the AllUsers / AuthenticatedUsers grants, disable ACLs (Object Ownership: BucketOwnerEnforced) and enable Block Public Access.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-2",
             None,
-            Controls { aws_fsbp: &["S3.2", "S3.3"], ..NONE },
+            Controls { aws_fsbp: &["S3.2", "S3.3"], security_hub: &["S3.2", "S3.3"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v3.2.1/7.2.1"], nist_800_53_r5: &["AC-21", "AC-3", "AC-3(7)", "AC-4", "AC-4(21)", "AC-6", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(20)", "SC-7(21)", "SC-7(3)", "SC-7(4)", "SC-7(9)"], ..NONE },
             Check::Bucket(s3::public_acl),
         ),
         define(
@@ -91,7 +92,7 @@ fn build() -> Vec<Rule> {
             "Restrict the policy to named principals or add a fixed condition (aws:SourceVpce, aws:PrincipalOrgID, ...); enable Block Public Access.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-2",
             None,
-            Controls { aws_fsbp: &["S3.2", "S3.3"], ..NONE },
+            Controls { aws_fsbp: &["S3.2", "S3.3"], security_hub: &["S3.2", "S3.3"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v3.2.1/7.2.1"], nist_800_53_r5: &["AC-21", "AC-3", "AC-3(7)", "AC-4", "AC-4(21)", "AC-6", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(20)", "SC-7(21)", "SC-7(3)", "SC-7(4)", "SC-7(9)"], ..NONE },
             Check::Bucket(s3::public_policy),
         ),
         define(
@@ -102,7 +103,7 @@ fn build() -> Vec<Rule> {
             "Enable versioning on the bucket, with a lifecycle rule for noncurrent versions.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-14",
             None,
-            Controls { aws_fsbp: &["S3.14"], ..NONE },
+            Controls { security_hub: &["S3.14"], nist_800_53_r5: &["AU-9(2)", "CP-10", "CP-6", "CP-6(1)", "CP-6(2)", "CP-9", "SC-5(2)", "SI-12", "SI-13(5)"], ..NONE },
             Check::Bucket(s3::versioning),
         ),
         define(
@@ -113,7 +114,7 @@ fn build() -> Vec<Rule> {
             "Enable server access logging to a dedicated log bucket.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-9",
             None,
-            Controls { aws_fsbp: &["S3.9"], ..NONE },
+            Controls { aws_fsbp: &["S3.9"], security_hub: &["S3.9"], pci_dss: &["v4.0.1/10.2.1"], nist_800_53_r5: &["AC-2(4)", "AC-4(26)", "AC-6(9)", "AU-10", "AU-12", "AU-2", "AU-3", "AU-6(3)", "AU-6(4)", "CA-7", "SC-7(9)", "SI-3(8)", "SI-4(20)", "SI-7(8)"], ..NONE },
             Check::Bucket(s3::access_logging),
         ),
         define(
@@ -124,7 +125,7 @@ fn build() -> Vec<Rule> {
             "Add a policy statement: Deny, Principal *, Action s3:*, Resource the bucket and its objects, Condition Bool aws:SecureTransport false.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-5",
             None,
-            Controls { aws_fsbp: &["S3.5"], cis_v1_4_0: &["2.1.2"], cis_v3_0_0: &["2.1.1"], ..NONE },
+            Controls { aws_fsbp: &["S3.5"], security_hub: &["S3.5"], cis_v1_4_0: &["2.1.2"], cis_v3_0_0: &["2.1.1"], pci_dss: &["v3.2.1/4.1", "v4.0.1/4.2.1"], nist_800_53_r5: &["AC-17(2)", "AC-4", "IA-5(1)", "SC-12(3)", "SC-13", "SC-23", "SC-23(3)", "SC-7(4)", "SC-8", "SC-8(1)", "SC-8(2)", "SI-7(6)"], ..NONE },
             Check::Bucket(s3::secure_transport),
         ),
         define(
@@ -135,7 +136,7 @@ fn build() -> Vec<Rule> {
             "Enable MFA delete with the root user's MFA device (PutBucketVersioning with MFADelete=Enabled).",
             "https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiFactorAuthenticationDelete.html",
             None,
-            Controls { cis_v1_4_0: &["2.1.3"], cis_v3_0_0: &["2.1.2"], ..NONE },
+            Controls { security_hub: &["S3.20"], cis_v1_4_0: &["2.1.3"], cis_v3_0_0: &["2.1.2"], nist_800_53_r5: &["CA-9(1)", "CM-2", "CM-2(2)", "CM-3", "SC-5(2)"], ..NONE },
             Check::Bucket(s3::mfa_delete),
         ),
         define(
@@ -146,7 +147,7 @@ fn build() -> Vec<Rule> {
             "Enable all four Block Public Access settings for the account (S3 console > Block Public Access settings for this account).",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-1",
             None,
-            Controls { aws_fsbp: &["S3.1"], cis_v1_4_0: &["2.1.5"], cis_v3_0_0: &["2.1.4"], ..NONE },
+            Controls { aws_fsbp: &["S3.1"], security_hub: &["S3.1"], cis_v1_4_0: &["2.1.5"], cis_v3_0_0: &["2.1.4"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v4.0.1/1.4.4"], nist_800_53_r5: &["AC-21", "AC-3", "AC-3(7)", "AC-4", "AC-4(21)", "AC-6", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(20)", "SC-7(21)", "SC-7(3)", "SC-7(4)", "SC-7(9)"], ..NONE },
             Check::S3Account(s3::account_public_access_block),
         ),
         // ---------------------------------------------------------------- EC2 security groups
@@ -158,7 +159,7 @@ fn build() -> Vec<Rule> {
             "Restrict the source to known CIDRs or a prefix list, or use Session Manager instead of SSH.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-13",
             Some(runbooks::RESTRICT_SECURITY_GROUP),
-            Controls { aws_fsbp: &["EC2.13"], cis_v1_4_0: &["5.2"], cis_v3_0_0: &["5.2", "5.3"], ..NONE },
+            Controls { aws_fsbp: &["EC2.19"], security_hub: &["EC2.13", "EC2.19", "EC2.53", "EC2.54"], cis_v1_4_0: &["5.2"], cis_v3_0_0: &["5.2", "5.3"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/2.2.2", "v4.0.1/1.3.1"], nist_800_53_r5: &["AC-4", "AC-4(21)", "CA-9(1)", "CM-2", "CM-2(2)", "CM-7", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"], ..NONE },
             Check::SecurityGroup(ec2::sg_open_ssh),
         ),
         define(
@@ -169,7 +170,7 @@ fn build() -> Vec<Rule> {
             "Restrict the source to known CIDRs or a prefix list, or use Fleet Manager / a bastion.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-14",
             Some(runbooks::RESTRICT_SECURITY_GROUP),
-            Controls { aws_fsbp: &["EC2.14"], cis_v1_4_0: &["5.2"], cis_v3_0_0: &["5.2", "5.3"], ..NONE },
+            Controls { aws_fsbp: &["EC2.19"], security_hub: &["EC2.14", "EC2.19", "EC2.53", "EC2.54"], cis_v1_4_0: &["5.2"], cis_v3_0_0: &["5.2", "5.3"], pci_dss: &["v4.0.1/1.3.1"], nist_800_53_r5: &["AC-4", "AC-4(21)", "CA-9(1)", "CM-2", "CM-2(2)", "CM-7", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"], ..NONE },
             Check::SecurityGroup(ec2::sg_open_rdp),
         ),
         define(
@@ -180,7 +181,7 @@ fn build() -> Vec<Rule> {
             "Replace the rule with rules for the specific ports the workload serves.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-18",
             Some(runbooks::RESTRICT_SECURITY_GROUP),
-            Controls { aws_fsbp: &["EC2.18"], ..NONE },
+            Controls { aws_fsbp: &["EC2.18", "EC2.19"], security_hub: &["EC2.18", "EC2.19"], cis_v1_4_0: &["5.2"], cis_v3_0_0: &["5.2", "5.3"], nist_800_53_r5: &["AC-4", "AC-4(21)", "CA-9(1)", "CM-2", "CM-2(2)", "CM-7", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"], ..NONE },
             Check::SecurityGroup(ec2::sg_open_all_ports),
         ),
         define(
@@ -191,7 +192,7 @@ fn build() -> Vec<Rule> {
             "Restrict these ports to private CIDRs, prefix lists or security group references.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-19",
             Some(runbooks::RESTRICT_SECURITY_GROUP),
-            Controls { aws_fsbp: &["EC2.19"], ..NONE },
+            Controls { aws_fsbp: &["EC2.19"], security_hub: &["EC2.19"], nist_800_53_r5: &["AC-4", "AC-4(21)", "CA-9(1)", "CM-2", "CM-2(2)", "CM-7", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"], ..NONE },
             Check::SecurityGroup(ec2::sg_open_high_risk_ports),
         ),
         define(
@@ -202,7 +203,7 @@ fn build() -> Vec<Rule> {
             "Remove every inbound and outbound rule from the default security group and use dedicated groups.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-2",
             None,
-            Controls { aws_fsbp: &["EC2.2"], cis_v1_4_0: &["5.3"], cis_v3_0_0: &["5.4"], ..NONE },
+            Controls { aws_fsbp: &["EC2.2"], security_hub: &["EC2.2"], cis_v1_4_0: &["5.3"], cis_v3_0_0: &["5.4"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.4", "v3.2.1/2.1"], nist_800_53_r5: &["AC-4", "AC-4(21)", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"], ..NONE },
             Check::SecurityGroup(ec2::default_sg_restricts_all),
         ),
         // ---------------------------------------------------------------- EC2 instances and EBS
@@ -214,7 +215,7 @@ fn build() -> Vec<Rule> {
             "Set HttpTokens=required (ModifyInstanceMetadataOptions), after checking the software uses IMDSv2.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-8",
             None,
-            Controls { aws_fsbp: &["EC2.8"], cis_v3_0_0: &["5.6"], ..NONE },
+            Controls { aws_fsbp: &["EC2.8"], security_hub: &["EC2.8"], cis_v3_0_0: &["5.6"], pci_dss: &["v4.0.1/2.2.6"], nist_800_53_r5: &["AC-3", "AC-3(15)", "AC-3(7)", "AC-6"], ..NONE },
             Check::Instance(ec2::instance_imdsv2),
         ),
         define(
@@ -225,7 +226,7 @@ fn build() -> Vec<Rule> {
             "Launch into private subnets behind a load balancer or NAT; disable auto-assigned public IPs.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-9",
             None,
-            Controls { aws_fsbp: &["EC2.9"], ..NONE },
+            Controls { aws_fsbp: &["EC2.9"], security_hub: &["EC2.9"], nist_800_53_r5: &["AC-21", "AC-3", "AC-3(7)", "AC-4", "AC-4(21)", "AC-6", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(20)", "SC-7(21)", "SC-7(3)", "SC-7(4)", "SC-7(9)"], ..NONE },
             Check::Instance(ec2::instance_public_ip),
         ),
         define(
@@ -236,7 +237,7 @@ fn build() -> Vec<Rule> {
             "Snapshot the volume, copy the snapshot with encryption, and replace the volume; enable EBS encryption by default.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-3",
             None,
-            Controls { aws_fsbp: &["EC2.3"], ..NONE },
+            Controls { aws_fsbp: &["EC2.3"], security_hub: &["EC2.3"], nist_800_53_r5: &["CA-9(1)", "CM-3(6)", "SC-13", "SC-28", "SC-28(1)", "SC-7(10)", "SI-7(6)"], ..NONE },
             Check::Volume(ec2::volume_encrypted),
         ),
         define(
@@ -247,7 +248,7 @@ fn build() -> Vec<Rule> {
             "Enable EBS encryption by default in the region (EnableEbsEncryptionByDefault).",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-7",
             None,
-            Controls { aws_fsbp: &["EC2.7"], cis_v1_4_0: &["2.2.1"], cis_v3_0_0: &["2.2.1"], ..NONE },
+            Controls { aws_fsbp: &["EC2.7"], security_hub: &["EC2.7"], cis_v1_4_0: &["2.2.1"], cis_v3_0_0: &["2.2.1"], nist_800_53_r5: &["CA-9(1)", "CM-3(6)", "SC-13", "SC-28", "SC-28(1)", "SC-7(10)", "SI-7(6)"], ..NONE },
             Check::EbsDefault(ec2::ebs_default_encryption),
         ),
         // ---------------------------------------------------------------- RDS
@@ -259,7 +260,7 @@ fn build() -> Vec<Rule> {
             "Modify the instance with PubliclyAccessible=false and reach it from inside the VPC.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-2",
             Some(runbooks::PRIVATE_RDS_INSTANCE),
-            Controls { aws_fsbp: &["RDS.2"], cis_v3_0_0: &["2.3.3"], ..NONE },
+            Controls { aws_fsbp: &["RDS.2"], security_hub: &["RDS.2"], cis_v3_0_0: &["2.3.3"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v3.2.1/7.2.1", "v4.0.1/1.4.4"], nist_800_53_r5: &["AC-4", "AC-4(21)", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"], ..NONE },
             Check::DbInstance(rds::publicly_accessible),
         ),
         define(
@@ -270,7 +271,7 @@ fn build() -> Vec<Rule> {
             "Restore an encrypted copy from an encrypted snapshot copy and switch over; encryption cannot be turned on in place.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-3",
             None,
-            Controls { aws_fsbp: &["RDS.3"], cis_v1_4_0: &["2.3.1"], cis_v3_0_0: &["2.3.1"], ..NONE },
+            Controls { aws_fsbp: &["RDS.3"], security_hub: &["RDS.3"], cis_v1_4_0: &["2.3.1"], cis_v3_0_0: &["2.3.1"], nist_800_53_r5: &["CA-9(1)", "CM-3(6)", "SC-13", "SC-28", "SC-28(1)", "SC-7(10)", "SI-7(6)"], ..NONE },
             Check::DbInstance(rds::storage_encrypted),
         ),
         define(
@@ -281,7 +282,7 @@ fn build() -> Vec<Rule> {
             "Set a backup retention period of at least 7 days.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-11",
             None,
-            Controls { aws_fsbp: &["RDS.11"], ..NONE },
+            Controls { aws_fsbp: &["RDS.11"], security_hub: &["RDS.11"], nist_800_53_r5: &["CP-10", "CP-6", "CP-6(1)", "CP-6(2)", "CP-9", "SC-5(2)", "SI-12", "SI-13(5)"], ..NONE },
             Check::DbInstance(rds::backup_enabled),
         ),
         define(
@@ -292,7 +293,7 @@ fn build() -> Vec<Rule> {
             "Modify the instance with DeletionProtection=true.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-8",
             None,
-            Controls { aws_fsbp: &["RDS.8"], ..NONE },
+            Controls { aws_fsbp: &["RDS.8"], security_hub: &["RDS.8"], nist_800_53_r5: &["CM-3", "SC-5(2)", "SI-13(5)"], ..NONE },
             Check::DbInstance(rds::deletion_protection),
         ),
         define(
@@ -303,7 +304,7 @@ fn build() -> Vec<Rule> {
             "Modify the instance with MultiAZ=true.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-5",
             None,
-            Controls { aws_fsbp: &["RDS.5"], ..NONE },
+            Controls { aws_fsbp: &["RDS.5"], security_hub: &["RDS.5"], nist_800_53_r5: &["CP-10", "CP-6(2)", "SC-36", "SC-5(2)", "SI-13(5)"], ..NONE },
             Check::DbInstance(rds::multi_az),
         ),
         define(
@@ -314,7 +315,7 @@ fn build() -> Vec<Rule> {
             "Modify the instance with AutoMinorVersionUpgrade=true.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-13",
             None,
-            Controls { aws_fsbp: &["RDS.13"], cis_v3_0_0: &["2.3.2"], ..NONE },
+            Controls { aws_fsbp: &["RDS.13"], security_hub: &["RDS.13"], cis_v3_0_0: &["2.3.2"], pci_dss: &["v4.0.1/6.3.3"], nist_800_53_r5: &["SI-2", "SI-2(2)", "SI-2(4)", "SI-2(5)"], ..NONE },
             Check::DbInstance(rds::auto_minor_version_upgrade),
         ),
         define(
@@ -325,7 +326,7 @@ fn build() -> Vec<Rule> {
             "Modify the instance with EnableIAMDatabaseAuthentication=true and grant rds-db:connect.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-10",
             None,
-            Controls { aws_fsbp: &["RDS.10"], ..NONE },
+            Controls { aws_fsbp: &["RDS.10"], security_hub: &["RDS.10"], nist_800_53_r5: &["AC-2(1)", "AC-3", "AC-3(15)", "AC-3(7)", "AC-6"], ..NONE },
             Check::DbInstance(rds::iam_authentication),
         ),
         define(
@@ -336,7 +337,7 @@ fn build() -> Vec<Rule> {
             "Modify the instance with CopyTagsToSnapshot=true.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-17",
             None,
-            Controls { aws_fsbp: &["RDS.17"], ..NONE },
+            Controls { aws_fsbp: &["RDS.17"], security_hub: &["RDS.17"], nist_800_53_r5: &["CA-9(1)", "CM-2", "CM-2(2)"], ..NONE },
             Check::DbInstance(rds::copy_tags_to_snapshot),
         ),
         // ---------------------------------------------------------------- cross-service
@@ -350,7 +351,7 @@ fn build() -> Vec<Rule> {
             remediation: "Add the missing tag keys listed in the evidence (required keys come from /compliance/scanner/config/required-tags).",
             remediation_url: "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
             runbook: None,
-            controls: NONE,
+            controls: Controls { security_hub: &["EC2.38", "EC2.43", "EC2.45", "RDS.30"], ..NONE },
             check: Check::Tags(tags::required_tags),
         },
     ]
@@ -378,10 +379,19 @@ mod tests {
         let ids: HashSet<_> = rules.iter().map(|r| r.id).collect();
         assert_eq!(ids.len(), rules.len(), "duplicate rule id");
         for r in rules {
-            assert!(r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'), "{}", r.id);
-            assert!(!r.title.is_empty() && !r.rationale.is_empty() && !r.remediation.is_empty(), "{}", r.id);
+            assert!(
+                r.id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{}",
+                r.id
+            );
+            assert!(
+                !r.title.is_empty() && !r.rationale.is_empty() && !r.remediation.is_empty(),
+                "{}",
+                r.id
+            );
             assert!(r.remediation_url.starts_with("https://"), "{}", r.id);
-            for runbook in r.runbook {
+            if let Some(runbook) = r.runbook {
                 assert!(runbook.starts_with("ComplianceScanner-"), "{runbook}");
             }
         }
@@ -389,14 +399,40 @@ mod tests {
 
     #[test]
     fn control_ids_have_the_framework_shape() {
-        let fsbp = |id: &str| id.split_once('.').is_some_and(|(svc, n)| !svc.is_empty() && n.parse::<u32>().is_ok());
+        let fsbp = |id: &str| {
+            id.split_once('.')
+                .is_some_and(|(svc, n)| !svc.is_empty() && n.parse::<u32>().is_ok())
+        };
         let cis = |id: &str| id.split('.').all(|p| p.parse::<u32>().is_ok());
         for r in catalog() {
             let c = &r.controls;
-            assert!(c.aws_fsbp.iter().all(|id| fsbp(id)), "{}: {:?}", r.id, c.aws_fsbp);
-            assert!(c.cis_v1_4_0.iter().chain(c.cis_v3_0_0).all(|id| cis(id)), "{}", r.id);
-            assert!(c.pci_dss.iter().all(|id| id.starts_with("v3.2.1/") || id.starts_with("v4.0.1/")), "{}: {:?}", r.id, c.pci_dss);
-            assert!(c.nist_800_53_r5.iter().all(|id| id.len() >= 4 && id.as_bytes()[2] == b'-'), "{}: {:?}", r.id, c.nist_800_53_r5);
+            assert!(
+                c.aws_fsbp.iter().all(|id| fsbp(id)),
+                "{}: {:?}",
+                r.id,
+                c.aws_fsbp
+            );
+            assert!(
+                c.cis_v1_4_0.iter().chain(c.cis_v3_0_0).all(|id| cis(id)),
+                "{}",
+                r.id
+            );
+            assert!(
+                c.pci_dss
+                    .iter()
+                    .all(|id| id.starts_with("v3.2.1/") || id.starts_with("v4.0.1/")),
+                "{}: {:?}",
+                r.id,
+                c.pci_dss
+            );
+            assert!(
+                c.nist_800_53_r5
+                    .iter()
+                    .all(|id| id.len() >= 4 && id.as_bytes()[2] == b'-'),
+                "{}: {:?}",
+                r.id,
+                c.nist_800_53_r5
+            );
         }
     }
 }

@@ -34,7 +34,10 @@ fn protocol(perm: &IpPermission) -> Protocol {
 
 /// The port range a TCP/UDP permission opens (EC2 omits ports for "all").
 fn port_range(perm: &IpPermission) -> (i32, i32) {
-    (perm.from_port.unwrap_or(0).max(0), perm.to_port.unwrap_or(65535).max(0))
+    (
+        perm.from_port.unwrap_or(0).max(0),
+        perm.to_port.unwrap_or(65535).max(0),
+    )
 }
 
 /// Whether the permission lets TCP traffic reach `port` (protocol -1 opens every port).
@@ -66,7 +69,11 @@ pub fn internet_sources(perm: &IpPermission) -> Vec<&str> {
         .iter()
         .chain(perm.ipv6_ranges.iter())
         .map(String::as_str)
-        .filter(|cidr| cidr.trim().rsplit_once('/').is_some_and(|(_, len)| len.trim() == "0"))
+        .filter(|cidr| {
+            cidr.trim()
+                .rsplit_once('/')
+                .is_some_and(|(_, len)| len.trim() == "0")
+        })
         .collect()
 }
 
@@ -84,7 +91,11 @@ fn open_ingress(sg: &SecurityGroup, exposes: impl Fn(&IpPermission) -> bool) -> 
     sg.ingress
         .iter()
         .filter(|perm| exposes(perm))
-        .flat_map(|perm| internet_sources(perm).into_iter().map(move |src| describe(perm, src)))
+        .flat_map(|perm| {
+            internet_sources(perm)
+                .into_iter()
+                .map(move |src| describe(perm, src))
+        })
         .collect()
 }
 
@@ -120,7 +131,11 @@ pub fn sg_open_high_risk_ports(sg: &SecurityGroup, _: &Context) -> Outcome {
         .iter()
         .copied()
         .filter(|port| *port != SSH_PORT && *port != RDP_PORT)
-        .filter(|port| sg.ingress.iter().any(|p| opens_tcp_port(p, *port) && !internet_sources(p).is_empty()))
+        .filter(|port| {
+            sg.ingress
+                .iter()
+                .any(|p| opens_tcp_port(p, *port) && !internet_sources(p).is_empty())
+        })
         .collect();
     if ports.is_empty() {
         return Outcome::Pass;
@@ -195,9 +210,19 @@ mod tests {
     use super::*;
     use crate::model::Tags;
 
-    const CTX: Context = Context { account_id: "1", required_tags: &[], account_public_access_block: None };
+    const CTX: Context = Context {
+        account_id: "1",
+        required_tags: &[],
+        account_public_access_block: None,
+    };
 
-    fn perm(protocol: &str, from: Option<i32>, to: Option<i32>, v4: &[&str], v6: &[&str]) -> IpPermission {
+    fn perm(
+        protocol: &str,
+        from: Option<i32>,
+        to: Option<i32>,
+        v4: &[&str],
+        v6: &[&str],
+    ) -> IpPermission {
         IpPermission {
             protocol: protocol.into(),
             from_port: from,
@@ -262,23 +287,41 @@ mod tests {
         let udp_all = sg("g", vec![perm("udp", Some(0), Some(65535), &[], &["::/0"])]);
         assert!(fails(sg_open_all_ports(&udp_all, &CTX)));
         assert!(!fails(sg_open_high_risk_ports(&udp_all, &CTX)));
-        let mysql = sg("g", vec![perm("tcp", Some(3306), Some(3306), &["0.0.0.0/0"], &[])]);
+        let mysql = sg(
+            "g",
+            vec![perm("tcp", Some(3306), Some(3306), &["0.0.0.0/0"], &[])],
+        );
         match sg_open_high_risk_ports(&mysql, &CTX) {
             Outcome::Fail(e) => assert_eq!(e["exposed_ports"], json!([3306])),
             o => panic!("{o:?}"),
         }
         assert!(!fails(sg_open_all_ports(&mysql, &CTX)));
-        let ssh_only = sg("g", vec![perm("tcp", Some(22), Some(22), &["0.0.0.0/0"], &[])]);
-        assert!(!fails(sg_open_high_risk_ports(&ssh_only, &CTX)), "SSH has its own rule");
-        let https = sg("g", vec![perm("tcp", Some(443), Some(443), &["0.0.0.0/0"], &["::/0"])]);
+        let ssh_only = sg(
+            "g",
+            vec![perm("tcp", Some(22), Some(22), &["0.0.0.0/0"], &[])],
+        );
+        assert!(
+            !fails(sg_open_high_risk_ports(&ssh_only, &CTX)),
+            "SSH has its own rule"
+        );
+        let https = sg(
+            "g",
+            vec![perm("tcp", Some(443), Some(443), &["0.0.0.0/0"], &["::/0"])],
+        );
         assert!(!fails(sg_open_high_risk_ports(&https, &CTX)));
         // A private rule for 3306 next to an internet rule for 443 must not be reported.
-        let mixed = sg("g", vec![
-            perm("tcp", Some(3306), Some(3306), &["10.0.0.0/8"], &[]),
-            perm("tcp", Some(443), Some(443), &["0.0.0.0/0"], &[]),
-        ]);
+        let mixed = sg(
+            "g",
+            vec![
+                perm("tcp", Some(3306), Some(3306), &["10.0.0.0/8"], &[]),
+                perm("tcp", Some(443), Some(443), &["0.0.0.0/0"], &[]),
+            ],
+        );
         assert!(!fails(sg_open_high_risk_ports(&mixed, &CTX)));
-        let range = sg("g", vec![perm("tcp", Some(20), Some(23), &["0.0.0.0/0"], &[])]);
+        let range = sg(
+            "g",
+            vec![perm("tcp", Some(20), Some(23), &["0.0.0.0/0"], &[])],
+        );
         match sg_open_high_risk_ports(&range, &CTX) {
             Outcome::Fail(e) => assert_eq!(e["exposed_ports"], json!([20, 21, 23])),
             o => panic!("{o:?}"),
@@ -291,10 +334,18 @@ mod tests {
         assert_eq!(default_sg_restricts_all(&default, &CTX), Outcome::Pass);
         default.egress = vec![perm("-1", None, None, &["0.0.0.0/0"], &[])];
         assert!(fails(default_sg_restricts_all(&default, &CTX)));
-        assert_eq!(default_sg_restricts_all(&sg("web", vec![]), &CTX), Outcome::NotApplicable);
+        assert_eq!(
+            default_sg_restricts_all(&sg("web", vec![]), &CTX),
+            Outcome::NotApplicable
+        );
     }
 
-    fn instance(state: &str, tokens: Option<&str>, endpoint: Option<&str>, ip: Option<&str>) -> Instance {
+    fn instance(
+        state: &str,
+        tokens: Option<&str>,
+        endpoint: Option<&str>,
+        ip: Option<&str>,
+    ) -> Instance {
         Instance {
             id: "i-1".into(),
             arn: "arn".into(),
@@ -309,13 +360,43 @@ mod tests {
 
     #[test]
     fn instance_checks() {
-        assert!(fails(instance_imdsv2(&instance("running", Some("optional"), Some("enabled"), None), &CTX)));
-        assert_eq!(instance_imdsv2(&instance("stopped", Some("required"), Some("enabled"), None), &CTX), Outcome::Pass);
-        assert_eq!(instance_imdsv2(&instance("running", Some("optional"), Some("disabled"), None), &CTX), Outcome::Pass);
-        assert_eq!(instance_imdsv2(&instance("terminated", Some("optional"), Some("enabled"), None), &CTX), Outcome::NotApplicable);
-        assert!(fails(instance_public_ip(&instance("running", None, None, Some("54.1.2.3")), &CTX)));
-        assert_eq!(instance_public_ip(&instance("running", None, None, None), &CTX), Outcome::Pass);
-        assert_eq!(instance_public_ip(&instance("terminated", None, None, Some("54.1.2.3")), &CTX), Outcome::NotApplicable);
+        assert!(fails(instance_imdsv2(
+            &instance("running", Some("optional"), Some("enabled"), None),
+            &CTX
+        )));
+        assert_eq!(
+            instance_imdsv2(
+                &instance("stopped", Some("required"), Some("enabled"), None),
+                &CTX
+            ),
+            Outcome::Pass
+        );
+        assert_eq!(
+            instance_imdsv2(
+                &instance("running", Some("optional"), Some("disabled"), None),
+                &CTX
+            ),
+            Outcome::Pass
+        );
+        assert_eq!(
+            instance_imdsv2(
+                &instance("terminated", Some("optional"), Some("enabled"), None),
+                &CTX
+            ),
+            Outcome::NotApplicable
+        );
+        assert!(fails(instance_public_ip(
+            &instance("running", None, None, Some("54.1.2.3")),
+            &CTX
+        )));
+        assert_eq!(
+            instance_public_ip(&instance("running", None, None, None), &CTX),
+            Outcome::Pass
+        );
+        assert_eq!(
+            instance_public_ip(&instance("terminated", None, None, Some("54.1.2.3")), &CTX),
+            Outcome::NotApplicable
+        );
     }
 
     #[test]
@@ -332,7 +413,22 @@ mod tests {
         assert!(fails(volume_encrypted(&vol, &CTX)));
         vol.encrypted = true;
         assert_eq!(volume_encrypted(&vol, &CTX), Outcome::Pass);
-        assert!(fails(ebs_default_encryption(&EbsEncryptionDefault { region: "r".into(), enabled: false }, &CTX)));
-        assert_eq!(ebs_default_encryption(&EbsEncryptionDefault { region: "r".into(), enabled: true }, &CTX), Outcome::Pass);
+        assert!(fails(ebs_default_encryption(
+            &EbsEncryptionDefault {
+                region: "r".into(),
+                enabled: false
+            },
+            &CTX
+        )));
+        assert_eq!(
+            ebs_default_encryption(
+                &EbsEncryptionDefault {
+                    region: "r".into(),
+                    enabled: true
+                },
+                &CTX
+            ),
+            Outcome::Pass
+        );
     }
 }

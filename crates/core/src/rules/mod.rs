@@ -42,7 +42,11 @@ pub enum Check {
 /// Control ids of one rule per framework, as static data. Empty: no matching control.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Controls {
+    /// Controls of the AWS Foundational Security Best Practices standard.
     pub aws_fsbp: &'static [&'static str],
+    /// Every Security Hub control that fires on the same condition, FSBP or not (e.g. EC2.13,
+    /// which belongs to the CIS and PCI standards only).
+    pub security_hub: &'static [&'static str],
     pub cis_v1_4_0: &'static [&'static str],
     pub cis_v3_0_0: &'static [&'static str],
     pub pci_dss: &'static [&'static str],
@@ -54,6 +58,7 @@ impl Controls {
         let own = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
         ComplianceRefs {
             aws_fsbp: own(self.aws_fsbp),
+            security_hub: own(self.security_hub),
             cis_v1_4_0: own(self.cis_v1_4_0),
             cis_v3_0_0: own(self.cis_v3_0_0),
             pci_dss: own(self.pci_dss),
@@ -82,7 +87,9 @@ pub struct Rule {
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 

@@ -16,25 +16,41 @@ fn flag(ok: bool, field: &str, value: impl serde::Serialize) -> Outcome {
 }
 
 pub fn publicly_accessible(db: &DbInstance, _: &Context) -> Outcome {
-    flag(!db.publicly_accessible, "publicly_accessible", db.publicly_accessible)
+    flag(
+        !db.publicly_accessible,
+        "publicly_accessible",
+        db.publicly_accessible,
+    )
 }
 
 pub fn storage_encrypted(db: &DbInstance, _: &Context) -> Outcome {
-    flag(db.storage_encrypted, "storage_encrypted", db.storage_encrypted)
+    flag(
+        db.storage_encrypted,
+        "storage_encrypted",
+        db.storage_encrypted,
+    )
 }
 
 pub fn backup_enabled(db: &DbInstance, _: &Context) -> Outcome {
     if db.is_aurora() {
         return Outcome::NotApplicable;
     }
-    flag(db.backup_retention_period > 0, "backup_retention_period", db.backup_retention_period)
+    flag(
+        db.backup_retention_period > 0,
+        "backup_retention_period",
+        db.backup_retention_period,
+    )
 }
 
 pub fn deletion_protection(db: &DbInstance, _: &Context) -> Outcome {
     if db.is_aurora() {
         return Outcome::NotApplicable;
     }
-    flag(db.deletion_protection, "deletion_protection", db.deletion_protection)
+    flag(
+        db.deletion_protection,
+        "deletion_protection",
+        db.deletion_protection,
+    )
 }
 
 pub fn multi_az(db: &DbInstance, _: &Context) -> Outcome {
@@ -45,7 +61,11 @@ pub fn multi_az(db: &DbInstance, _: &Context) -> Outcome {
 }
 
 pub fn auto_minor_version_upgrade(db: &DbInstance, _: &Context) -> Outcome {
-    flag(db.auto_minor_version_upgrade, "auto_minor_version_upgrade", db.auto_minor_version_upgrade)
+    flag(
+        db.auto_minor_version_upgrade,
+        "auto_minor_version_upgrade",
+        db.auto_minor_version_upgrade,
+    )
 }
 
 /// IAM authentication exists only for MySQL, MariaDB, PostgreSQL and their Aurora flavours.
@@ -56,14 +76,22 @@ pub fn iam_authentication(db: &DbInstance, _: &Context) -> Outcome {
     if !supported {
         return Outcome::NotApplicable;
     }
-    flag(db.iam_database_authentication, "iam_database_authentication", db.iam_database_authentication)
+    flag(
+        db.iam_database_authentication,
+        "iam_database_authentication",
+        db.iam_database_authentication,
+    )
 }
 
 pub fn copy_tags_to_snapshot(db: &DbInstance, _: &Context) -> Outcome {
     if db.is_aurora() {
         return Outcome::NotApplicable;
     }
-    flag(db.copy_tags_to_snapshot, "copy_tags_to_snapshot", db.copy_tags_to_snapshot)
+    flag(
+        db.copy_tags_to_snapshot,
+        "copy_tags_to_snapshot",
+        db.copy_tags_to_snapshot,
+    )
 }
 
 #[cfg(test)]
@@ -71,7 +99,11 @@ mod tests {
     use super::*;
     use crate::model::Tags;
 
-    const CTX: Context = Context { account_id: "1", required_tags: &[], account_public_access_block: None };
+    const CTX: Context = Context {
+        account_id: "1",
+        required_tags: &[],
+        account_public_access_block: None,
+    };
 
     fn db(engine: &str, hardened: bool) -> DbInstance {
         DbInstance {
@@ -106,7 +138,10 @@ mod tests {
     fn hardened_passes_and_insecure_fails_everything() {
         for check in CHECKS {
             assert_eq!(check(&db("postgres", true), &CTX), Outcome::Pass);
-            assert!(matches!(check(&db("postgres", false), &CTX), Outcome::Fail(_)));
+            assert!(matches!(
+                check(&db("postgres", false), &CTX),
+                Outcome::Fail(_)
+            ));
         }
     }
 
@@ -116,7 +151,13 @@ mod tests {
         assert_eq!(backup_enabled(&aurora, &CTX), Outcome::NotApplicable);
         assert_eq!(deletion_protection(&aurora, &CTX), Outcome::NotApplicable);
         assert_eq!(multi_az(&aurora, &CTX), Outcome::NotApplicable);
-        assert!(matches!(publicly_accessible(&aurora, &CTX), Outcome::Fail(_)));
-        assert_eq!(iam_authentication(&db("sqlserver-ex", false), &CTX), Outcome::NotApplicable);
+        assert!(matches!(
+            publicly_accessible(&aurora, &CTX),
+            Outcome::Fail(_)
+        ));
+        assert_eq!(
+            iam_authentication(&db("sqlserver-ex", false), &CTX),
+            Outcome::NotApplicable
+        );
     }
 }

@@ -44,10 +44,12 @@ pub fn default_encryption(bucket: &Bucket, _: &Context) -> Outcome {
 }
 
 pub fn bucket_public_access_block(bucket: &Bucket, _: &Context) -> Outcome {
-    needs(bucket, &[API_PUBLIC_ACCESS_BLOCK], || match &bucket.public_access_block {
-        Some(pab) if pab.all_enabled() => Outcome::Pass,
-        Some(pab) => Outcome::Fail(json!({ "disabled_settings": pab.disabled_settings() })),
-        None => Outcome::Fail(json!({ "public_access_block": null })),
+    needs(bucket, &[API_PUBLIC_ACCESS_BLOCK], || {
+        match &bucket.public_access_block {
+            Some(pab) if pab.all_enabled() => Outcome::Pass,
+            Some(pab) => Outcome::Fail(json!({ "disabled_settings": pab.disabled_settings() })),
+            None => Outcome::Fail(json!({ "public_access_block": null })),
+        }
     })
 }
 
@@ -67,7 +69,11 @@ pub fn public_acl(bucket: &Bucket, ctx: &Context) -> Outcome {
         let public: Vec<_> = bucket
             .acl_grants
             .iter()
-            .filter(|g| g.grantee_uri.as_deref().is_some_and(|uri| PUBLIC_GROUPS.contains(&uri)))
+            .filter(|g| {
+                g.grantee_uri
+                    .as_deref()
+                    .is_some_and(|uri| PUBLIC_GROUPS.contains(&uri))
+            })
             .map(|g| json!({ "grantee": g.grantee_uri, "permission": g.permission }))
             .collect();
         if public.is_empty() {
@@ -83,7 +89,9 @@ pub fn public_policy(bucket: &Bucket, ctx: &Context) -> Outcome {
         if blocked_by(bucket, ctx, |p| p.restrict_public_buckets) {
             return Outcome::Pass;
         }
-        let Some(document) = &bucket.policy else { return Outcome::Pass };
+        let Some(document) = &bucket.policy else {
+            return Outcome::Pass;
+        };
         let statements: Vec<_> = match BucketPolicy::parse(document) {
             Ok(policy) => policy
                 .public_statements()
@@ -96,7 +104,9 @@ pub fn public_policy(bucket: &Bucket, ctx: &Context) -> Outcome {
         if statements.is_empty() && bucket.policy_is_public != Some(true) {
             Outcome::Pass
         } else {
-            Outcome::Fail(json!({ "public_statements": statements, "policy_status_is_public": bucket.policy_is_public }))
+            Outcome::Fail(
+                json!({ "public_statements": statements, "policy_status_is_public": bucket.policy_is_public }),
+            )
         }
     })
 }
@@ -111,22 +121,30 @@ pub fn secure_transport(bucket: &Bucket, _: &Context) -> Outcome {
         if enforced {
             Outcome::Pass
         } else {
-            Outcome::Fail(json!({ "has_policy": bucket.policy.is_some(), "denies_insecure_transport": false }))
+            Outcome::Fail(
+                json!({ "has_policy": bucket.policy.is_some(), "denies_insecure_transport": false }),
+            )
         }
     })
 }
 
 pub fn versioning(bucket: &Bucket, _: &Context) -> Outcome {
-    needs(bucket, &[API_VERSIONING], || match bucket.versioning.status.as_deref() {
-        Some("Enabled") => Outcome::Pass,
-        status => Outcome::Fail(json!({ "versioning_status": status })),
+    needs(bucket, &[API_VERSIONING], || {
+        match bucket.versioning.status.as_deref() {
+            Some("Enabled") => Outcome::Pass,
+            status => Outcome::Fail(json!({ "versioning_status": status })),
+        }
     })
 }
 
 pub fn mfa_delete(bucket: &Bucket, _: &Context) -> Outcome {
-    needs(bucket, &[API_VERSIONING], || match bucket.versioning.mfa_delete.as_deref() {
-        Some("Enabled") => Outcome::Pass,
-        mfa => Outcome::Fail(json!({ "mfa_delete": mfa, "versioning_status": bucket.versioning.status })),
+    needs(bucket, &[API_VERSIONING], || {
+        match bucket.versioning.mfa_delete.as_deref() {
+            Some("Enabled") => Outcome::Pass,
+            mfa => Outcome::Fail(
+                json!({ "mfa_delete": mfa, "versioning_status": bucket.versioning.status }),
+            ),
+        }
     })
 }
 
@@ -150,7 +168,11 @@ mod tests {
     };
 
     fn ctx(account: Option<&PublicAccessBlock>) -> Context<'_> {
-        Context { account_id: "1", required_tags: &[], account_public_access_block: account }
+        Context {
+            account_id: "1",
+            required_tags: &[],
+            account_public_access_block: account,
+        }
     }
 
     fn bucket() -> Bucket {
@@ -178,7 +200,16 @@ mod tests {
     fn hardened_bucket_passes_every_check() {
         let b = bucket();
         let c = ctx(None);
-        for check in [default_encryption, bucket_public_access_block, public_acl, public_policy, secure_transport, versioning, mfa_delete, access_logging] {
+        for check in [
+            default_encryption,
+            bucket_public_access_block,
+            public_acl,
+            public_policy,
+            secure_transport,
+            versioning,
+            mfa_delete,
+            access_logging,
+        ] {
             assert_eq!(check(&b, &c), Outcome::Pass);
         }
     }
@@ -190,7 +221,10 @@ mod tests {
         b.encryption = None;
         assert!(fails(default_encryption(&b, &c)));
         let mut b = bucket();
-        b.public_access_block = Some(PublicAccessBlock { block_public_policy: false, ..ALL_ON });
+        b.public_access_block = Some(PublicAccessBlock {
+            block_public_policy: false,
+            ..ALL_ON
+        });
         match bucket_public_access_block(&b, &c) {
             Outcome::Fail(e) => assert_eq!(e["disabled_settings"], json!(["BlockPublicPolicy"])),
             o => panic!("{o:?}"),
@@ -198,7 +232,10 @@ mod tests {
         b.public_access_block = None;
         assert!(fails(bucket_public_access_block(&b, &c)));
         let mut b = bucket();
-        b.versioning = BucketVersioning { status: Some("Suspended".into()), mfa_delete: Some("Disabled".into()) };
+        b.versioning = BucketVersioning {
+            status: Some("Suspended".into()),
+            mfa_delete: Some("Disabled".into()),
+        };
         assert!(fails(versioning(&b, &c)));
         assert!(fails(mfa_delete(&b, &c)));
         let mut b = bucket();
@@ -220,10 +257,18 @@ mod tests {
             grantee_id: None,
             permission: "READ".into(),
         }];
-        assert_eq!(public_acl(&b, &ctx(None)), Outcome::Pass, "bucket IgnorePublicAcls neutralises");
+        assert_eq!(
+            public_acl(&b, &ctx(None)),
+            Outcome::Pass,
+            "bucket IgnorePublicAcls neutralises"
+        );
         b.public_access_block = None;
         assert!(fails(public_acl(&b, &ctx(None))));
-        assert_eq!(public_acl(&b, &ctx(Some(&ALL_ON))), Outcome::Pass, "account IgnorePublicAcls neutralises");
+        assert_eq!(
+            public_acl(&b, &ctx(Some(&ALL_ON))),
+            Outcome::Pass,
+            "account IgnorePublicAcls neutralises"
+        );
         b.acl_grants[0].grantee_uri = Some("http://acs.amazonaws.com/groups/s3/LogDelivery".into());
         assert_eq!(public_acl(&b, &ctx(None)), Outcome::Pass);
     }
@@ -253,9 +298,24 @@ mod tests {
 
     #[test]
     fn account_block_public_access() {
-        let account = |pab| S3AccountSettings { region: "us-east-1".into(), public_access_block: pab };
-        assert_eq!(account_public_access_block(&account(Some(ALL_ON)), &ctx(None)), Outcome::Pass);
-        assert!(fails(account_public_access_block(&account(None), &ctx(None))));
-        assert!(fails(account_public_access_block(&account(Some(PublicAccessBlock { ignore_public_acls: false, ..ALL_ON })), &ctx(None))));
+        let account = |pab| S3AccountSettings {
+            region: "us-east-1".into(),
+            public_access_block: pab,
+        };
+        assert_eq!(
+            account_public_access_block(&account(Some(ALL_ON)), &ctx(None)),
+            Outcome::Pass
+        );
+        assert!(fails(account_public_access_block(
+            &account(None),
+            &ctx(None)
+        )));
+        assert!(fails(account_public_access_block(
+            &account(Some(PublicAccessBlock {
+                ignore_public_acls: false,
+                ..ALL_ON
+            })),
+            &ctx(None)
+        )));
     }
 }

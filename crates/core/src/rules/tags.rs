@@ -17,7 +17,9 @@ pub fn required_tags(tags: &Tags, ctx: &Context) -> Outcome {
     if missing.is_empty() {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({ "missing_tag_keys": missing, "required_tag_keys": ctx.required_tags }))
+        Outcome::Fail(
+            json!({ "missing_tag_keys": missing, "required_tag_keys": ctx.required_tags }),
+        )
     }
 }
 
@@ -26,7 +28,11 @@ mod tests {
     use super::*;
 
     fn ctx(required: &[String]) -> Context<'_> {
-        Context { account_id: "1", required_tags: required, account_public_access_block: None }
+        Context {
+            account_id: "1",
+            required_tags: required,
+            account_public_access_block: None,
+        }
     }
 
     #[test]
@@ -41,6 +47,9 @@ mod tests {
         }
         tags.insert("Owner".into(), "secops".into());
         assert_eq!(required_tags(&tags, &ctx(&required)), Outcome::Pass);
-        assert_eq!(required_tags(&Tags::new(), &ctx(&[])), Outcome::NotApplicable);
+        assert_eq!(
+            required_tags(&Tags::new(), &ctx(&[])),
+            Outcome::NotApplicable
+        );
     }
 }

@@ -1,0 +1,367 @@
+//! S3: listed once per account; each bucket's configuration is read from the bucket's own
+//! region, buckets concurrently up to a bound, a bucket's calls concurrently with each other.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use compliance_core::model::{
+    AclGrant, Bucket, BucketEncryption, BucketVersioning, PublicAccessBlock, S3AccountSettings,
+};
+use compliance_core::rules::s3 as api;
+use compliance_core::{Inventory, ScanError, Service};
+use futures::future::BoxFuture;
+use futures::StreamExt;
+
+use super::{tags_from, Collected, Collector};
+use crate::error::{code, scan_error};
+use crate::sdk::ClientFactory;
+
+/// Buckets read at once. Each bucket costs about eight small calls; 16 keeps well under S3's
+/// per-prefix limits while hiding latency.
+pub const DEFAULT_BUCKET_CONCURRENCY: usize = 16;
+const LIST_PAGE: i32 = 1000;
+
+/// Error codes that mean "this setting is not configured", not "the call failed".
+const NOT_CONFIGURED: &[&str] = &[
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchPublicAccessBlockConfiguration",
+    "NoSuchBucketPolicy",
+    "NoSuchTagSet",
+];
+
+pub struct S3Collector {
+    factory: ClientFactory,
+    bucket_concurrency: usize,
+    clients: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+}
+
+impl S3Collector {
+    pub fn new(factory: ClientFactory, bucket_concurrency: usize) -> Self {
+        S3Collector {
+            factory,
+            bucket_concurrency: bucket_concurrency.max(1),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// One client per region, built once: building a client is cheap but not free.
+    fn client(&self, region: &str) -> aws_sdk_s3::Client {
+        let mut clients = match self.clients.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| self.factory.s3(region))
+            .clone()
+    }
+}
+
+impl Collector for S3Collector {
+    fn service(&self) -> Service {
+        Service::S3
+    }
+
+    fn collect<'a>(&'a self, account_id: &'a str, region: &'a str) -> BoxFuture<'a, Collected> {
+        Box::pin(async move {
+            let mut out = Collected {
+                inventory: Inventory::new(account_id),
+                errors: Vec::new(),
+            };
+            let (listed, account) =
+                tokio::join!(self.list(region), self.account_settings(account_id, region));
+            match account {
+                Ok(settings) => out.inventory.s3_account = Some(settings),
+                Err(e) => out.errors.push(e),
+            }
+            let listed = match listed {
+                Ok(listed) => listed,
+                Err(e) => {
+                    out.errors.push(e);
+                    return out;
+                }
+            };
+            let mut results = futures::stream::iter(listed)
+                .map(|(name, bucket_region)| self.read_bucket(name, bucket_region, region))
+                .buffer_unordered(self.bucket_concurrency);
+            while let Some((bucket, errors)) = results.next().await {
+                out.errors.extend(errors);
+                out.inventory.buckets.extend(bucket);
+            }
+            out.inventory.buckets.sort_by(|a, b| a.name.cmp(&b.name));
+            out
+        })
+    }
+}
+
+impl S3Collector {
+    /// Every bucket of the account with its region (ListBuckets gives it; older endpoints do
+    /// not, and then GetBucketLocation does).
+    async fn list(&self, home: &str) -> Result<Vec<(String, Option<String>)>, ScanError> {
+        let client = self.client(home);
+        let mut pages = client
+            .list_buckets()
+            .max_buckets(LIST_PAGE)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| scan_error(home, Service::S3, "ListBuckets", None, &e))?;
+            for b in page.buckets() {
+                if let Some(name) = b.name() {
+                    let region = b
+                        .bucket_region()
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_string);
+                    out.push((name.to_string(), region));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn account_settings(
+        &self,
+        account_id: &str,
+        home: &str,
+    ) -> Result<S3AccountSettings, ScanError> {
+        let result = self
+            .factory
+            .s3control()
+            .get_public_access_block()
+            .account_id(account_id)
+            .send()
+            .await;
+        let public_access_block = match result {
+            Ok(out) => out
+                .public_access_block_configuration()
+                .map(|c| PublicAccessBlock {
+                    block_public_acls: c.block_public_acls().unwrap_or(false),
+                    ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                    block_public_policy: c.block_public_policy().unwrap_or(false),
+                    restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                }),
+            Err(e) if code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => None,
+            Err(e) => {
+                return Err(scan_error(
+                    home,
+                    Service::S3,
+                    "GetPublicAccessBlock (account)",
+                    None,
+                    &e,
+                ))
+            }
+        };
+        Ok(S3AccountSettings {
+            region: home.to_string(),
+            public_access_block,
+        })
+    }
+
+    async fn bucket_region(&self, name: &str, home: &str) -> Result<String, ScanError> {
+        let out = self
+            .client(home)
+            .get_bucket_location()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| scan_error(home, Service::S3, "GetBucketLocation", Some(name), &e))?;
+        // An empty constraint is us-east-1; `EU` is the legacy name of eu-west-1.
+        Ok(match out.location_constraint().map(|c| c.as_str()) {
+            None | Some("") => "us-east-1".to_string(),
+            Some("EU") => "eu-west-1".to_string(),
+            Some(region) => region.to_string(),
+        })
+    }
+
+    /// Reads one bucket. `None` when the bucket vanished between listing and reading.
+    async fn read_bucket(
+        &self,
+        name: String,
+        listed_region: Option<String>,
+        home: &str,
+    ) -> (Option<Bucket>, Vec<ScanError>) {
+        let region = match listed_region {
+            Some(r) => r,
+            None => match self.bucket_region(&name, home).await {
+                Ok(r) => r,
+                Err(e) => return (None, vec![e]),
+            },
+        };
+        let client = self.client(&region);
+        let n = name.as_str();
+        let (encryption, pab, acl, policy, versioning, logging, tagging) = tokio::join!(
+            client.get_bucket_encryption().bucket(n).send(),
+            client.get_public_access_block().bucket(n).send(),
+            client.get_bucket_acl().bucket(n).send(),
+            client.get_bucket_policy().bucket(n).send(),
+            client.get_bucket_versioning().bucket(n).send(),
+            client.get_bucket_logging().bucket(n).send(),
+            client.get_bucket_tagging().bucket(n).send(),
+        );
+        let mut reader = BucketReader {
+            name: n,
+            region: &region,
+            errors: Vec::new(),
+            unreadable: Vec::new(),
+            vanished: false,
+        };
+
+        let encryption = reader
+            .read(api::API_ENCRYPTION, encryption)
+            .flatten()
+            .and_then(|out| {
+                let rule = out
+                    .server_side_encryption_configuration()?
+                    .rules()
+                    .first()?
+                    .apply_server_side_encryption_by_default()?;
+                Some(BucketEncryption {
+                    algorithm: rule.sse_algorithm().as_str().to_string(),
+                    kms_key_id: rule.kms_master_key_id().map(str::to_string),
+                })
+            });
+        let public_access_block = reader
+            .read(api::API_PUBLIC_ACCESS_BLOCK, pab)
+            .flatten()
+            .and_then(|out| {
+                out.public_access_block_configuration()
+                    .map(|c| PublicAccessBlock {
+                        block_public_acls: c.block_public_acls().unwrap_or(false),
+                        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                        block_public_policy: c.block_public_policy().unwrap_or(false),
+                        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                    })
+            });
+        let acl_grants = reader
+            .read(api::API_ACL, acl)
+            .flatten()
+            .map(|out| {
+                out.grants()
+                    .iter()
+                    .map(|g| AclGrant {
+                        grantee_uri: g.grantee().and_then(|e| e.uri()).map(str::to_string),
+                        grantee_id: g.grantee().and_then(|e| e.id()).map(str::to_string),
+                        permission: g
+                            .permission()
+                            .map(|p| p.as_str().to_string())
+                            .unwrap_or_default(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let policy = reader
+            .read(api::API_POLICY, policy)
+            .flatten()
+            .and_then(|out| out.policy().map(str::to_string));
+        let versioning = reader
+            .read(api::API_VERSIONING, versioning)
+            .flatten()
+            .map(|out| BucketVersioning {
+                status: out.status().map(|s| s.as_str().to_string()),
+                mfa_delete: out.mfa_delete().map(|s| s.as_str().to_string()),
+            })
+            .unwrap_or_default();
+        let logging_target = reader
+            .read(api::API_LOGGING, logging)
+            .flatten()
+            .and_then(|out| out.logging_enabled().map(|l| l.target_bucket().to_string()));
+        let tags = reader
+            .read(api::API_TAGGING, tagging)
+            .flatten()
+            .map(|out| {
+                tags_from(
+                    out.tag_set()
+                        .iter()
+                        .map(|t| (Some(t.key()), Some(t.value()))),
+                )
+            })
+            .unwrap_or_default();
+
+        // Only a policy S3 might judge differently from us is worth a GetBucketPolicyStatus call.
+        let policy_is_public = match &policy {
+            Some(_) => {
+                let status = client.get_bucket_policy_status().bucket(n).send().await;
+                match status {
+                    Ok(out) => out.policy_status().and_then(|s| s.is_public()),
+                    // Not every S3-compatible endpoint implements it; our own analysis still runs.
+                    Err(e) if matches!(code(&e), Some("NotImplemented" | "MethodNotAllowed")) => {
+                        None
+                    }
+                    Err(e) => {
+                        reader.errors.push(scan_error(
+                            &region,
+                            Service::S3,
+                            "GetBucketPolicyStatus",
+                            Some(n),
+                            &e,
+                        ));
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+
+        if reader.vanished {
+            return (None, Vec::new());
+        }
+        let bucket = Bucket {
+            name: name.clone(),
+            arn: Bucket::arn_for(&name),
+            region: region.clone(),
+            encryption,
+            public_access_block,
+            acl_grants,
+            policy,
+            policy_is_public,
+            versioning,
+            logging_target,
+            tags,
+            unreadable: reader.unreadable,
+        };
+        (Some(bucket), reader.errors)
+    }
+}
+
+/// Sorts each bucket call's result into: a value, "not configured", "bucket gone", or a
+/// recorded error that makes the attribute unreadable.
+struct BucketReader<'a> {
+    name: &'a str,
+    region: &'a str,
+    errors: Vec<ScanError>,
+    unreadable: Vec<String>,
+    vanished: bool,
+}
+
+impl BucketReader<'_> {
+    /// `Some(Some(v))`: answered; `Some(None)`: not configured; `None`: unreadable.
+    fn read<T, E, R>(&mut self, api: &str, result: Result<T, SdkError<E, R>>) -> Option<Option<T>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match result {
+            Ok(v) => Some(Some(v)),
+            Err(e) => match code(&e) {
+                Some(c) if NOT_CONFIGURED.contains(&c) => Some(None),
+                Some("NoSuchBucket") => {
+                    self.vanished = true;
+                    None
+                }
+                _ => {
+                    self.errors.push(scan_error(
+                        self.region,
+                        Service::S3,
+                        api,
+                        Some(self.name),
+                        &e,
+                    ));
+                    self.unreadable.push(api.to_string());
+                    None
+                }
+            },
+        }
+    }
+}
