@@ -11,6 +11,7 @@ pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod time;
+pub mod unit;
 
 pub use engine::{evaluate, Evaluation, EvaluationSettings};
 pub use error::CoreError;

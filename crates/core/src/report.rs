@@ -171,3 +171,36 @@ mod tests {
         assert_eq!(neutralise_formula("sg-123"), "sg-123");
     }
 }
+
+/// Who and what a report covers; the caller supplies the clock readings.
+#[derive(Debug, Clone)]
+pub struct ReportContext {
+    pub account_id: String,
+    pub regions: Vec<String>,
+    pub services: Vec<Service>,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+/// Evaluates an inventory and assembles the report.
+pub fn build_report(
+    ctx: ReportContext,
+    inventory: &crate::Inventory,
+    errors: Vec<ScanError>,
+    settings: &crate::EvaluationSettings,
+) -> ScanReport {
+    let evaluation = crate::evaluate(inventory, settings);
+    ScanReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        scanner_version: env!("CARGO_PKG_VERSION").to_string(),
+        account_id: ctx.account_id,
+        regions: ctx.regions,
+        services: ctx.services,
+        started_at: ctx.started_at,
+        finished_at: ctx.finished_at,
+        complete: errors.is_empty(),
+        summary: Summary::new(inventory.resource_count(), &evaluation),
+        findings: evaluation.findings,
+        errors,
+    }
+}

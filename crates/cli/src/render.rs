@@ -1,0 +1,95 @@
+//! The human-readable table of `compliance scan`.
+
+use std::fmt::Write;
+
+use compliance_core::{ScanReport, Severity};
+
+fn colour(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "\x1b[1;31m",
+        Severity::High => "\x1b[31m",
+        Severity::Medium => "\x1b[33m",
+        Severity::Low => "\x1b[36m",
+        Severity::Informational => "\x1b[2m",
+    }
+}
+
+/// Cuts a cell to `width` characters so one long ARN cannot wreck the layout.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(width.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+pub fn table(report: &ScanReport, ansi: bool) -> String {
+    let mut out = String::new();
+    let headers = ["SEVERITY", "STATUS", "RULE", "REGION", "RESOURCE"];
+    let rows: Vec<[String; 5]> = report
+        .findings
+        .iter()
+        .map(|f| {
+            [
+                f.severity.to_string(),
+                f.status.as_str().to_string(),
+                f.rule_id.clone(),
+                f.region.clone(),
+                fit(&f.resource_id, 60),
+            ]
+        })
+        .collect();
+    let mut widths = headers.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String; 5]| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let _ = writeln!(out, "{}", line(&headers.map(str::to_string)));
+    for (row, finding) in rows.iter().zip(&report.findings) {
+        let text = line(row);
+        if ansi {
+            let _ = writeln!(out, "{}{text}\x1b[0m", colour(finding.severity));
+        } else {
+            let _ = writeln!(out, "{text}");
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", summary_line(report));
+    for e in &report.errors {
+        let resource = e.resource.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let _ = writeln!(out, "  not scanned: {} {} {}{resource}: {}: {}", e.region, e.service, e.api, e.code, e.message);
+    }
+    out
+}
+
+pub fn summary_line(report: &ScanReport) -> String {
+    let s = &report.summary;
+    let c = &s.findings_by_severity;
+    let score = s.compliance_score.map(|v| format!("{v:.1}%")).unwrap_or_else(|| "n/a".into());
+    format!(
+        "account {} · {} resources · score {score} ({} of {} checks passed) · findings: {} critical, {} high, {} medium, {} low, {} informational, {} muted{}",
+        report.account_id,
+        s.resources_scanned,
+        s.checks_passed,
+        s.checks_evaluated,
+        c.critical,
+        c.high,
+        c.medium,
+        c.low,
+        c.informational,
+        s.muted_findings,
+        if report.complete { String::new() } else { format!(" · INCOMPLETE: {} errors", report.errors.len()) }
+    )
+}

@@ -1,0 +1,114 @@
+//! One (region, service) scan of a workflow run: the document written to S3, and the small
+//! summary returned to Step Functions (keys and counts only, whatever the estate size).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::finding::{Finding, ScanError, SeverityCounts};
+use crate::model::{Inventory, Service};
+use crate::report::{Summary, REPORT_SCHEMA_VERSION};
+
+/// Errors carried inline in a summary; the full list is in the S3 document.
+pub const MAX_INLINE_ERRORS: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitScanDocument {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub account_id: String,
+    pub region: String,
+    pub service: Service,
+    pub scanned_at: String,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ScanError>,
+    pub inventory: Inventory,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitScanSummary {
+    pub run_id: String,
+    pub region: String,
+    pub service: Service,
+    pub resources_scanned: usize,
+    pub findings_by_severity: SeverityCounts,
+    pub findings_key: String,
+    /// The first [`MAX_INLINE_ERRORS`] errors; `error_count` has the total.
+    pub errors: Vec<ScanError>,
+    pub error_count: usize,
+}
+
+impl UnitScanDocument {
+    /// Evaluates what one unit collected.
+    pub fn new(
+        run_id: &str,
+        region: &str,
+        service: Service,
+        scanned_at: String,
+        inventory: Inventory,
+        errors: Vec<ScanError>,
+        settings: &crate::EvaluationSettings,
+    ) -> Self {
+        let evaluation = crate::evaluate(&inventory, settings);
+        UnitScanDocument {
+            schema_version: REPORT_SCHEMA_VERSION,
+            run_id: run_id.to_string(),
+            account_id: inventory.account_id.clone(),
+            region: region.to_string(),
+            service,
+            scanned_at,
+            summary: Summary::new(inventory.resource_count(), &evaluation),
+            findings: evaluation.findings,
+            errors,
+            inventory,
+        }
+    }
+
+    pub fn summary(&self, findings_key: String) -> UnitScanSummary {
+        UnitScanSummary {
+            run_id: self.run_id.clone(),
+            region: self.region.clone(),
+            service: self.service,
+            resources_scanned: self.summary.resources_scanned,
+            findings_by_severity: self.summary.findings_by_severity,
+            findings_key,
+            errors: self.errors.iter().take(MAX_INLINE_ERRORS).cloned().collect(),
+            error_count: self.errors.len(),
+        }
+    }
+}
+
+/// The S3 key of a unit's document: run-scoped, one object per (region, service).
+pub fn unit_key(run_id: &str, region: &str, service: Service) -> String {
+    format!("runs/{run_id}/scans/{region}/{service}.json")
+}
+
+/// Run ids end up in S3 keys and execution names: 1-80 of `[A-Za-z0-9_-]` (the Step Functions
+/// execution-name alphabet), so no key can escape its run's prefix.
+pub fn validate_run_id(run_id: &str) -> Result<(), CoreError> {
+    let ok = !run_id.is_empty()
+        && run_id.len() <= 80
+        && run_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::InvalidParameter {
+            parameter: "run_id".into(),
+            reason: format!("`{run_id}` must be 1-80 characters of letters, digits, `-` and `_`"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_cannot_escape_their_prefix() {
+        assert!(validate_run_id("2026-11-23T10-00-00Z_scheduled").is_ok());
+        for bad in ["", "../x", "a/b", "a b", &"x".repeat(81)] {
+            assert!(validate_run_id(bad).is_err(), "{bad}");
+        }
+        assert_eq!(unit_key("r1", "eu-west-1", Service::Ec2), "runs/r1/scans/eu-west-1/ec2.json");
+    }
+}
