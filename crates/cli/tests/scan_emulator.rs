@@ -1,0 +1,221 @@
+//! `compliance scan` end to end against the emulator: a seeded, deliberately misconfigured
+//! estate in three regions must yield exactly the expected findings, no more and no fewer.
+
+#[path = "../../../tests/harness/emulator.rs"]
+mod emulator;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use emulator::{Emulator, Manifest, ACCOUNT_ID, REGIONS};
+use serde_json::Value;
+
+type Key = (String, String, String); // (rule_id, resource_arn, region)
+
+fn scan(emu: &Emulator, dir: &Path, extra: &[&str]) -> (Output, Value) {
+    let report_path = dir.join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_compliance"))
+        .args(["scan", "--format", "json", "--output"])
+        .arg(&report_path)
+        .args(extra)
+        .envs(emu.env())
+        .output()
+        .expect("run compliance scan");
+    let report = std::fs::read_to_string(&report_path)
+        .unwrap_or_else(|e| panic!("no report ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr)));
+    (out, serde_json::from_str(&report).expect("report is JSON"))
+}
+
+fn found(report: &Value) -> BTreeSet<Key> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["resource_arn"].as_str().unwrap().to_string(),
+                f["region"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The findings the seeded estate must produce (see seed_estate.py for what each resource is).
+fn expected(m: &Manifest) -> BTreeSet<Key> {
+    let mut want = BTreeSet::new();
+    let mut add = |rules: &[&str], arn: String, region: &str| {
+        for rule in rules {
+            want.insert((rule.to_string(), arn.clone(), region.to_string()));
+        }
+    };
+    let account = format!("AWS::::Account:{ACCOUNT_ID}");
+    for region in REGIONS {
+        let sg = |name: &str| m.arn(&format!("{name}#0"), region);
+        add(&["ec2_sg_open_ssh"], sg("sg-ssh-open-v4"), region);
+        add(&["ec2_sg_open_rdp"], sg("sg-rdp-open-v6"), region);
+        let everything = ["ec2_sg_open_ssh", "ec2_sg_open_rdp", "ec2_sg_open_all_ports", "ec2_sg_open_high_risk_ports"];
+        add(&everything, sg("sg-all-traffic"), region);
+        add(&everything, sg("sg-wide-range-v6"), region);
+        add(&["ec2_sg_open_high_risk_ports"], sg("sg-mysql-open"), region);
+        add(&["ec2_sg_open_ssh", "ec2_sg_open_high_risk_ports"], sg("sg-range-20-23"), region);
+        add(&["resource_required_tags"], sg("sg-untagged"), region);
+        // sg-ssh-private, sg-ssh-from-sg, sg-ssh-prefix-list, sg-https-open, sg-udp-22-open: compliant.
+        if region != "eu-west-1" {
+            add(&["ec2_default_sg_restricts_all", "resource_required_tags"], m.arn(&format!("default-sg@{region}"), region), region);
+            add(&["ec2_ebs_default_encryption"], account.clone(), region);
+        }
+        add(&["ec2_instance_imdsv2", "ec2_instance_public_ip"], m.arn("i-legacy#0", region), region);
+        add(&["ec2_ebs_volume_encrypted"], m.arn("i-legacy#0/root", region), region);
+        add(&["resource_required_tags"], m.arn("i-untagged#0", region), region);
+        add(&["ec2_ebs_volume_encrypted"], m.arn("vol-unencrypted#0", region), region);
+        add(&["resource_required_tags"], m.arn("vol-untagged#0", region), region);
+        if region != "eu-west-1" {
+            let insecure = [
+                "rds_instance_public",
+                "rds_instance_storage_encrypted",
+                "rds_instance_backup_enabled",
+                "rds_instance_deletion_protection",
+                "rds_instance_multi_az",
+                "rds_instance_auto_minor_version_upgrade",
+                "rds_instance_iam_authentication",
+                "rds_instance_copy_tags_to_snapshot",
+            ];
+            add(&insecure, m.arn("db-insecure#0", region), region);
+            add(&["resource_required_tags"], m.arn("db-untagged#0", region), region);
+        }
+    }
+    let bucket = |name: &str| {
+        let entry = m.get(&format!("cs-0-{name}"), "");
+        (entry["arn"].as_str().unwrap().to_string(), entry["region"].as_str().unwrap().to_string())
+    };
+    for (name, rules) in [
+        ("logs", &["s3_bucket_access_logging"][..]),
+        ("no-encryption", &["s3_bucket_default_encryption"]),
+        ("partial-pab", &["s3_bucket_public_access_block"]),
+        ("public-acl", &["s3_bucket_public_access_block", "s3_bucket_public_acl"]),
+        ("public-policy", &["s3_bucket_public_access_block", "s3_bucket_public_policy", "s3_bucket_secure_transport"]),
+        ("policy-vpce", &["s3_bucket_public_access_block"]),
+        ("no-tls", &["s3_bucket_secure_transport"]),
+        ("unversioned", &["s3_bucket_versioning", "s3_bucket_mfa_delete"]),
+        ("untagged", &["resource_required_tags"]),
+        ("no-mfa", &["s3_bucket_mfa_delete"]),
+    ] {
+        let (arn, region) = bucket(name);
+        add(rules, arn, &region);
+    }
+    // hardened and acl-neutralized buckets: compliant.
+    add(&["s3_account_public_access_block"], account, "us-east-1");
+    want
+}
+
+fn diff(found: &BTreeSet<Key>, want: &BTreeSet<Key>) -> String {
+    let extra: Vec<_> = found.difference(want).collect();
+    let missing: Vec<_> = want.difference(found).collect();
+    format!("unexpected findings: {extra:#?}\nmissing findings: {missing:#?}")
+}
+
+#[test]
+fn scan_finds_exactly_the_seeded_violations() {
+    let dir = tempdir();
+    let emu = Emulator::start();
+    let manifest = emu.seed(1, &dir);
+
+    let (out, report) = scan(&emu, &dir, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(report["errors"], Value::Array(vec![]), "scan errors; stderr: {stderr}");
+    assert_eq!(report["complete"], true);
+    assert_eq!(out.status.code(), Some(0), "exit code without --fail-on; stderr: {stderr}");
+    let want = expected(&manifest);
+    let got = found(&report);
+    assert!(got == want, "{}", diff(&got, &want));
+
+    // Every finding carries the contract's fields; ids are unique and stable.
+    let findings = report["findings"].as_array().unwrap();
+    let ids: BTreeSet<_> = findings.iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids.len(), findings.len(), "finding ids are unique");
+    for f in findings {
+        for field in ["id", "rule_id", "title", "severity", "status", "resource_arn", "resource_type", "region", "account_id", "compliance"] {
+            assert!(!f[field].is_null(), "{field} missing in {f}");
+        }
+        assert_eq!(f["status"], "FAIL");
+        assert_eq!(f["account_id"], ACCOUNT_ID);
+    }
+    let summary = &report["summary"];
+    let evaluated = summary["checks_evaluated"].as_u64().unwrap();
+    let passed = summary["checks_passed"].as_u64().unwrap();
+    assert_eq!(evaluated - passed, findings.len() as u64);
+    assert!(passed > 0);
+
+    // A re-run gives the same ids; --fail-on turns findings into exit code 3.
+    let (out, again) = scan(&emu, &dir, &["--fail-on", "critical"]);
+    assert_eq!(out.status.code(), Some(3));
+    let again_ids: BTreeSet<_> = again["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(again_ids, ids, "finding ids are stable across runs");
+
+    // Fixing the account-level Block Public Access removes exactly that finding.
+    emu.python_script("fix_account_pab.py", &["--endpoint", &emu.endpoint]);
+    let (_, fixed) = scan(&emu, &dir, &["--services", "s3"]);
+    let s3_want: BTreeSet<Key> = want
+        .iter()
+        .filter(|(rule, arn, _)| (rule.starts_with("s3_") || arn.starts_with("arn:aws:s3:::")) && rule != "s3_account_public_access_block")
+        .cloned()
+        .collect();
+    let got = found(&fixed);
+    assert!(got == s3_want, "{}", diff(&got, &s3_want));
+}
+
+#[test]
+fn mutelist_marks_findings_muted_and_keeps_them() {
+    let dir = tempdir();
+    let emu = Emulator::start();
+    let manifest = emu.seed(1, &dir);
+    let ssh_group = manifest.arn("sg-ssh-open-v4#0", "eu-west-1");
+    let mutelist = serde_json::json!({"entries": [
+        {"rule_id": "ec2_sg_open_ssh", "resource": ssh_group, "reason": "bastion, reviewed by secops"},
+        {"rule_id": "rds_*", "tags": {"Name": "db-insecure*"}, "regions": ["ap-southeast-1"], "reason": "sandbox database"}
+    ]});
+    emu.python_script("put_parameter.py", &["--name", "/compliance/scanner/config/mutelist", "--value", &mutelist.to_string()]);
+    let (out, report) = scan(&emu, &dir, &["--regions", "eu-west-1,ap-southeast-1", "--services", "ec2,rds"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let findings = report["findings"].as_array().unwrap();
+    let muted: Vec<_> = findings.iter().filter(|f| f["status"] == "MUTED").collect();
+    assert_eq!(muted.len(), 1 + 8, "one SSH group and eight checks of the sandbox database: {muted:#?}");
+    assert!(muted.iter().any(|f| f["resource_arn"] == ssh_group && f["muted_reason"] == "bastion, reviewed by secops"));
+    let db = manifest.arn("db-insecure#0", "ap-southeast-1");
+    assert!(muted.iter().filter(|f| f["resource_arn"] == db).count() == 8);
+    // The same database in us-east-1 is not muted (region-limited entry) and was not scanned here.
+    assert_eq!(report["summary"]["muted_findings"], 9);
+    // Muted findings do not count as unmuted severities.
+    let critical = report["summary"]["findings_by_severity"]["critical"].as_u64().unwrap();
+    let unmuted_critical = findings.iter().filter(|f| f["status"] == "FAIL" && f["severity"] == "CRITICAL").count() as u64;
+    assert_eq!(critical, unmuted_critical);
+}
+
+#[test]
+fn a_bad_parameter_is_named_and_nothing_is_scanned() {
+    let dir = tempdir();
+    let emu = Emulator::start();
+    emu.python_script("put_parameter.py", &["--name", "/compliance/scanner/config/regions", "--value", "us-east-1,Atlantis"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_compliance"))
+        .args(["scan", "--output"])
+        .arg(dir.join("never.json"))
+        .envs(emu.env())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/compliance/scanner/config/regions") && stderr.contains("Atlantis"), "{stderr}");
+    assert!(!dir.join("never.json").exists());
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "compliance-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

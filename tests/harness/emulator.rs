@@ -1,0 +1,139 @@
+//! Rust side of the test harness: starts the patched moto server (`emulator.py`) on a free
+//! port, seeds estates, and hands tests the environment that points the product at it.
+//! Shared by the crates' integration tests through `#[path]`; never part of a product crate.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+use serde_json::Value;
+
+pub const ACCOUNT_ID: &str = "123456789012";
+pub const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-1"];
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+/// The virtualenv's Python (made by `make venv`), or `COMPLIANCE_PYTHON`.
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("COMPLIANCE_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = repo_root().join(".venv/bin/python");
+    assert!(venv.exists(), "{} is missing: run `make venv` (or `make test`) first", venv.display());
+    venv
+}
+
+pub struct Emulator {
+    child: Child,
+    // Held open: the emulator exits when its standard input closes, so it cannot outlive us.
+    _stdin: ChildStdin,
+    pub endpoint: String,
+    pub s3control_endpoint: String,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        let mut child = Command::new(python())
+            .arg(repo_root().join("tests/harness/emulator.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the emulator");
+        let stdin = child.stdin.take().expect("emulator stdin");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("emulator stdout"))
+            .read_line(&mut line)
+            .expect("read the emulator's endpoint line");
+        let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("emulator said {line:?}: {e}"));
+        Emulator {
+            child,
+            _stdin: stdin,
+            endpoint: ready["AWS_ENDPOINT_URL"].as_str().expect("endpoint").to_string(),
+            s3control_endpoint: ready["AWS_ENDPOINT_URL_S3_CONTROL"].as_str().expect("s3control endpoint").to_string(),
+        }
+    }
+
+    /// Environment for a product process talking to this emulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ENDPOINT_URL_S3_CONTROL", self.s3control_endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+
+    /// Runs a harness Python script against this emulator and returns its standard output.
+    pub fn python_script(&self, script: &str, args: &[&str]) -> String {
+        let out = Command::new(python())
+            .arg(repo_root().join("tests/harness").join(script))
+            .args(args)
+            .envs(self.env())
+            .output()
+            .expect("run harness script");
+        assert!(
+            out.status.success(),
+            "{script} {args:?} failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Seeds the misconfigured estate (and the scanner's config parameters); returns the manifest.
+    pub fn seed(&self, scale: u32, dir: &Path) -> Manifest {
+        let manifest = dir.join(format!("manifest-{scale}.json"));
+        self.python_script(
+            "seed_estate.py",
+            &["--endpoint", &self.endpoint, "--scale", &scale.to_string(), "--manifest", manifest.to_str().unwrap(), "--config-params"],
+        );
+        Manifest::load(&manifest)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What the seeder created: logical name → (type, region, id, arn).
+pub struct Manifest {
+    pub raw: Value,
+}
+
+impl Manifest {
+    pub fn load(path: &Path) -> Manifest {
+        let text = std::fs::read_to_string(path).expect("manifest");
+        Manifest { raw: serde_json::from_str(&text).expect("manifest JSON") }
+    }
+
+    fn entries(&self) -> Vec<&Value> {
+        let list = self.raw.get("resources").unwrap_or(&self.raw);
+        match list {
+            Value::Array(items) => items.iter().collect(),
+            Value::Object(map) => map.values().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The entry of `logical` in `region` (regional resources share logical names across regions).
+    pub fn get(&self, logical: &str, region: &str) -> &Value {
+        self.entries()
+            .into_iter()
+            .find(|e| e["logical"] == logical && (e["region"] == region || e["type"] == "bucket"))
+            .unwrap_or_else(|| panic!("manifest has no {logical} in {region}"))
+    }
+
+    pub fn arn(&self, logical: &str, region: &str) -> String {
+        self.get(logical, region)["arn"].as_str().expect("arn").to_string()
+    }
+}
