@@ -19,6 +19,7 @@ SIGTERM/SIGINT or until its standard input closes (so a crashed test leaves no s
 
 import argparse
 import json
+import logging
 import re
 import signal
 import socket
@@ -97,6 +98,8 @@ def main() -> None:
 
     ensure_account_host()
     patch_s3()
+    # One log line per request drowns test output; errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)

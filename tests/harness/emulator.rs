@@ -14,7 +14,10 @@ pub const ACCOUNT_ID: &str = "123456789012";
 pub const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-1"];
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 /// The virtualenv's Python (made by `make venv`), or `COMPLIANCE_PYTHON`.
@@ -23,7 +26,11 @@ pub fn python() -> PathBuf {
         return PathBuf::from(p);
     }
     let venv = repo_root().join(".venv/bin/python");
-    assert!(venv.exists(), "{} is missing: run `make venv` (or `make test`) first", venv.display());
+    assert!(
+        venv.exists(),
+        "{} is missing: run `make venv` (or `make test`) first",
+        venv.display()
+    );
     venv
 }
 
@@ -49,12 +56,19 @@ impl Emulator {
         BufReader::new(child.stdout.take().expect("emulator stdout"))
             .read_line(&mut line)
             .expect("read the emulator's endpoint line");
-        let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("emulator said {line:?}: {e}"));
+        let ready: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("emulator said {line:?}: {e}"));
         Emulator {
             child,
             _stdin: stdin,
-            endpoint: ready["AWS_ENDPOINT_URL"].as_str().expect("endpoint").to_string(),
-            s3control_endpoint: ready["AWS_ENDPOINT_URL_S3_CONTROL"].as_str().expect("s3control endpoint").to_string(),
+            endpoint: ready["AWS_ENDPOINT_URL"]
+                .as_str()
+                .expect("endpoint")
+                .to_string(),
+            s3control_endpoint: ready["AWS_ENDPOINT_URL_S3_CONTROL"]
+                .as_str()
+                .expect("s3control endpoint")
+                .to_string(),
         }
     }
 
@@ -62,7 +76,10 @@ impl Emulator {
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            ("AWS_ENDPOINT_URL_S3_CONTROL", self.s3control_endpoint.clone()),
+            (
+                "AWS_ENDPOINT_URL_S3_CONTROL",
+                self.s3control_endpoint.clone(),
+            ),
             ("AWS_ACCESS_KEY_ID", "testing".into()),
             ("AWS_SECRET_ACCESS_KEY", "testing".into()),
             ("AWS_REGION", "us-east-1".into()),
@@ -92,7 +109,15 @@ impl Emulator {
         let manifest = dir.join(format!("manifest-{scale}.json"));
         self.python_script(
             "seed_estate.py",
-            &["--endpoint", &self.endpoint, "--scale", &scale.to_string(), "--manifest", manifest.to_str().unwrap(), "--config-params"],
+            &[
+                "--endpoint",
+                &self.endpoint,
+                "--scale",
+                &scale.to_string(),
+                "--manifest",
+                manifest.to_str().unwrap(),
+                "--config-params",
+            ],
         );
         Manifest::load(&manifest)
     }
@@ -113,7 +138,9 @@ pub struct Manifest {
 impl Manifest {
     pub fn load(path: &Path) -> Manifest {
         let text = std::fs::read_to_string(path).expect("manifest");
-        Manifest { raw: serde_json::from_str(&text).expect("manifest JSON") }
+        Manifest {
+            raw: serde_json::from_str(&text).expect("manifest JSON"),
+        }
     }
 
     fn entries(&self) -> Vec<&Value> {
@@ -134,6 +161,9 @@ impl Manifest {
     }
 
     pub fn arn(&self, logical: &str, region: &str) -> String {
-        self.get(logical, region)["arn"].as_str().expect("arn").to_string()
+        self.get(logical, region)["arn"]
+            .as_str()
+            .expect("arn")
+            .to_string()
     }
 }

@@ -67,6 +67,10 @@ class SeedError(Exception):
     pass
 
 
+class Aborted(Exception):
+    """Raised in worker threads once another task has failed."""
+
+
 def tagset(logical: str | None, tagged: bool = True) -> list[dict[str, str]]:
     if not tagged:
         return []
@@ -89,7 +93,7 @@ class Seeder:
             aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
         )
         self.config = Config(
-            retries={"max_attempts": 4, "mode": "standard"},
+            retries={"max_attempts": 3, "mode": "standard"},
             connect_timeout=5,
             read_timeout=120,
             max_pool_connections=max(10, workers * 2),
@@ -102,6 +106,7 @@ class Seeder:
         self.mfa_delete_supported: bool | None = None
         self.config_params: list[dict[str, str]] = []
         self.deferred_policies: list[tuple[str, str, str]] = []
+        self.abort = threading.Event()
 
     # ------------------------------------------------------------------ utils
     def client(self, service: str, region: str) -> Any:
@@ -118,6 +123,8 @@ class Seeder:
             self.entries.append(entry)
 
     def call(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        if self.abort.is_set():
+            raise Aborted(what)
         try:
             return fn(**kwargs)
         except botocore.exceptions.ClientError as e:
@@ -139,16 +146,24 @@ class Seeder:
             raise SeedError(f"{what}: {fn.__name__} failed: {type(e).__name__}: {e}") from None
 
     def run_parallel(self, tasks: list[tuple[str, Callable[[], None]]]) -> None:
+        """Run tasks on the pool; on the first failure stop starting new ones (fail fast)."""
         errors: list[str] = []
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             futs = {pool.submit(fn): name for name, fn in tasks}
             for fut in as_completed(futs):
+                if fut.cancelled():
+                    continue
                 exc = fut.exception()
-                if exc is not None:
-                    msg = str(exc) if isinstance(exc, SeedError) else f"{futs[fut]}: {type(exc).__name__}: {exc}"
-                    errors.append(msg)
+                if exc is None:
+                    continue
+                if isinstance(exc, Aborted):
+                    continue
+                errors.append(str(exc) if isinstance(exc, SeedError) else f"{futs[fut]}: {type(exc).__name__}: {exc}")
+                self.abort.set()
+                for other in futs:
+                    other.cancel()
         if errors:
-            raise SeedError("; ".join(sorted(errors)[:10]) + (f" (+{len(errors) - 10} more)" if len(errors) > 10 else ""))
+            raise SeedError("; ".join(sorted(errors)[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""))
 
     # ------------------------------------------------------------- preflight
     def preflight(self) -> None:

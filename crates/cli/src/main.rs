@@ -22,7 +22,11 @@ pub mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "compliance", version, about = "Serverless AWS compliance scanner: ad-hoc scans and workflow runs")]
+#[command(
+    name = "compliance",
+    version,
+    about = "Serverless AWS compliance scanner: ad-hoc scans and workflow runs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,7 +51,11 @@ async fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     let result = match cli.command {

@@ -68,8 +68,16 @@ pub fn table(report: &ScanReport, ansi: bool) -> String {
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", summary_line(report));
     for e in &report.errors {
-        let resource = e.resource.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-        let _ = writeln!(out, "  not scanned: {} {} {}{resource}: {}: {}", e.region, e.service, e.api, e.code, e.message);
+        let resource = e
+            .resource
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  not scanned: {} {} {}{resource}: {}: {}",
+            e.region, e.service, e.api, e.code, e.message
+        );
     }
     out
 }
@@ -77,7 +85,10 @@ pub fn table(report: &ScanReport, ansi: bool) -> String {
 pub fn summary_line(report: &ScanReport) -> String {
     let s = &report.summary;
     let c = &s.findings_by_severity;
-    let score = s.compliance_score.map(|v| format!("{v:.1}%")).unwrap_or_else(|| "n/a".into());
+    let score = s
+        .compliance_score
+        .map(|v| format!("{v:.1}%"))
+        .unwrap_or_else(|| "n/a".into());
     format!(
         "account {} · {} resources · score {score} ({} of {} checks passed) · findings: {} critical, {} high, {} medium, {} low, {} informational, {} muted{}",
         report.account_id,

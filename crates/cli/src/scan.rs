@@ -70,17 +70,26 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
     }
 
     let account_id = scanner.account_id().await.map_err(|e| e.to_string())?;
-    let plan = ScanPlan { regions: config.regions.clone(), services: config.services.clone() };
+    let plan = ScanPlan {
+        regions: config.regions.clone(),
+        services: config.services.clone(),
+    };
     let progress = progress_bar(plan.units().len() as u64);
     let (inventory, errors) = scanner
         .scan(&account_id, &plan, |region, service, collected| {
-            progress.set_message(format!("{service} {region}: {} resources", collected.inventory.resource_count()));
+            progress.set_message(format!(
+                "{service} {region}: {} resources",
+                collected.inventory.resource_count()
+            ));
             progress.inc(1);
         })
         .await;
     progress.finish_and_clear();
 
-    let settings = EvaluationSettings { required_tags: config.required_tags.clone(), mutelist: config.mutelist.clone() };
+    let settings = EvaluationSettings {
+        required_tags: config.required_tags.clone(),
+        mutelist: config.mutelist.clone(),
+    };
     let report = build_report(
         ReportContext {
             account_id,
@@ -97,15 +106,20 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
     let rendered = match args.format {
         Format::Json => report.to_json().map_err(|e| e.to_string())?,
         Format::Csv => report.to_csv().map_err(|e| e.to_string())?,
-        Format::Table => render::table(&report, std::io::stdout().is_terminal() && args.output.is_none()),
+        Format::Table => render::table(
+            &report,
+            std::io::stdout().is_terminal() && args.output.is_none(),
+        ),
     };
     match &args.output {
         Some(path) => std::fs::write(path, rendered.as_bytes())
             .map_err(|e| format!("could not write {}: {e}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(rendered.as_bytes()).map_err(|e| format!("could not write the report: {e}"))?;
-            out.flush().map_err(|e| format!("could not write the report: {e}"))?;
+            out.write_all(rendered.as_bytes())
+                .map_err(|e| format!("could not write the report: {e}"))?;
+            out.flush()
+                .map_err(|e| format!("could not write the report: {e}"))?;
         }
     }
     if args.output.is_some() || !matches!(args.format, Format::Table) {
@@ -122,10 +136,14 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
             "requests_by_service": scanner.requests().by_service(),
             "requests_by_operation": scanner.requests().snapshot(),
         });
-        std::fs::write(path, stats.to_string()).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+        std::fs::write(path, stats.to_string())
+            .map_err(|e| format!("could not write {}: {e}", path.display()))?;
     }
 
-    let failing = args.fail_on.map(|s| report.summary.findings_by_severity.at_or_above(s)).unwrap_or(0);
+    let failing = args
+        .fail_on
+        .map(|s| report.summary.findings_by_severity.at_or_above(s))
+        .unwrap_or(0);
     Ok(if failing > 0 {
         exit::FINDINGS
     } else if !report.complete {

@@ -22,8 +22,12 @@ fn scan(emu: &Emulator, dir: &Path, extra: &[&str]) -> (Output, Value) {
         .envs(emu.env())
         .output()
         .expect("run compliance scan");
-    let report = std::fs::read_to_string(&report_path)
-        .unwrap_or_else(|e| panic!("no report ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr)));
+    let report = std::fs::read_to_string(&report_path).unwrap_or_else(|e| {
+        panic!(
+            "no report ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (out, serde_json::from_str(&report).expect("report is JSON"))
 }
 
@@ -55,22 +59,59 @@ fn expected(m: &Manifest) -> BTreeSet<Key> {
         let sg = |name: &str| m.arn(&format!("{name}#0"), region);
         add(&["ec2_sg_open_ssh"], sg("sg-ssh-open-v4"), region);
         add(&["ec2_sg_open_rdp"], sg("sg-rdp-open-v6"), region);
-        let everything = ["ec2_sg_open_ssh", "ec2_sg_open_rdp", "ec2_sg_open_all_ports", "ec2_sg_open_high_risk_ports"];
+        let everything = [
+            "ec2_sg_open_ssh",
+            "ec2_sg_open_rdp",
+            "ec2_sg_open_all_ports",
+            "ec2_sg_open_high_risk_ports",
+        ];
         add(&everything, sg("sg-all-traffic"), region);
         add(&everything, sg("sg-wide-range-v6"), region);
-        add(&["ec2_sg_open_high_risk_ports"], sg("sg-mysql-open"), region);
-        add(&["ec2_sg_open_ssh", "ec2_sg_open_high_risk_ports"], sg("sg-range-20-23"), region);
+        add(
+            &["ec2_sg_open_high_risk_ports"],
+            sg("sg-mysql-open"),
+            region,
+        );
+        add(
+            &["ec2_sg_open_ssh", "ec2_sg_open_high_risk_ports"],
+            sg("sg-range-20-23"),
+            region,
+        );
         add(&["resource_required_tags"], sg("sg-untagged"), region);
         // sg-ssh-private, sg-ssh-from-sg, sg-ssh-prefix-list, sg-https-open, sg-udp-22-open: compliant.
         if region != "eu-west-1" {
-            add(&["ec2_default_sg_restricts_all", "resource_required_tags"], m.arn(&format!("default-sg@{region}"), region), region);
+            add(
+                &["ec2_default_sg_restricts_all", "resource_required_tags"],
+                m.arn(&format!("default-sg@{region}"), region),
+                region,
+            );
             add(&["ec2_ebs_default_encryption"], account.clone(), region);
         }
-        add(&["ec2_instance_imdsv2", "ec2_instance_public_ip"], m.arn("i-legacy#0", region), region);
-        add(&["ec2_ebs_volume_encrypted"], m.arn("i-legacy#0/root", region), region);
-        add(&["resource_required_tags"], m.arn("i-untagged#0", region), region);
-        add(&["ec2_ebs_volume_encrypted"], m.arn("vol-unencrypted#0", region), region);
-        add(&["resource_required_tags"], m.arn("vol-untagged#0", region), region);
+        add(
+            &["ec2_instance_imdsv2", "ec2_instance_public_ip"],
+            m.arn("i-legacy#0", region),
+            region,
+        );
+        add(
+            &["ec2_ebs_volume_encrypted"],
+            m.arn("i-legacy#0/root", region),
+            region,
+        );
+        add(
+            &["resource_required_tags"],
+            m.arn("i-untagged#0", region),
+            region,
+        );
+        add(
+            &["ec2_ebs_volume_encrypted"],
+            m.arn("vol-unencrypted#0", region),
+            region,
+        );
+        add(
+            &["resource_required_tags"],
+            m.arn("vol-untagged#0", region),
+            region,
+        );
         if region != "eu-west-1" {
             let insecure = [
                 "rds_instance_public",
@@ -83,22 +124,42 @@ fn expected(m: &Manifest) -> BTreeSet<Key> {
                 "rds_instance_copy_tags_to_snapshot",
             ];
             add(&insecure, m.arn("db-insecure#0", region), region);
-            add(&["resource_required_tags"], m.arn("db-untagged#0", region), region);
+            add(
+                &["resource_required_tags"],
+                m.arn("db-untagged#0", region),
+                region,
+            );
         }
     }
     let bucket = |name: &str| {
         let entry = m.get(&format!("cs-0-{name}"), "");
-        (entry["arn"].as_str().unwrap().to_string(), entry["region"].as_str().unwrap().to_string())
+        (
+            entry["arn"].as_str().unwrap().to_string(),
+            entry["region"].as_str().unwrap().to_string(),
+        )
     };
     for (name, rules) in [
         ("logs", &["s3_bucket_access_logging"][..]),
         ("no-encryption", &["s3_bucket_default_encryption"]),
         ("partial-pab", &["s3_bucket_public_access_block"]),
-        ("public-acl", &["s3_bucket_public_access_block", "s3_bucket_public_acl"]),
-        ("public-policy", &["s3_bucket_public_access_block", "s3_bucket_public_policy", "s3_bucket_secure_transport"]),
+        (
+            "public-acl",
+            &["s3_bucket_public_access_block", "s3_bucket_public_acl"],
+        ),
+        (
+            "public-policy",
+            &[
+                "s3_bucket_public_access_block",
+                "s3_bucket_public_policy",
+                "s3_bucket_secure_transport",
+            ],
+        ),
         ("policy-vpce", &["s3_bucket_public_access_block"]),
         ("no-tls", &["s3_bucket_secure_transport"]),
-        ("unversioned", &["s3_bucket_versioning", "s3_bucket_mfa_delete"]),
+        (
+            "unversioned",
+            &["s3_bucket_versioning", "s3_bucket_mfa_delete"],
+        ),
         ("untagged", &["resource_required_tags"]),
         ("no-mfa", &["s3_bucket_mfa_delete"]),
     ] {
@@ -124,19 +185,41 @@ fn scan_finds_exactly_the_seeded_violations() {
 
     let (out, report) = scan(&emu, &dir, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(report["errors"], Value::Array(vec![]), "scan errors; stderr: {stderr}");
+    assert_eq!(
+        report["errors"],
+        Value::Array(vec![]),
+        "scan errors; stderr: {stderr}"
+    );
     assert_eq!(report["complete"], true);
-    assert_eq!(out.status.code(), Some(0), "exit code without --fail-on; stderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "exit code without --fail-on; stderr: {stderr}"
+    );
     let want = expected(&manifest);
     let got = found(&report);
     assert!(got == want, "{}", diff(&got, &want));
 
     // Every finding carries the contract's fields; ids are unique and stable.
     let findings = report["findings"].as_array().unwrap();
-    let ids: BTreeSet<_> = findings.iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    let ids: BTreeSet<_> = findings
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids.len(), findings.len(), "finding ids are unique");
     for f in findings {
-        for field in ["id", "rule_id", "title", "severity", "status", "resource_arn", "resource_type", "region", "account_id", "compliance"] {
+        for field in [
+            "id",
+            "rule_id",
+            "title",
+            "severity",
+            "status",
+            "resource_arn",
+            "resource_type",
+            "region",
+            "account_id",
+            "compliance",
+        ] {
             assert!(!f[field].is_null(), "{field} missing in {f}");
         }
         assert_eq!(f["status"], "FAIL");
@@ -151,7 +234,12 @@ fn scan_finds_exactly_the_seeded_violations() {
     // A re-run gives the same ids; --fail-on turns findings into exit code 3.
     let (out, again) = scan(&emu, &dir, &["--fail-on", "critical"]);
     assert_eq!(out.status.code(), Some(3));
-    let again_ids: BTreeSet<_> = again["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    let again_ids: BTreeSet<_> = again["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(again_ids, ids, "finding ids are stable across runs");
 
     // Fixing the account-level Block Public Access removes exactly that finding.
@@ -159,7 +247,10 @@ fn scan_finds_exactly_the_seeded_violations() {
     let (_, fixed) = scan(&emu, &dir, &["--services", "s3"]);
     let s3_want: BTreeSet<Key> = want
         .iter()
-        .filter(|(rule, arn, _)| (rule.starts_with("s3_") || arn.starts_with("arn:aws:s3:::")) && rule != "s3_account_public_access_block")
+        .filter(|(rule, arn, _)| {
+            (rule.starts_with("s3_") || arn.starts_with("arn:aws:s3:::"))
+                && rule != "s3_account_public_access_block"
+        })
         .cloned()
         .collect();
     let got = found(&fixed);
@@ -176,20 +267,54 @@ fn mutelist_marks_findings_muted_and_keeps_them() {
         {"rule_id": "ec2_sg_open_ssh", "resource": ssh_group, "reason": "bastion, reviewed by secops"},
         {"rule_id": "rds_*", "tags": {"Name": "db-insecure*"}, "regions": ["ap-southeast-1"], "reason": "sandbox database"}
     ]});
-    emu.python_script("put_parameter.py", &["--name", "/compliance/scanner/config/mutelist", "--value", &mutelist.to_string()]);
-    let (out, report) = scan(&emu, &dir, &["--regions", "eu-west-1,ap-southeast-1", "--services", "ec2,rds"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    emu.python_script(
+        "put_parameter.py",
+        &[
+            "--name",
+            "/compliance/scanner/config/mutelist",
+            "--value",
+            &mutelist.to_string(),
+        ],
+    );
+    let (out, report) = scan(
+        &emu,
+        &dir,
+        &[
+            "--regions",
+            "eu-west-1,ap-southeast-1",
+            "--services",
+            "ec2,rds",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let findings = report["findings"].as_array().unwrap();
     let muted: Vec<_> = findings.iter().filter(|f| f["status"] == "MUTED").collect();
-    assert_eq!(muted.len(), 1 + 8, "one SSH group and eight checks of the sandbox database: {muted:#?}");
-    assert!(muted.iter().any(|f| f["resource_arn"] == ssh_group && f["muted_reason"] == "bastion, reviewed by secops"));
+    assert_eq!(
+        muted.len(),
+        1 + 8,
+        "one SSH group and eight checks of the sandbox database: {muted:#?}"
+    );
+    assert!(muted
+        .iter()
+        .any(|f| f["resource_arn"] == ssh_group
+            && f["muted_reason"] == "bastion, reviewed by secops"));
     let db = manifest.arn("db-insecure#0", "ap-southeast-1");
     assert!(muted.iter().filter(|f| f["resource_arn"] == db).count() == 8);
     // The same database in us-east-1 is not muted (region-limited entry) and was not scanned here.
     assert_eq!(report["summary"]["muted_findings"], 9);
     // Muted findings do not count as unmuted severities.
-    let critical = report["summary"]["findings_by_severity"]["critical"].as_u64().unwrap();
-    let unmuted_critical = findings.iter().filter(|f| f["status"] == "FAIL" && f["severity"] == "CRITICAL").count() as u64;
+    let critical = report["summary"]["findings_by_severity"]["critical"]
+        .as_u64()
+        .unwrap();
+    let unmuted_critical = findings
+        .iter()
+        .filter(|f| f["status"] == "FAIL" && f["severity"] == "CRITICAL")
+        .count() as u64;
     assert_eq!(critical, unmuted_critical);
 }
 
@@ -197,7 +322,15 @@ fn mutelist_marks_findings_muted_and_keeps_them() {
 fn a_bad_parameter_is_named_and_nothing_is_scanned() {
     let dir = tempdir();
     let emu = Emulator::start();
-    emu.python_script("put_parameter.py", &["--name", "/compliance/scanner/config/regions", "--value", "us-east-1,Atlantis"]);
+    emu.python_script(
+        "put_parameter.py",
+        &[
+            "--name",
+            "/compliance/scanner/config/regions",
+            "--value",
+            "us-east-1,Atlantis",
+        ],
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_compliance"))
         .args(["scan", "--output"])
         .arg(dir.join("never.json"))
@@ -206,7 +339,10 @@ fn a_bad_parameter_is_named_and_nothing_is_scanned() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("/compliance/scanner/config/regions") && stderr.contains("Atlantis"), "{stderr}");
+    assert!(
+        stderr.contains("/compliance/scanner/config/regions") && stderr.contains("Atlantis"),
+        "{stderr}"
+    );
     assert!(!dir.join("never.json").exists());
 }
 
@@ -214,7 +350,10 @@ fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "compliance-test-{}-{}",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir

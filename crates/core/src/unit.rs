@@ -72,7 +72,12 @@ impl UnitScanDocument {
             resources_scanned: self.summary.resources_scanned,
             findings_by_severity: self.summary.findings_by_severity,
             findings_key,
-            errors: self.errors.iter().take(MAX_INLINE_ERRORS).cloned().collect(),
+            errors: self
+                .errors
+                .iter()
+                .take(MAX_INLINE_ERRORS)
+                .cloned()
+                .collect(),
             error_count: self.errors.len(),
         }
     }
@@ -88,7 +93,9 @@ pub fn unit_key(run_id: &str, region: &str, service: Service) -> String {
 pub fn validate_run_id(run_id: &str) -> Result<(), CoreError> {
     let ok = !run_id.is_empty()
         && run_id.len() <= 80
-        && run_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && run_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
@@ -109,6 +116,9 @@ mod tests {
         for bad in ["", "../x", "a/b", "a b", &"x".repeat(81)] {
             assert!(validate_run_id(bad).is_err(), "{bad}");
         }
-        assert_eq!(unit_key("r1", "eu-west-1", Service::Ec2), "runs/r1/scans/eu-west-1/ec2.json");
+        assert_eq!(
+            unit_key("r1", "eu-west-1", Service::Ec2),
+            "runs/r1/scans/eu-west-1/ec2.json"
+        );
     }
 }

@@ -36,6 +36,9 @@ impl From<AwsError> for RegionScanError {
 
 impl From<RegionScanError> for Diagnostic {
     fn from(e: RegionScanError) -> Self {
-        Diagnostic { error_type: e.error_type().to_string(), error_message: e.to_string() }
+        Diagnostic {
+            error_type: e.error_type().to_string(),
+            error_message: e.to_string(),
+        }
     }
 }

@@ -23,7 +23,10 @@ fn invalid(msg: String) -> RegionScanError {
 fn required_string<'a>(event: &'a Value, field: &str) -> Result<&'a str, RegionScanError> {
     match event.get(field) {
         Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(invalid(format!("field `{field}` must be a string, got {}", type_name(other)))),
+        Some(other) => Err(invalid(format!(
+            "field `{field}` must be a string, got {}",
+            type_name(other)
+        ))),
         None => Err(invalid(format!("missing field `{field}`"))),
     }
 }
@@ -51,19 +54,30 @@ impl RegionScanInput {
         validate_run_id(run_id).map_err(|e| invalid(format!("field `run_id`: {e}")))?;
         let region = required_string(event, "region")?;
         if !is_region_name(region) {
-            return Err(invalid(format!("field `region`: `{region}` is not an AWS region name")));
+            return Err(invalid(format!(
+                "field `region`: `{region}` is not an AWS region name"
+            )));
         }
         let service = required_string(event, "service")?
             .parse::<Service>()
             .map_err(|e| invalid(format!("field `service`: {e}")))?;
         let account_id = match event.get("account_id") {
             None | Some(Value::Null) => None,
-            Some(Value::String(a)) if a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()) => Some(a.clone()),
+            Some(Value::String(a)) if a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()) => {
+                Some(a.clone())
+            }
             Some(other) => {
-                return Err(invalid(format!("field `account_id` must be a 12-digit string, got {other}")));
+                return Err(invalid(format!(
+                    "field `account_id` must be a 12-digit string, got {other}"
+                )));
             }
         };
-        Ok(RegionScanInput { run_id: run_id.to_string(), region: region.to_string(), service, account_id })
+        Ok(RegionScanInput {
+            run_id: run_id.to_string(),
+            region: region.to_string(),
+            service,
+            account_id,
+        })
     }
 }
 
@@ -74,7 +88,8 @@ mod tests {
 
     #[test]
     fn accepts_the_sample_event() {
-        let sample: Value = serde_json::from_str(include_str!("../../../events/region-scan.json")).unwrap();
+        let sample: Value =
+            serde_json::from_str(include_str!("../../../events/region-scan.json")).unwrap();
         let input = RegionScanInput::parse(&sample).unwrap();
         assert_eq!(input.service, Service::Ec2);
     }
@@ -83,13 +98,32 @@ mod tests {
     fn names_the_wrong_field() {
         let err = |v: Value| RegionScanInput::parse(&v).unwrap_err().to_string();
         assert!(err(json!([])).contains("expected an object"));
-        assert!(err(json!({"region": "us-east-1", "service": "ec2"})).contains("missing field `run_id`"));
-        assert!(err(json!({"run_id": 5, "region": "us-east-1", "service": "ec2"})).contains("`run_id` must be a string, got a number"));
-        assert!(err(json!({"run_id": "../etc", "region": "us-east-1", "service": "ec2"})).contains("field `run_id`"));
-        assert!(err(json!({"run_id": "r", "region": "mars-1", "service": "ec2"})).contains("field `region`"));
-        assert!(err(json!({"run_id": "r", "region": "us-east-1", "service": "iam"})).contains("field `service`"));
-        assert!(err(json!({"run_id": "r", "region": "us-east-1", "service": "s3", "account_id": "12"})).contains("`account_id`"));
-        let ok = RegionScanInput::parse(&json!({"run_id": "r", "region": "us-east-1", "service": "S3", "extra": 1})).unwrap();
+        assert!(err(json!({"region": "us-east-1", "service": "ec2"}))
+            .contains("missing field `run_id`"));
+        assert!(
+            err(json!({"run_id": 5, "region": "us-east-1", "service": "ec2"}))
+                .contains("`run_id` must be a string, got a number")
+        );
+        assert!(
+            err(json!({"run_id": "../etc", "region": "us-east-1", "service": "ec2"}))
+                .contains("field `run_id`")
+        );
+        assert!(
+            err(json!({"run_id": "r", "region": "mars-1", "service": "ec2"}))
+                .contains("field `region`")
+        );
+        assert!(
+            err(json!({"run_id": "r", "region": "us-east-1", "service": "iam"}))
+                .contains("field `service`")
+        );
+        assert!(err(
+            json!({"run_id": "r", "region": "us-east-1", "service": "s3", "account_id": "12"})
+        )
+        .contains("`account_id`"));
+        let ok = RegionScanInput::parse(
+            &json!({"run_id": "r", "region": "us-east-1", "service": "S3", "extra": 1}),
+        )
+        .unwrap();
         assert_eq!(ok.service, Service::S3);
     }
 }

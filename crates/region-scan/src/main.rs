@@ -27,7 +27,10 @@ struct Function {
     ssm: aws_sdk_ssm::Client,
 }
 
-async fn handle(function: &Function, event: LambdaEvent<Value>) -> Result<UnitScanSummary, RegionScanError> {
+async fn handle(
+    function: &Function,
+    event: LambdaEvent<Value>,
+) -> Result<UnitScanSummary, RegionScanError> {
     let input = RegionScanInput::parse(&event.payload)?;
     tracing::info!(run_id = %input.run_id, region = %input.region, service = %input.service, "scan requested");
     let config = load_config(&function.ssm).await?;
@@ -35,8 +38,14 @@ async fn handle(function: &Function, event: LambdaEvent<Value>) -> Result<UnitSc
         Some(a) => a.clone(),
         None => function.scanner.account_id().await?,
     };
-    let collected = function.scanner.collect(&account_id, &input.region, input.service).await;
-    let settings = EvaluationSettings { required_tags: config.required_tags, mutelist: config.mutelist };
+    let collected = function
+        .scanner
+        .collect(&account_id, &input.region, input.service)
+        .await;
+    let settings = EvaluationSettings {
+        required_tags: config.required_tags,
+        mutelist: config.mutelist,
+    };
     let document = UnitScanDocument::new(
         &input.run_id,
         &input.region,
@@ -47,8 +56,10 @@ async fn handle(function: &Function, event: LambdaEvent<Value>) -> Result<UnitSc
         &settings,
     );
     let key = unit_key(&input.run_id, &input.region, input.service);
-    let body = serde_json::to_vec(&document)
-        .map_err(|e| compliance_aws::AwsError::Serialise { what: "the scan document", reason: e.to_string() })?;
+    let body = serde_json::to_vec(&document).map_err(|e| compliance_aws::AwsError::Serialise {
+        what: "the scan document",
+        reason: e.to_string(),
+    })?;
     function.store.put(&key, body, "application/json").await?;
     let summary = document.summary(key);
     tracing::info!(
@@ -73,8 +84,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .with_current_span(false)
         .without_time()
         .init();
-    let bucket = std::env::var(ENV_REPORTS_BUCKET)
-        .map_err(|_| format!("environment variable {ENV_REPORTS_BUCKET} (the reports bucket name) is not set"))?;
+    let bucket = std::env::var(ENV_REPORTS_BUCKET).map_err(|_| {
+        format!("environment variable {ENV_REPORTS_BUCKET} (the reports bucket name) is not set")
+    })?;
     let home = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_string());
     let scanner = Scanner::from_env(&home).await;
     let function = Function {

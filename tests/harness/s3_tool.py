@@ -1,0 +1,23 @@
+#!/usr/bin/env python3
+"""Small S3 helper for tests: `create-bucket NAME` and `get-object BUCKET KEY` (to stdout),
+against the emulator in AWS_ENDPOINT_URL."""
+import argparse
+import os
+import sys
+
+import boto3
+
+parser = argparse.ArgumentParser(description=__doc__)
+sub = parser.add_subparsers(dest="command", required=True)
+create = sub.add_parser("create-bucket")
+create.add_argument("name")
+get = sub.add_parser("get-object")
+get.add_argument("bucket")
+get.add_argument("key")
+args = parser.parse_args()
+
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+if args.command == "create-bucket":
+    s3.create_bucket(Bucket=args.name)
+else:
+    sys.stdout.buffer.write(s3.get_object(Bucket=args.bucket, Key=args.key)["Body"].read())
