@@ -20,6 +20,7 @@ SIGTERM/SIGINT or until its standard input closes (so a crashed test leaves no s
 import argparse
 import json
 import logging
+import os
 import re
 import signal
 import socket
@@ -121,10 +122,12 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
 
     def watch_stdin() -> None:
+        # Raw reads: a buffered sys.stdin read blocked in a daemon thread can abort the
+        # interpreter at exit.
         try:
-            while sys.stdin.read(1):
+            while os.read(sys.stdin.fileno(), 1024):
                 pass
-        except (OSError, ValueError):
+        except OSError:
             pass
         stop.set()
 

@@ -156,7 +156,7 @@ impl Manifest {
     pub fn get(&self, logical: &str, region: &str) -> &Value {
         self.entries()
             .into_iter()
-            .find(|e| e["logical"] == logical && (e["region"] == region || e["type"] == "bucket"))
+            .find(|e| e["logical"] == logical && (e["region"] == region || e["type"] == "bucket") && e.get("deleted") != Some(&Value::Bool(true)))
             .unwrap_or_else(|| panic!("manifest has no {logical} in {region}"))
     }
 

@@ -1,17 +1,12 @@
 #!/usr/bin/env python3
 """Turns on all four account-level S3 Block Public Access settings in the emulator."""
-import argparse
+import os
 
 import boto3
-from botocore.config import Config
 
-parser = argparse.ArgumentParser(description=__doc__)
-parser.add_argument("--endpoint", required=True)
-args = parser.parse_args()
-# S3 Control prefixes the host with the account id; the emulator is one host, so skip that.
-s3control = boto3.client(
-    "s3control", endpoint_url=args.endpoint, region_name="us-east-1", config=Config(inject_host_prefix=False)
-)
+# S3 Control puts the account id in front of the host: the emulator's S3 Control endpoint is
+# `localhost`, and the harness makes `123456789012.localhost` resolve (see emulator.py).
+s3control = boto3.client("s3control", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3_CONTROL"], region_name="us-east-1")
 s3control.put_public_access_block(
     AccountId="123456789012",
     PublicAccessBlockConfiguration={

@@ -344,7 +344,8 @@ def invoke(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as err:
         log(f"cannot read the event {args.event}: {err}")
         return 2
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the process
+    for sig in (signal.SIGTERM, signal.SIGINT):  # exit through `finally`, which stops the process
+        signal.signal(sig, lambda signum, _: sys.exit(128 + signum))
     fn = Function(args.name or os.path.basename(args.binary), args.binary, dict(args.env), args.timeout)
     try:
         result = fn.invoke(event)

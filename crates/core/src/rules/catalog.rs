@@ -70,7 +70,7 @@ fn build() -> Vec<Rule> {
             "Enable BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets on the bucket.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-8",
             None,
-            Controls { aws_fsbp: &["S3.8"], security_hub: &["S3.8"], cis_v1_4_0: &["2.1.5"], cis_v3_0_0: &["2.1.4"], pci_dss: &["v4.0.1/1.4.4"], nist_800_53_r5: &["AC-21", "AC-3", "AC-3(7)", "AC-4", "AC-4(21)", "AC-6", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(20)", "SC-7(21)", "SC-7(3)", "SC-7(4)", "SC-7(9)"], ..NONE },
+            Controls { aws_fsbp: &["S3.8"], security_hub: &["S3.8"], cis_v1_4_0: &["2.1.5"], cis_v3_0_0: &["2.1.4"], pci_dss: &["v4.0.1/1.4.4"], nist_800_53_r5: &["AC-21", "AC-3", "AC-3(7)", "AC-4", "AC-4(21)", "AC-6", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(20)", "SC-7(21)", "SC-7(3)", "SC-7(4)", "SC-7(9)"] },
             Check::Bucket(s3::bucket_public_access_block),
         ),
         define(
@@ -125,7 +125,7 @@ fn build() -> Vec<Rule> {
             "Add a policy statement: Deny, Principal *, Action s3:*, Resource the bucket and its objects, Condition Bool aws:SecureTransport false.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-5",
             None,
-            Controls { aws_fsbp: &["S3.5"], security_hub: &["S3.5"], cis_v1_4_0: &["2.1.2"], cis_v3_0_0: &["2.1.1"], pci_dss: &["v3.2.1/4.1", "v4.0.1/4.2.1"], nist_800_53_r5: &["AC-17(2)", "AC-4", "IA-5(1)", "SC-12(3)", "SC-13", "SC-23", "SC-23(3)", "SC-7(4)", "SC-8", "SC-8(1)", "SC-8(2)", "SI-7(6)"], ..NONE },
+            Controls { aws_fsbp: &["S3.5"], security_hub: &["S3.5"], cis_v1_4_0: &["2.1.2"], cis_v3_0_0: &["2.1.1"], pci_dss: &["v3.2.1/4.1", "v4.0.1/4.2.1"], nist_800_53_r5: &["AC-17(2)", "AC-4", "IA-5(1)", "SC-12(3)", "SC-13", "SC-23", "SC-23(3)", "SC-7(4)", "SC-8", "SC-8(1)", "SC-8(2)", "SI-7(6)"] },
             Check::Bucket(s3::secure_transport),
         ),
         define(
@@ -147,7 +147,7 @@ fn build() -> Vec<Rule> {
             "Enable all four Block Public Access settings for the account (S3 console > Block Public Access settings for this account).",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-1",
             None,
-            Controls { aws_fsbp: &["S3.1"], security_hub: &["S3.1"], cis_v1_4_0: &["2.1.5"], cis_v3_0_0: &["2.1.4"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v4.0.1/1.4.4"], nist_800_53_r5: &["AC-21", "AC-3", "AC-3(7)", "AC-4", "AC-4(21)", "AC-6", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(20)", "SC-7(21)", "SC-7(3)", "SC-7(4)", "SC-7(9)"], ..NONE },
+            Controls { aws_fsbp: &["S3.1"], security_hub: &["S3.1"], cis_v1_4_0: &["2.1.5"], cis_v3_0_0: &["2.1.4"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v4.0.1/1.4.4"], nist_800_53_r5: &["AC-21", "AC-3", "AC-3(7)", "AC-4", "AC-4(21)", "AC-6", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(20)", "SC-7(21)", "SC-7(3)", "SC-7(4)", "SC-7(9)"] },
             Check::S3Account(s3::account_public_access_block),
         ),
         // ---------------------------------------------------------------- EC2 security groups
@@ -159,7 +159,7 @@ fn build() -> Vec<Rule> {
             "Restrict the source to known CIDRs or a prefix list, or use Session Manager instead of SSH.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-13",
             Some(runbooks::RESTRICT_SECURITY_GROUP),
-            Controls { aws_fsbp: &["EC2.19"], security_hub: &["EC2.13", "EC2.19", "EC2.53", "EC2.54"], cis_v1_4_0: &["5.2"], cis_v3_0_0: &["5.2", "5.3"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/2.2.2", "v4.0.1/1.3.1"], nist_800_53_r5: &["AC-4", "AC-4(21)", "CA-9(1)", "CM-2", "CM-2(2)", "CM-7", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"], ..NONE },
+            Controls { aws_fsbp: &["EC2.19"], security_hub: &["EC2.13", "EC2.19", "EC2.53", "EC2.54"], cis_v1_4_0: &["5.2"], cis_v3_0_0: &["5.2", "5.3"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/2.2.2", "v4.0.1/1.3.1"], nist_800_53_r5: &["AC-4", "AC-4(21)", "CA-9(1)", "CM-2", "CM-2(2)", "CM-7", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"] },
             Check::SecurityGroup(ec2::sg_open_ssh),
         ),
         define(
@@ -170,7 +170,7 @@ fn build() -> Vec<Rule> {
             "Restrict the source to known CIDRs or a prefix list, or use Fleet Manager / a bastion.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-14",
             Some(runbooks::RESTRICT_SECURITY_GROUP),
-            Controls { aws_fsbp: &["EC2.19"], security_hub: &["EC2.14", "EC2.19", "EC2.53", "EC2.54"], cis_v1_4_0: &["5.2"], cis_v3_0_0: &["5.2", "5.3"], pci_dss: &["v4.0.1/1.3.1"], nist_800_53_r5: &["AC-4", "AC-4(21)", "CA-9(1)", "CM-2", "CM-2(2)", "CM-7", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"], ..NONE },
+            Controls { aws_fsbp: &["EC2.19"], security_hub: &["EC2.14", "EC2.19", "EC2.53", "EC2.54"], cis_v1_4_0: &["5.2"], cis_v3_0_0: &["5.2", "5.3"], pci_dss: &["v4.0.1/1.3.1"], nist_800_53_r5: &["AC-4", "AC-4(21)", "CA-9(1)", "CM-2", "CM-2(2)", "CM-7", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"] },
             Check::SecurityGroup(ec2::sg_open_rdp),
         ),
         define(
@@ -203,7 +203,7 @@ fn build() -> Vec<Rule> {
             "Remove every inbound and outbound rule from the default security group and use dedicated groups.",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-2",
             None,
-            Controls { aws_fsbp: &["EC2.2"], security_hub: &["EC2.2"], cis_v1_4_0: &["5.3"], cis_v3_0_0: &["5.4"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.4", "v3.2.1/2.1"], nist_800_53_r5: &["AC-4", "AC-4(21)", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"], ..NONE },
+            Controls { aws_fsbp: &["EC2.2"], security_hub: &["EC2.2"], cis_v1_4_0: &["5.3"], cis_v3_0_0: &["5.4"], pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.4", "v3.2.1/2.1"], nist_800_53_r5: &["AC-4", "AC-4(21)", "SC-7", "SC-7(11)", "SC-7(16)", "SC-7(21)", "SC-7(4)", "SC-7(5)"] },
             Check::SecurityGroup(ec2::default_sg_restricts_all),
         ),
         // ---------------------------------------------------------------- EC2 instances and EBS
