@@ -10,6 +10,10 @@ Fixes applied to moto, each where moto's answer is not what S3 returns:
     PutBucketVersioning's `MfaDelete` is stored so that it can be read back.
   * GetBucketPolicyStatus is not implemented and falls through to ListObjects; it now answers
     501 NotImplemented, as S3-compatible stores without the API do.
+A control endpoint, POST /_harness/deny with a JSON list like ["ec2:ap-southeast-1"], makes the
+emulator refuse every request signed for those service/region pairs with the error AWS gives a
+caller without permission (moto's IAM emulation cannot scope a deny to one region).
+
 S3 Control puts the account id in front of the endpoint host (`123456789012.localhost`), so
 that name must resolve to 127.0.0.1: the harness adds it to /etc/hosts when it is missing.
 
@@ -72,6 +76,49 @@ def patch_s3() -> None:
     S3Response.get_bucket_versioning = get_bucket_versioning
 
 
+DENIED: set[tuple[str, str]] = set()
+SIGV4_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+
+def access_denied(service: str) -> bytes:
+    """The error document each protocol uses for a caller without permission."""
+    if service == "ec2":
+        return (
+            b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>UnauthorizedOperation</Code>'
+            b"<Message>You are not authorized to perform this operation.</Message></Error></Errors>"
+            b"<RequestID>harness-deny</RequestID></Response>"
+        )
+    if service == "s3":
+        return (
+            b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+            b"<Message>Access Denied</Message><RequestId>harness-deny</RequestId></Error>"
+        )
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>'
+        b"<Message>User is not authorized to perform this action</Message></Error>"
+        b"<RequestId>harness-deny</RequestId></ErrorResponse>"
+    )
+
+
+def with_harness_controls(app):
+    def wrapped(environ, start_response):
+        if environ.get("PATH_INFO") == "/_harness/deny" and environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            pairs = json.loads(environ["wsgi.input"].read(length) or b"[]")
+            DENIED.clear()
+            DENIED.update(tuple(pair.split(":", 1)) for pair in pairs)
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
+        scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if scope and (scope.group(2), scope.group(1)) in DENIED:
+            body = access_denied(scope.group(2))
+            start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+            return [body]
+        return app(environ, start_response)
+
+    return wrapped
+
+
 def ensure_account_host() -> str:
     """S3 Control requests go to {account}.{endpoint host}; make that name resolve locally."""
     host = f"{ACCOUNT_ID}.localhost"
@@ -101,9 +148,18 @@ def main() -> None:
     patch_s3()
     # One log line per request drowns test output; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    class HarnessServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = with_harness_controls(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self._ip_address, self._port, app, True)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    server = HarnessServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
     print(

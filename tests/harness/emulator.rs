@@ -72,6 +72,27 @@ impl Emulator {
         }
     }
 
+    /// Makes the emulator refuse every call signed for these `service:region` pairs, as AWS
+    /// does for a caller without permission (an empty list lifts the denial).
+    pub fn deny(&self, pairs: &[&str]) {
+        use std::io::{Read, Write};
+        let host = self.endpoint.trim_start_matches("http://");
+        let body = serde_json::to_string(pairs).unwrap();
+        let mut stream = std::net::TcpStream::connect(host).expect("connect to the emulator");
+        write!(
+            stream,
+            "POST /_harness/deny HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(
+            response.starts_with("HTTP/1.1 204"),
+            "deny control answered {response}"
+        );
+    }
+
     /// Environment for a product process talking to this emulator.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -156,7 +177,11 @@ impl Manifest {
     pub fn get(&self, logical: &str, region: &str) -> &Value {
         self.entries()
             .into_iter()
-            .find(|e| e["logical"] == logical && (e["region"] == region || e["type"] == "bucket") && e.get("deleted") != Some(&Value::Bool(true)))
+            .find(|e| {
+                e["logical"] == logical
+                    && (e["region"] == region || e["type"] == "bucket")
+                    && e.get("deleted") != Some(&Value::Bool(true))
+            })
             .unwrap_or_else(|| panic!("manifest has no {logical} in {region}"))
     }
 

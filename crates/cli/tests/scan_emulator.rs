@@ -254,16 +254,88 @@ fn scan_finds_exactly_the_seeded_violations() {
     // account level neutralise them. Nothing else changes.
     emu.python_script("fix_account_pab.py", &[]);
     let (_, fixed) = scan(&emu, &dir, &["--services", "s3"]);
-    let neutralised = ["s3_account_public_access_block", "s3_bucket_public_acl", "s3_bucket_public_policy"];
+    let neutralised = [
+        "s3_account_public_access_block",
+        "s3_bucket_public_acl",
+        "s3_bucket_public_policy",
+    ];
     let s3_want: BTreeSet<Key> = want
         .iter()
         .filter(|(rule, arn, _)| {
-            (rule.starts_with("s3_") || arn.starts_with("arn:aws:s3:::")) && !neutralised.contains(&rule.as_str())
+            (rule.starts_with("s3_") || arn.starts_with("arn:aws:s3:::"))
+                && !neutralised.contains(&rule.as_str())
         })
         .cloned()
         .collect();
     let got = found(&fixed);
     assert!(got == s3_want, "{}", diff(&got, &s3_want));
+}
+
+#[test]
+fn a_denied_region_and_service_are_recorded_and_the_rest_is_scanned() {
+    let dir = tempdir();
+    let emu = Emulator::start();
+    let manifest = emu.seed(1, &dir);
+    emu.deny(&["ec2:ap-southeast-1", "s3:eu-west-1"]);
+    let (out, report) = scan(&emu, &dir, &[]);
+    assert_eq!(out.status.code(), Some(4), "incomplete scan exit code");
+    assert_eq!(report["complete"], false);
+
+    // Every EC2 call in ap-southeast-1 and every call to an eu-west-1 bucket is a recorded error.
+    let errors = report["errors"].as_array().unwrap();
+    let apis = |region: &str, service: &str| -> BTreeSet<String> {
+        errors
+            .iter()
+            .filter(|e| e["region"] == region && e["service"] == service)
+            .map(|e| e["api"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let ec2_apis = [
+        "DescribeInstances",
+        "DescribeSecurityGroups",
+        "DescribeVolumes",
+        "GetEbsEncryptionByDefault",
+    ];
+    assert_eq!(
+        apis("ap-southeast-1", "ec2"),
+        ec2_apis.iter().map(|s| s.to_string()).collect()
+    );
+    assert!(errors
+        .iter()
+        .filter(|e| e["service"] == "ec2")
+        .all(|e| e["code"] == "UnauthorizedOperation"));
+    let eu_buckets: BTreeSet<String> = manifest.raw["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "bucket" && r["region"] == "eu-west-1")
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let denied_buckets: BTreeSet<String> = errors
+        .iter()
+        .filter(|e| e["service"] == "s3")
+        .map(|e| e["resource"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(denied_buckets, eu_buckets);
+    assert_eq!(
+        apis("eu-west-1", "s3").len(),
+        7,
+        "each bucket API is named: {:?}",
+        apis("eu-west-1", "s3")
+    );
+
+    // Everything else is scanned as usual; nothing about the unreadable parts is guessed.
+    let want: BTreeSet<Key> = expected(&manifest)
+        .into_iter()
+        .filter(|(rule, arn, region)| {
+            let ec2_in_denied_region =
+                region == "ap-southeast-1" && (rule.starts_with("ec2_") || arn.contains(":ec2:"));
+            let eu_bucket = arn.starts_with("arn:aws:s3:::") && region == "eu-west-1";
+            !ec2_in_denied_region && !eu_bucket
+        })
+        .collect();
+    let got = found(&report);
+    assert!(got == want, "{}", diff(&got, &want));
 }
 
 #[test]
