@@ -24,6 +24,16 @@ fn fit(text: &str, width: usize) -> String {
     }
 }
 
+/// The resource id, with its `Name` tag when it has one (security group ids alone say little).
+fn display_name(f: &compliance_core::Finding) -> String {
+    match f.resource_tags.get("Name") {
+        Some(name) if !name.is_empty() && name != &f.resource_id => {
+            format!("{} ({name})", f.resource_id)
+        }
+        _ => f.resource_id.clone(),
+    }
+}
+
 pub fn table(report: &ScanReport, ansi: bool) -> String {
     let mut out = String::new();
     let headers = ["SEVERITY", "STATUS", "RULE", "REGION", "RESOURCE"];
@@ -36,7 +46,7 @@ pub fn table(report: &ScanReport, ansi: bool) -> String {
                 f.status.as_str().to_string(),
                 f.rule_id.clone(),
                 f.region.clone(),
-                fit(&f.resource_id, 60),
+                fit(&display_name(f), 60),
             ]
         })
         .collect();

@@ -278,3 +278,86 @@ impl Evaluation {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{IpPermission, SecurityGroup};
+    use crate::mutelist::Mutelist;
+    use crate::report::Summary;
+
+    fn group(id: &str, open_ssh: bool, tags: &[(&str, &str)]) -> SecurityGroup {
+        SecurityGroup {
+            id: id.into(),
+            name: id.into(),
+            arn: format!("arn:aws:ec2:eu-west-1:123456789012:security-group/{id}"),
+            region: "eu-west-1".into(),
+            vpc_id: Some("vpc-1".into()),
+            ingress: if open_ssh {
+                vec![IpPermission {
+                    protocol: "tcp".into(),
+                    from_port: Some(22),
+                    to_port: Some(22),
+                    ipv4_ranges: vec!["0.0.0.0/0".into()],
+                    ..Default::default()
+                }]
+            } else {
+                vec![]
+            },
+            egress: vec![],
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn findings_are_counted_muted_and_identified_stably() {
+        let mut inventory = Inventory::new("123456789012");
+        inventory.security_groups = vec![
+            group("sg-open", true, &[("Owner", "a")]),
+            group("sg-bastion", true, &[("Role", "bastion")]),
+            group("sg-closed", false, &[("Owner", "a")]),
+        ];
+        let settings = EvaluationSettings {
+            required_tags: vec!["Owner".into()],
+            mutelist: Mutelist::parse(
+                r#"[{"rule_id":"ec2_sg_open_ssh","tags":{"Role":"bastion"},"reason":"jump host"}]"#,
+                "mutelist",
+            )
+            .unwrap(),
+        };
+        let evaluation = evaluate(&inventory, &settings);
+        let ids: Vec<(&str, &str, FindingStatus)> = evaluation
+            .findings
+            .iter()
+            .map(|f| (f.rule_id.as_str(), f.resource_id.as_str(), f.status))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("ec2_sg_open_ssh", "sg-bastion", FindingStatus::Muted),
+                ("ec2_sg_open_ssh", "sg-open", FindingStatus::Fail),
+                ("resource_required_tags", "sg-bastion", FindingStatus::Fail),
+            ]
+        );
+        // Per group: ssh, rdp, all ports, high-risk ports, tags (the default-group rule does not apply).
+        assert_eq!(evaluation.checks_evaluated, 15);
+        assert_eq!(evaluation.checks_passed, 12);
+        let summary = Summary::new(inventory.resource_count(), &evaluation);
+        assert_eq!(summary.compliance_score, Some(80.0));
+        assert_eq!(summary.muted_findings, 1);
+        assert_eq!(summary.findings_by_severity.high, 1);
+        assert_eq!(summary.findings_by_severity.low, 1);
+        let again = evaluate(&inventory, &settings);
+        assert_eq!(
+            evaluation
+                .findings
+                .iter()
+                .map(|f| &f.id)
+                .collect::<Vec<_>>(),
+            again.findings.iter().map(|f| &f.id).collect::<Vec<_>>()
+        );
+    }
+}
