@@ -1,6 +1,7 @@
 //! The compliance scanner's domain, pure and free of AWS calls: the resource model, the rule
 //! catalog with its compliance mappings, findings, the mute list, configuration and reports.
 
+pub mod analysis;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -8,8 +9,10 @@ pub mod finding;
 pub mod model;
 pub mod mutelist;
 pub mod policy;
+pub mod remediation;
 pub mod report;
 pub mod rules;
+pub mod run;
 pub mod time;
 pub mod unit;
 

@@ -1,0 +1,217 @@
+//! Analysis of a run: thresholds, the alert/clean decision, and the lifecycle of each finding
+//! against the previous run (new, still open, resolved).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::finding::{Finding, FindingStatus};
+use crate::report::Summary;
+
+pub const PARAM_THRESHOLDS: &str = "/compliance/scanner/config/thresholds";
+
+/// Limits above which a run alerts. A negative maximum means "no limit".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    #[serde(default)]
+    pub max_critical: i64,
+    #[serde(default)]
+    pub max_high: i64,
+    #[serde(default = "no_limit")]
+    pub max_medium: i64,
+    #[serde(default = "no_limit")]
+    pub max_low: i64,
+    /// Minimum compliance score in percent; below it the run alerts.
+    #[serde(default)]
+    pub min_score: f64,
+}
+
+fn no_limit() -> i64 {
+    -1
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            max_critical: 0,
+            max_high: 0,
+            max_medium: -1,
+            max_low: -1,
+            min_score: 0.0,
+        }
+    }
+}
+
+impl Thresholds {
+    pub fn parse(json: &str) -> Result<Self, CoreError> {
+        let t: Thresholds = serde_json::from_str(json).map_err(|e| CoreError::InvalidParameter {
+            parameter: PARAM_THRESHOLDS.into(),
+            reason: format!("{e} (expected {{\"max_critical\", \"max_high\", \"max_medium\", \"max_low\", \"min_score\"}})"),
+        })?;
+        if !(0.0..=100.0).contains(&t.min_score) {
+            return Err(CoreError::InvalidParameter {
+                parameter: PARAM_THRESHOLDS.into(),
+                reason: format!("min_score {} is not a percentage", t.min_score),
+            });
+        }
+        Ok(t)
+    }
+
+    /// The reasons a run breaches the thresholds (empty: clean).
+    pub fn breaches(&self, summary: &Summary) -> Vec<String> {
+        let c = &summary.findings_by_severity;
+        let mut out = Vec::new();
+        for (name, count, max) in [
+            ("critical", c.critical, self.max_critical),
+            ("high", c.high, self.max_high),
+            ("medium", c.medium, self.max_medium),
+            ("low", c.low, self.max_low),
+        ] {
+            if max >= 0 && count as i64 > max {
+                out.push(format!("{count} {name} findings (max {max})"));
+            }
+        }
+        if let Some(score) = summary.compliance_score {
+            if score < self.min_score {
+                out.push(format!("score {score:.1}% below {:.1}%", self.min_score));
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Alert,
+    Clean,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedFinding {
+    pub id: String,
+    pub rule_id: String,
+    pub resource_arn: String,
+    pub region: String,
+}
+
+/// `runs/{run_id}/analysis.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub run_id: String,
+    pub previous_run_id: Option<String>,
+    pub decision: Decision,
+    pub reason: String,
+    /// Ids of unmuted findings not failing in the previous run.
+    pub new: Vec<String>,
+    pub still_open: usize,
+    pub resolved: Vec<ResolvedFinding>,
+}
+
+impl Analysis {
+    pub fn key(run_id: &str) -> String {
+        format!("runs/{run_id}/analysis.json")
+    }
+}
+
+/// Compares a run with the previous one and decides whether to alert.
+pub fn analyse(
+    run_id: &str,
+    summary: &Summary,
+    findings: &[Finding],
+    previous: Option<(&str, &[Finding])>,
+    thresholds: &Thresholds,
+) -> Analysis {
+    let active: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.status == FindingStatus::Fail)
+        .collect();
+    let before: BTreeSet<&str> = previous
+        .map(|(_, fs)| {
+            fs.iter()
+                .filter(|f| f.status == FindingStatus::Fail)
+                .map(|f| f.id.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let now: BTreeSet<&str> = active.iter().map(|f| f.id.as_str()).collect();
+    let new: Vec<String> = active
+        .iter()
+        .filter(|f| !before.contains(f.id.as_str()))
+        .map(|f| f.id.clone())
+        .collect();
+    let resolved = previous
+        .map(|(_, fs)| {
+            fs.iter()
+                .filter(|f| f.status == FindingStatus::Fail && !now.contains(f.id.as_str()))
+                .map(|f| ResolvedFinding {
+                    id: f.id.clone(),
+                    rule_id: f.rule_id.clone(),
+                    resource_arn: f.resource_arn.clone(),
+                    region: f.region.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let breaches = thresholds.breaches(summary);
+    let (decision, reason) = if breaches.is_empty() {
+        (Decision::Clean, "within thresholds".to_string())
+    } else {
+        (Decision::Alert, breaches.join("; "))
+    };
+    Analysis {
+        run_id: run_id.to_string(),
+        previous_run_id: previous.map(|(id, _)| id.to_string()),
+        decision,
+        reason,
+        still_open: active.len() - new.len(),
+        new,
+        resolved,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::SeverityCounts;
+
+    fn summary(critical: usize, high: usize, score: f64) -> Summary {
+        Summary {
+            resources_scanned: 10,
+            checks_evaluated: 100,
+            checks_passed: 90,
+            checks_failed: 10,
+            compliance_score: Some(score),
+            findings_by_severity: SeverityCounts {
+                critical,
+                high,
+                ..Default::default()
+            },
+            muted_findings: 0,
+        }
+    }
+
+    #[test]
+    fn thresholds_decide_and_explain() {
+        let t = Thresholds::parse(r#"{"max_critical":0,"max_high":2,"min_score":80}"#).unwrap();
+        assert!(t.breaches(&summary(0, 2, 85.0)).is_empty());
+        assert_eq!(
+            t.breaches(&summary(1, 3, 70.0)),
+            vec![
+                "1 critical findings (max 0)",
+                "3 high findings (max 2)",
+                "score 70.0% below 80.0%"
+            ]
+        );
+        let err = Thresholds::parse(r#"{"max_critcal":0}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(PARAM_THRESHOLDS) && err.contains("max_critcal"),
+            "{err}"
+        );
+        assert!(Thresholds::parse(r#"{"min_score":120}"#).is_err());
+    }
+}

@@ -1,0 +1,402 @@
+//! Remediation planning: which findings get an SSM Automation execution, with which
+//! parameters, and why the others do not. Guardrails: dry-run by default, a rule allowlist, an
+//! exclusion tag, a cap per run (the ledger's cooldown is checked by the caller).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::error::CoreError;
+use crate::finding::{Finding, FindingStatus};
+use crate::rules::runbooks;
+
+pub const PARAM_REMEDIATION: &str = "/compliance/scanner/config/remediation";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    DryRun,
+    Enforce,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemediationConfig {
+    #[serde(default = "dry_run")]
+    pub mode: Mode,
+    #[serde(default)]
+    pub allowed_rules: Vec<String>,
+    /// Resources carrying this tag key (any value but `false`) are never remediated.
+    #[serde(default = "default_exclusion_tag")]
+    pub exclusion_tag: String,
+    #[serde(default = "default_cap")]
+    pub max_executions_per_run: usize,
+    /// No second execution for a finding within this many minutes of the last one.
+    #[serde(default = "default_cooldown")]
+    pub cooldown_minutes: u64,
+}
+
+fn dry_run() -> Mode {
+    Mode::DryRun
+}
+fn default_exclusion_tag() -> String {
+    "compliance-scanner:exclude".into()
+}
+fn default_cap() -> usize {
+    10
+}
+fn default_cooldown() -> u64 {
+    360
+}
+
+impl Default for RemediationConfig {
+    fn default() -> Self {
+        RemediationConfig {
+            mode: Mode::DryRun,
+            allowed_rules: Vec::new(),
+            exclusion_tag: default_exclusion_tag(),
+            max_executions_per_run: default_cap(),
+            cooldown_minutes: default_cooldown(),
+        }
+    }
+}
+
+impl RemediationConfig {
+    pub fn parse(json: &str) -> Result<Self, CoreError> {
+        let config: RemediationConfig = serde_json::from_str(json).map_err(|e| CoreError::InvalidParameter {
+            parameter: PARAM_REMEDIATION.into(),
+            reason: format!("{e} (expected {{\"mode\": \"dry-run\"|\"enforce\", \"allowed_rules\", \"exclusion_tag\", \"max_executions_per_run\", \"cooldown_minutes\"}})"),
+        })?;
+        for rule_id in &config.allowed_rules {
+            match crate::rules::rule(rule_id) {
+                Some(rule) if rule.runbook.is_some() => {}
+                Some(_) => {
+                    return Err(CoreError::InvalidParameter {
+                        parameter: PARAM_REMEDIATION.into(),
+                        reason: format!("rule `{rule_id}` has no remediation runbook"),
+                    })
+                }
+                None => {
+                    return Err(CoreError::InvalidParameter {
+                        parameter: PARAM_REMEDIATION.into(),
+                        reason: format!("`{rule_id}` is not a known rule"),
+                    })
+                }
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// One SSM Automation execution: a runbook on one resource, covering one or more findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedExecution {
+    /// The ledger key: one execution per (runbook, resource) at a time.
+    pub key: String,
+    pub runbook: String,
+    pub resource_arn: String,
+    pub region: String,
+    pub finding_ids: Vec<String>,
+    pub parameters: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Outcome {
+    Started { execution_id: String },
+    DryRun,
+    Skipped { reason: String },
+    Failed { error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    pub finding_id: String,
+    pub rule_id: String,
+    pub resource_arn: String,
+    pub region: String,
+    pub runbook: Option<String>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// Splits findings into executions to attempt (severity first, capped) and decisions already
+/// made (skips). Findings without a runbook are not remediation candidates and are not listed.
+pub fn plan(
+    findings: &[Finding],
+    config: &RemediationConfig,
+) -> (Vec<PlannedExecution>, Vec<DecisionRecord>) {
+    let mut skipped = Vec::new();
+    let mut grouped: BTreeMap<String, PlannedExecution> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let skip = |f: &Finding, reason: String| DecisionRecord {
+        finding_id: f.id.clone(),
+        rule_id: f.rule_id.clone(),
+        resource_arn: f.resource_arn.clone(),
+        region: f.region.clone(),
+        runbook: f.runbook.clone(),
+        outcome: Outcome::Skipped { reason },
+    };
+    let mut candidates: Vec<&Finding> = findings.iter().filter(|f| f.runbook.is_some()).collect();
+    candidates.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    for f in candidates {
+        let runbook = f.runbook.clone().unwrap_or_default();
+        if f.status == FindingStatus::Muted {
+            skipped.push(skip(f, "muted".into()));
+            continue;
+        }
+        if !config.allowed_rules.iter().any(|r| r == &f.rule_id) {
+            skipped.push(skip(f, "rule not in allowed_rules".into()));
+            continue;
+        }
+        if f.resource_tags
+            .get(&config.exclusion_tag)
+            .is_some_and(|v| !v.eq_ignore_ascii_case("false"))
+        {
+            skipped.push(skip(
+                f,
+                format!("resource has the exclusion tag {}", config.exclusion_tag),
+            ));
+            continue;
+        }
+        let Some(parameters) = runbook_parameters(f) else {
+            skipped.push(skip(
+                f,
+                "the finding's evidence does not say what to change".into(),
+            ));
+            continue;
+        };
+        let key = format!("{runbook}|{}", f.resource_arn);
+        match grouped.get_mut(&key) {
+            Some(existing) => {
+                existing.finding_ids.push(f.id.clone());
+                merge_parameters(&mut existing.parameters, parameters);
+            }
+            None => {
+                order.push(key.clone());
+                grouped.insert(
+                    key.clone(),
+                    PlannedExecution {
+                        key,
+                        runbook,
+                        resource_arn: f.resource_arn.clone(),
+                        region: f.region.clone(),
+                        finding_ids: vec![f.id.clone()],
+                        parameters,
+                    },
+                );
+            }
+        }
+    }
+    let mut planned = Vec::new();
+    for (i, key) in order.into_iter().enumerate() {
+        let Some(execution) = grouped.remove(&key) else {
+            continue;
+        };
+        if i >= config.max_executions_per_run {
+            for id in &execution.finding_ids {
+                if let Some(f) = findings.iter().find(|f| &f.id == id) {
+                    skipped.push(skip(
+                        f,
+                        format!(
+                            "cap of {} executions per run reached",
+                            config.max_executions_per_run
+                        ),
+                    ));
+                }
+            }
+        } else {
+            planned.push(execution);
+        }
+    }
+    (planned, skipped)
+}
+
+/// The runbook's parameters for a finding (AutomationAssumeRole is added by the caller).
+fn runbook_parameters(f: &Finding) -> Option<BTreeMap<String, Vec<String>>> {
+    let runbook = f.runbook.as_deref()?;
+    let mut p = BTreeMap::new();
+    if runbook == runbooks::ENCRYPT_S3_BUCKET {
+        p.insert("BucketName".into(), vec![f.resource_id.clone()]);
+    } else if runbook == runbooks::PRIVATE_RDS_INSTANCE {
+        p.insert("DBInstanceIdentifier".into(), vec![f.resource_id.clone()]);
+    } else if runbook == runbooks::RESTRICT_SECURITY_GROUP {
+        let permissions = revocations(&f.evidence)?;
+        p.insert("GroupId".into(), vec![f.resource_id.clone()]);
+        p.insert(
+            "IpPermissions".into(),
+            vec![Value::Array(permissions).to_string()],
+        );
+    } else {
+        return None;
+    }
+    Some(p)
+}
+
+/// EC2 IpPermission objects that revoke exactly the internet-open ingress in the evidence.
+fn revocations(evidence: &Value) -> Option<Vec<Value>> {
+    let open = evidence.get("open_permissions")?.as_array()?;
+    let perms: Vec<Value> = open
+        .iter()
+        .filter_map(|p| {
+            let source = p.get("source")?.as_str()?;
+            let mut perm = json!({ "IpProtocol": p.get("protocol")?.as_str()? });
+            if let (Some(from), Some(to)) = (
+                p.get("from_port").and_then(Value::as_i64),
+                p.get("to_port").and_then(Value::as_i64),
+            ) {
+                perm["FromPort"] = json!(from);
+                perm["ToPort"] = json!(to);
+            }
+            if source.contains(':') {
+                perm["Ipv6Ranges"] = json!([{ "CidrIpv6": source }]);
+            } else {
+                perm["IpRanges"] = json!([{ "CidrIp": source }]);
+            }
+            Some(perm)
+        })
+        .collect();
+    (!perms.is_empty()).then_some(perms)
+}
+
+fn merge_parameters(into: &mut BTreeMap<String, Vec<String>>, more: BTreeMap<String, Vec<String>>) {
+    if let (Some(existing), Some(extra)) = (
+        into.get("IpPermissions").cloned(),
+        more.get("IpPermissions"),
+    ) {
+        let mut all: Vec<Value> = serde_json::from_str(&existing[0]).unwrap_or_default();
+        for p in serde_json::from_str::<Vec<Value>>(&extra[0]).unwrap_or_default() {
+            if !all.contains(&p) {
+                all.push(p);
+            }
+        }
+        into.insert("IpPermissions".into(), vec![Value::Array(all).to_string()]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{ComplianceRefs, Severity};
+    use crate::model::{ResourceType, Service};
+
+    fn finding(rule: &str, resource: &str, evidence: Value, tags: &[(&str, &str)]) -> Finding {
+        let r = crate::rules::rule(rule).unwrap();
+        Finding {
+            id: format!("{rule}-{resource}"),
+            rule_id: rule.into(),
+            title: r.title.into(),
+            severity: r.severity,
+            status: FindingStatus::Fail,
+            muted_reason: None,
+            service: Service::Ec2,
+            resource_type: ResourceType::AwsEc2SecurityGroup,
+            resource_id: resource.into(),
+            resource_arn: format!("arn:{resource}"),
+            region: "eu-west-1".into(),
+            account_id: "1".into(),
+            evidence,
+            remediation: String::new(),
+            runbook: r.runbook.map(Into::into),
+            compliance: ComplianceRefs::default(),
+            resource_tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn config(rules: &[&str], cap: usize) -> RemediationConfig {
+        RemediationConfig {
+            allowed_rules: rules.iter().map(|s| s.to_string()).collect(),
+            max_executions_per_run: cap,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn guardrails_allowlist_exclusion_cap_and_grouping() {
+        let ssh = json!({"port":22,"open_permissions":[{"protocol":"tcp","from_port":22,"to_port":22,"source":"0.0.0.0/0"}]});
+        let all = json!({"open_permissions":[{"protocol":"-1","from_port":null,"to_port":null,"source":"::/0"}]});
+        let findings = vec![
+            finding("ec2_sg_open_ssh", "sg-1", ssh.clone(), &[]),
+            finding("ec2_sg_open_all_ports", "sg-1", all, &[]),
+            finding(
+                "ec2_sg_open_ssh",
+                "sg-2",
+                ssh.clone(),
+                &[("compliance-scanner:exclude", "true")],
+            ),
+            finding("ec2_sg_open_rdp", "sg-3", ssh.clone(), &[]),
+            finding("s3_bucket_default_encryption", "bucket-a", json!({}), &[]),
+            finding("rds_instance_public", "db-1", json!({}), &[]),
+            finding("ec2_sg_open_ssh", "sg-4", ssh, &[]),
+        ];
+        let (planned, skipped) = plan(
+            &findings,
+            &config(
+                &[
+                    "ec2_sg_open_ssh",
+                    "ec2_sg_open_all_ports",
+                    "s3_bucket_default_encryption",
+                    "rds_instance_public",
+                ],
+                3,
+            ),
+        );
+        let reasons: Vec<(&str, &str)> = skipped
+            .iter()
+            .map(|d| {
+                (
+                    d.finding_id.as_str(),
+                    match &d.outcome {
+                        Outcome::Skipped { reason } => reason.as_str(),
+                        _ => "",
+                    },
+                )
+            })
+            .collect();
+        assert!(reasons.contains(&(
+            "ec2_sg_open_ssh-sg-2",
+            "resource has the exclusion tag compliance-scanner:exclude"
+        )));
+        assert!(reasons.contains(&("ec2_sg_open_rdp-sg-3", "rule not in allowed_rules")));
+        assert_eq!(planned.len(), 3);
+        // sg-1's two findings became one execution revoking both permissions.
+        let sg1 = planned
+            .iter()
+            .find(|p| p.resource_arn == "arn:sg-1")
+            .unwrap();
+        assert_eq!(sg1.finding_ids.len(), 2);
+        let perms: Vec<Value> = serde_json::from_str(&sg1.parameters["IpPermissions"][0]).unwrap();
+        assert_eq!(perms.len(), 2);
+        assert!(perms.contains(&json!({"IpProtocol":"-1","Ipv6Ranges":[{"CidrIpv6":"::/0"}]})));
+        assert!(reasons.iter().any(|(_, r)| r.starts_with("cap of 3")));
+        assert!(planned
+            .iter()
+            .any(|p| p.parameters.get("DBInstanceIdentifier") == Some(&vec!["db-1".to_string()])));
+        let _ = Severity::Critical;
+    }
+
+    #[test]
+    fn config_validation_names_the_problem() {
+        assert_eq!(RemediationConfig::parse("{}").unwrap().mode, Mode::DryRun);
+        let err = RemediationConfig::parse(r#"{"allowed_rules":["s3_bucket_versioning"]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no remediation runbook"), "{err}");
+        assert!(RemediationConfig::parse(r#"{"mode":"yolo"}"#)
+            .unwrap_err()
+            .to_string()
+            .contains(PARAM_REMEDIATION));
+        assert_eq!(
+            RemediationConfig::parse(
+                r#"{"mode":"enforce","allowed_rules":["rds_instance_public"]}"#
+            )
+            .unwrap()
+            .mode,
+            Mode::Enforce
+        );
+    }
+}
