@@ -25,10 +25,11 @@ build:
 test: venv
 	$(CARGO) test --workspace --no-fail-fast
 
-## lint: formatting and clippy, warnings denied.
-lint:
+## lint: formatting, clippy (warnings denied), cfn-lint on the template, asl-validator on the state machine.
+lint: venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	bash tests/lint_templates.sh
 
 fmt:
 	$(CARGO) fmt --all

@@ -1,8 +1,14 @@
 //! Thin AWS adapters over the core: collectors, configuration loading and object storage.
 //! Everything here talks to AWS; everything it decides is delegated to `compliance-core`.
 
+pub mod automation;
 pub mod collect;
 pub mod error;
+pub mod history;
+pub mod lambda;
+pub mod ledger;
+pub mod metrics;
+pub mod notify;
 pub mod params;
 pub mod scanner;
 pub mod sdk;

@@ -32,3 +32,21 @@ pub async fn load_config(ssm: &aws_sdk_ssm::Client) -> Result<ScannerConfig, Aws
     );
     Ok(ScannerConfig::from_parameters(&params)?)
 }
+
+/// One parameter's value, or `None` when it does not exist (callers then use defaults).
+pub async fn load_parameter(
+    ssm: &aws_sdk_ssm::Client,
+    name: &str,
+) -> Result<Option<String>, AwsError> {
+    match ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(false)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(str::to_string)),
+        Err(e) if crate::error::code(&e) == Some("ParameterNotFound") => Ok(None),
+        Err(e) => Err(AwsError::api("ssm", "GetParameter", &e)),
+    }
+}

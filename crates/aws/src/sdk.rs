@@ -36,6 +36,11 @@ pub fn timeout_config() -> TimeoutConfig {
 }
 
 /// Loads the shared configuration (credentials chain, endpoint variables) for `region`.
+/// A factory for `region` (the function's own region in Lambda).
+pub async fn factory(region: &str) -> ClientFactory {
+    ClientFactory::new(load(region).await, RequestCounter::default())
+}
+
 pub async fn load(region: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
@@ -172,6 +177,34 @@ impl ClientFactory {
             .interceptor(self.counter.clone())
             .build();
         aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let conf = aws_sdk_dynamodb::config::Builder::from(&self.base)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        let conf = aws_sdk_sns::config::Builder::from(&self.base)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_sns::Client::from_conf(conf)
+    }
+
+    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.base)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(conf)
+    }
+
+    pub fn sfn(&self) -> aws_sdk_sfn::Client {
+        let conf = aws_sdk_sfn::config::Builder::from(&self.base)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_sfn::Client::from_conf(conf)
     }
 
     pub fn ssm(&self) -> aws_sdk_ssm::Client {

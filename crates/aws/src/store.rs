@@ -73,3 +73,29 @@ impl ObjectStore for S3Store {
         })
     }
 }
+
+/// Reads and parses a JSON object; `what` names it in errors.
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    store: &dyn ObjectStore,
+    key: &str,
+    what: &'static str,
+) -> Result<T, AwsError> {
+    let bytes = store.get(key).await?;
+    serde_json::from_slice(&bytes).map_err(|e| AwsError::Serialise {
+        what,
+        reason: format!("s3 object {key}: {e}"),
+    })
+}
+
+pub async fn put_json<T: serde::Serialize>(
+    store: &dyn ObjectStore,
+    key: &str,
+    value: &T,
+    what: &'static str,
+) -> Result<(), AwsError> {
+    let body = serde_json::to_vec(value).map_err(|e| AwsError::Serialise {
+        what,
+        reason: e.to_string(),
+    })?;
+    store.put(key, body, "application/json").await
+}

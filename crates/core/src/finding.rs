@@ -190,6 +190,28 @@ pub fn stable_finding_id(
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A UUID-shaped token derived from `parts` (APIs such as StartAutomationExecution want their
+/// idempotency tokens in UUID format; deriving it makes a retried call idempotent).
+pub fn deterministic_uuid(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    let h: String = hasher.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 /// An API failure that left part of the estate unscanned. Recorded, never fatal to the scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanError {

@@ -1,6 +1,7 @@
 //! The compliance scanner's domain, pure and free of AWS calls: the resource model, the rule
 //! catalog with its compliance mappings, findings, the mute list, configuration and reports.
 
+pub mod alert;
 pub mod analysis;
 pub mod config;
 pub mod engine;

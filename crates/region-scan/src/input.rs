@@ -1,11 +1,9 @@
 //! The function's input, checked field by field so that a wrong event names what is wrong.
 
+use compliance_aws::lambda::{expect_object, required_string, run_id, StateError};
 use compliance_core::config::is_region_name;
-use compliance_core::unit::validate_run_id;
 use compliance_core::Service;
 use serde_json::Value;
-
-use crate::error::RegionScanError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionScanInput {
@@ -16,42 +14,14 @@ pub struct RegionScanInput {
     pub account_id: Option<String>,
 }
 
-fn invalid(msg: String) -> RegionScanError {
-    RegionScanError::InvalidInput(msg)
-}
-
-fn required_string<'a>(event: &'a Value, field: &str) -> Result<&'a str, RegionScanError> {
-    match event.get(field) {
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(invalid(format!(
-            "field `{field}` must be a string, got {}",
-            type_name(other)
-        ))),
-        None => Err(invalid(format!("missing field `{field}`"))),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+fn invalid(msg: String) -> StateError {
+    StateError::InvalidInput(msg)
 }
 
 impl RegionScanInput {
-    pub fn parse(event: &Value) -> Result<Self, RegionScanError> {
-        if !event.is_object() {
-            return Err(invalid(format!(
-                "expected an object {{\"run_id\", \"region\", \"service\"}}, got {}",
-                type_name(event)
-            )));
-        }
-        let run_id = required_string(event, "run_id")?;
-        validate_run_id(run_id).map_err(|e| invalid(format!("field `run_id`: {e}")))?;
+    pub fn parse(event: &Value) -> Result<Self, StateError> {
+        expect_object(event, r#"{"run_id", "region", "service"}"#)?;
+        let run_id = run_id(event)?;
         let region = required_string(event, "region")?;
         if !is_region_name(region) {
             return Err(invalid(format!(

@@ -1,11 +1,11 @@
 //! region-scan: scans one (region, service) of a run, writes findings and inventory to the
 //! reports bucket, and returns only keys and counts.
 
-mod error;
 mod input;
 
 use std::time::SystemTime;
 
+use compliance_aws::lambda::{init_tracing, required_env, StateError};
 use compliance_aws::params::load_config;
 use compliance_aws::store::{ObjectStore, S3Store};
 use compliance_aws::Scanner;
@@ -15,7 +15,6 @@ use compliance_core::EvaluationSettings;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
-use crate::error::RegionScanError;
 use crate::input::RegionScanInput;
 
 /// Names only: configuration lives in Parameter Store.
@@ -30,7 +29,7 @@ struct Function {
 async fn handle(
     function: &Function,
     event: LambdaEvent<Value>,
-) -> Result<UnitScanSummary, RegionScanError> {
+) -> Result<UnitScanSummary, StateError> {
     let input = RegionScanInput::parse(&event.payload)?;
     tracing::info!(run_id = %input.run_id, region = %input.region, service = %input.service, "scan requested");
     let config = load_config(&function.ssm).await?;
@@ -75,18 +74,8 @@ async fn handle(
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
-    let bucket = std::env::var(ENV_REPORTS_BUCKET).map_err(|_| {
-        format!("environment variable {ENV_REPORTS_BUCKET} (the reports bucket name) is not set")
-    })?;
+    init_tracing();
+    let bucket = required_env(ENV_REPORTS_BUCKET)?;
     let home = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_string());
     let scanner = Scanner::from_env(&home).await;
     let function = Function {
