@@ -13,6 +13,7 @@ pub mod params;
 pub mod scanner;
 pub mod sdk;
 pub mod store;
+pub mod workflow;
 
 pub use error::AwsError;
 pub use scanner::{ScanPlan, Scanner};

@@ -200,6 +200,13 @@ impl ClientFactory {
         aws_sdk_cloudwatch::Client::from_conf(conf)
     }
 
+    pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
+        let conf = aws_sdk_cloudformation::config::Builder::from(&self.base)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_cloudformation::Client::from_conf(conf)
+    }
+
     pub fn sfn(&self) -> aws_sdk_sfn::Client {
         let conf = aws_sdk_sfn::config::Builder::from(&self.base)
             .interceptor(self.counter.clone())

@@ -1,6 +1,7 @@
 //! `compliance`: the scanner from a terminal or a CI job, over the same core as the Lambdas.
 
 mod render;
+mod run;
 mod scan;
 
 use std::process::ExitCode;
@@ -36,6 +37,8 @@ struct Cli {
 enum Command {
     /// Scan EC2, S3 and RDS across regions and report misconfigurations with their controls.
     Scan(scan::ScanArgs),
+    /// Start the scan workflow (Step Functions) on demand; with --wait, follow it to the end.
+    Run(run::RunArgs),
 }
 
 #[tokio::main]
@@ -60,6 +63,7 @@ async fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => scan::run(args).await,
+        Command::Run(args) => run::run(args).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -123,9 +123,12 @@ pub struct DecisionRecord {
 
 /// Splits findings into executions to attempt (severity first, capped) and decisions already
 /// made (skips). Findings without a runbook are not remediation candidates and are not listed.
+/// `home_region` is where the runbooks exist: automation documents are regional, so EC2 and RDS
+/// resources elsewhere are skipped (S3's API reaches every bucket from any region).
 pub fn plan(
     findings: &[Finding],
     config: &RemediationConfig,
+    home_region: &str,
 ) -> (Vec<PlannedExecution>, Vec<DecisionRecord>) {
     let mut skipped = Vec::new();
     let mut grouped: BTreeMap<String, PlannedExecution> = BTreeMap::new();
@@ -157,6 +160,16 @@ pub fn plan(
             skipped.push(skip(
                 f,
                 format!("resource has the exclusion tag {}", config.exclusion_tag),
+            ));
+            continue;
+        }
+        if runbook != runbooks::ENCRYPT_S3_BUCKET && f.region != home_region {
+            skipped.push(skip(
+                f,
+                format!(
+                    "the runbook runs in {home_region}; the resource is in {}",
+                    f.region
+                ),
             ));
             continue;
         }
@@ -333,18 +346,17 @@ mod tests {
             finding("rds_instance_public", "db-1", json!({}), &[]),
             finding("ec2_sg_open_ssh", "sg-4", ssh, &[]),
         ];
-        let (planned, skipped) = plan(
-            &findings,
-            &config(
-                &[
-                    "ec2_sg_open_ssh",
-                    "ec2_sg_open_all_ports",
-                    "s3_bucket_default_encryption",
-                    "rds_instance_public",
-                ],
-                3,
-            ),
-        );
+        let mut elsewhere = finding("rds_instance_public", "db-far", json!({}), &[]);
+        elsewhere.region = "ap-southeast-1".into();
+        let mut findings = findings;
+        findings.push(elsewhere);
+        let allowed = [
+            "ec2_sg_open_ssh",
+            "ec2_sg_open_all_ports",
+            "s3_bucket_default_encryption",
+            "rds_instance_public",
+        ];
+        let (planned, skipped) = plan(&findings, &config(&allowed, 3), "eu-west-1");
         let reasons: Vec<(&str, &str)> = skipped
             .iter()
             .map(|d| {
@@ -362,6 +374,14 @@ mod tests {
             "resource has the exclusion tag compliance-scanner:exclude"
         )));
         assert!(reasons.contains(&("ec2_sg_open_rdp-sg-3", "rule not in allowed_rules")));
+        assert!(reasons.contains(&(
+            "rds_instance_public-db-far",
+            "the runbook runs in eu-west-1; the resource is in ap-southeast-1"
+        )));
+        assert!(reasons.contains(&(
+            "rds_instance_public-db-far",
+            "the runbook runs in eu-west-1; the resource is in ap-southeast-1"
+        )));
         assert_eq!(planned.len(), 3);
         // sg-1's two findings became one execution revoking both permissions.
         let sg1 = planned

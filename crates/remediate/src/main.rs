@@ -25,6 +25,7 @@ struct Function {
     ledger: RemediationLedger,
     ssm: aws_sdk_ssm::Client,
     automation_role: String,
+    home_region: String,
 }
 
 async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateError> {
@@ -37,7 +38,7 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
         None => RemediationConfig::default(),
     };
     let run: RunDocument = get_json(&f.store, &run_key, "the run document").await?;
-    let (planned, mut decisions) = plan(&run.findings, &config);
+    let (planned, mut decisions) = plan(&run.findings, &config, &f.home_region);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -135,6 +136,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         ledger: RemediationLedger::new(factory.dynamodb(), table),
         ssm: factory.ssm(),
         automation_role,
+        home_region: region.clone(),
     };
     let function = &function;
     lambda_runtime::run(service_fn(move |event| handle(function, event))).await
