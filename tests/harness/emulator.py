@@ -17,19 +17,44 @@ caller without permission (moto's IAM emulation cannot scope a deny to one regio
 S3 Control puts the account id in front of the endpoint host (`123456789012.localhost`), so
 that name must resolve to 127.0.0.1: the harness adds it to /etc/hosts when it is missing.
 
+Step Functions (see `patch_stepfunctions` and `patch_engine`): moto's server only records
+executions (they stay RUNNING) unless its ASL engine is switched on, and the engine keeps state
+machines in a second backend that CloudFormation never writes to; the harness makes the engine
+the only backend, so every state machine, however created, really runs. The engine's Task
+states call AWS through boto3 clients aimed at `localhost:$MOTO_PORT` (5000 by default, not our
+port); they are aimed at this emulator, except Lambda, which goes to the endpoint given by
+`--lambda-endpoint URL` or `POST /_harness/lambda-endpoint {"endpoint": URL}` (null: back to
+moto, whose Lambda needs Docker), e.g. lambda_bridge.py serving the real binaries. Also fixed:
+a second execution in a region (HTTP 500), `$.a[0].b` paths (a list instead of the value),
+aws-sdk error names (`ssm.X` instead of `Ssm.X`), `$$.Execution.StartTime` (HTTP 500).
+EventBridge (see `patch_events`): rules that target a state machine start it (moto: HTTP 500).
+CloudWatch from the Rust SDK (see `rpc_v2_cbor`): its Smithy RPC v2 CBOR requests are served
+through moto's JSON protocol.
+
+SSM Automation (see `Automation`): moto answers HTTP 500 for StartAutomationExecution; the
+harness runs Automation runbooks itself (`aws:executeAwsApi` against this emulator,
+`aws:executeScript` in a Python subprocess whose boto3 points here, `aws:sleep`) and answers
+StartAutomationExecution, GetAutomationExecution, DescribeAutomationExecutions and
+DescribeAutomationStepExecutions. `POST /moto-api/reset` also forgets its executions.
+
 Prints one JSON line with the endpoint variables once the server is ready, then serves until
 SIGTERM/SIGINT or until its standard input closes (so a crashed test leaves no server behind).
 """
 
 import argparse
+import copy
+import datetime
 import json
 import logging
 import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import threading
+import time
+import uuid
 
 ACCOUNT_ID = "123456789012"
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -100,20 +125,861 @@ def access_denied(service: str) -> bytes:
     )
 
 
+# --- Step Functions -------------------------------------------------------------------------
+
+# Where the ASL engine's Task states send their AWS calls: this emulator (known once it listens)
+# and, for Lambda, the endpoint set by --lambda-endpoint or POST /_harness/lambda-endpoint.
+ENGINE_TARGETS: dict[str, str | None] = {"self": None, "lambda": None}
+# Brackets that make a JSONPath indefinite (a list of matches): [*], slices, filters, unions.
+INDEFINITE_STEP = re.compile(r"\[\s*(?:\*|\?|[^\]'\"]*[:,])")
+
+
+def patch_stepfunctions() -> None:
+    """Makes state machines really run, whoever created them.
+
+    * moto's server keeps executions RUNNING forever unless the config flag
+      `stepfunctions.execute_state_machine` is on; the flag then switches to
+      `stepfunctions_parser_backends`, a second store that CloudFormation's
+      `AWS::StepFunctions::StateMachine` never writes to (it uses `stepfunctions_backends`). So
+      the one store, `stepfunctions_backends`, now builds the engine's backend
+      (`StepFunctionsParserBackend`, a subclass) and the API always answers from it, whatever the
+      flag says. The engine (antlr-based, ~1 s to import) is loaded when a backend is first built,
+      and patched then (`patch_engine`).
+    * StartExecution snapshots the state machine with copy.deepcopy, which follows its
+      `backend` attribute into every other state machine's executions and their locks: in moto
+      5.2.1 the second execution in a region fails with HTTP 500 ("cannot pickle
+      '_thread.RLock' object"). The snapshot is now a shallow copy without the executions (the
+      definition and settings are strings and dicts that updates replace, never mutate).
+    """
+    import moto.stepfunctions.models as sfn_models
+    import moto.stepfunctions.responses as sfn_responses
+
+    def snapshot(self, memo):
+        clone = copy.copy(self)
+        clone.executions = []
+        return clone
+
+    sfn_models.StateMachine.__deepcopy__ = snapshot
+    backends = sfn_models.stepfunctions_backends
+
+    def engine_backend(region_name: str, account_id: str):
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+        class EngineBackend(StepFunctionsParserBackend):
+            @property
+            def _url_module(self):  # moto looks for the URL table next to the class's module
+                import moto.stepfunctions.urls
+
+                return moto.stepfunctions.urls
+
+        patch_engine()
+        return EngineBackend(region_name, account_id=account_id)
+
+    backends.backend = engine_backend
+    sfn_responses.get_backend = lambda account, region: backends[account][region]
+
+
+_engine_patched = threading.Lock()
+
+
+def patch_engine() -> None:
+    """Fixes to moto's ASL engine (a port of LocalStack's), where it differs from what we need.
+
+    * Task states get their boto3 clients from `boto_client_for(region, service, credentials)`
+      (moto/stepfunctions/parser/asl/utils/boto_client.py), aimed at `localhost:$MOTO_PORT`
+      (5000 unless set, not our port). Lambda goes to ENGINE_TARGETS["lambda"] when set (e.g.
+      lambda_bridge.py, running the real binaries), everything else to this emulator.
+    * `extract_json` (asl/utils/json_path.py) wraps the value of a definite path in a list when a
+      step before the last is an index: `$.items[0].id` gives `["a"]` where Step Functions gives
+      `"a"` (and a Choice on it never matches). A path without [*], slices, filters, unions or
+      `..` now yields its single value; others still yield the list of matches.
+    * Errors of `arn:aws:states:::aws-sdk:SERVICE:api` tasks are named `ssm.ParameterNotFound-
+      Exception`; Step Functions names them in PascalCase (`Ssm.ParameterNotFoundException`,
+      `S3.NoSuchKeyException`, `DynamoDb....`), which is what Retry/Catch must match.
+    * `$$.Execution.StartTime` is a Python datetime in the context object: any state output
+      that holds it makes DescribeExecution fail with HTTP 500 (not JSON serialisable). It is now
+      the ISO 8601 text Step Functions gives (`2026-11-23T14:27:39.760Z`).
+    `boto_client_for` and `extract_json` are imported by name into many engine modules: each
+    module holding the original gets the replacement.
+    """
+    import boto3
+    from botocore.config import Config
+
+    # Loads every module that imports boto_client_for or extract_json by name.
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils  # noqa: F401
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_factory  # noqa
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk
+    from moto.stepfunctions.parser.asl.utils import boto_client as engine_clients
+    from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    with _engine_patched:
+        if getattr(engine_clients.boto_client_for, "harness", False):
+            return
+
+        def boto_client_for(region: str, service: str, state_credentials=None):
+            endpoint = (service == "lambda" and ENGINE_TARGETS["lambda"]) or ENGINE_TARGETS["self"]
+            return boto3.client(
+                service_name=service,
+                region_name=region,
+                endpoint_url=endpoint,
+                aws_access_key_id="ak",
+                aws_secret_access_key="sk",
+                config=Config(  # as moto's own: the state's Retry does the retrying
+                    parameter_validation=False,
+                    retries={"max_attempts": 0, "total_max_attempts": 1},
+                    connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                    read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                    s3={"addressing_style": "path"},
+                ),
+            )
+
+        original_extract = json_path.extract_json
+
+        def extract_json(path: str, data):
+            if ".." in path or INDEFINITE_STEP.search(path):
+                return original_extract(path, data)
+            matches = json_path.parse(path).find(data)
+            if len(matches) != 1:
+                return original_extract(path, data)  # its error for a missing path
+            return matches[0].value
+
+        boto_client_for.harness = True
+        replacements = {
+            engine_clients.boto_client_for: boto_client_for,
+            original_extract: extract_json,
+        }
+        for name, module in list(sys.modules.items()):
+            if not name.startswith("moto.stepfunctions.parser"):
+                continue
+            for attribute in ("boto_client_for", "extract_json"):
+                current = getattr(module, attribute, None)
+                if current in replacements:
+                    setattr(module, attribute, replacements[current])
+
+        def execution_data(**fields):  # ExecutionData is a TypedDict: calling it makes a dict
+            start = fields.get("StartTime")
+            if isinstance(start, datetime.datetime):
+                start = start.astimezone(datetime.timezone.utc)
+                fields["StartTime"] = start.strftime("%Y-%m-%dT%H:%M:%S.") + f"{start.microsecond // 1000:03d}Z"
+            return dict(fields)
+
+        execution_worker.ExecutionData = execution_data
+
+        sdk_service_names = {  # where PascalCase is not just the first letter in capitals
+            "acmpca": "AcmPca", "apigateway": "ApiGateway", "cloudformation": "CloudFormation",
+            "cloudwatch": "CloudWatch", "dynamodb": "DynamoDb", "eventbridge": "EventBridge",
+            "secretsmanager": "SecretsManager", "securityhub": "SecurityHub", "sfn": "Sfn",
+        }
+        state_task_service_aws_sdk.StateTaskServiceAwsSdk._normalise_service_error_name = staticmethod(
+            lambda service: sdk_service_names.get(service.lower(), service[:1].upper() + service[1:]))
+
+
+def patch_events() -> None:
+    """EventBridge rules that target a state machine start an execution, as in AWS.
+
+    moto 5.2.1 delivers rule targets to log groups, SQS, archives and event buses only; a
+    PutEvents that matches a rule with a Step Functions target fails with HTTP 500
+    (NotImplementedError "Expr not defined for Rule"). The rule's other targets are still
+    delivered by moto. The execution input is the target's Input, InputPath or InputTransformer
+    result, else the event; its name is a fresh UUID, as EventBridge gives. A schedule rule
+    (no event pattern) no longer receives every event put on its bus.
+    """
+    from moto.events.models import EventTemplateParser, Rule
+    from moto.utilities.arns import parse_arn
+
+    original = Rule.send_to_targets
+
+    def send_to_targets(self, original_event, transform_input: bool = True) -> None:
+        if self.scheduled_expression and not self.event_pattern.get_pattern():
+            return  # a schedule rule: moto's empty pattern would match every event
+        states = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
+        if states and self.event_pattern.matches_event(original_event):
+            import moto.stepfunctions.responses as sfn_responses
+
+            event = dict(original_event)
+            if isinstance(event.get("time"), (int, float)):
+                event["time"] = datetime.datetime.fromtimestamp(event["time"], datetime.timezone.utc).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ")
+            for target in states:
+                if "Input" in target:
+                    execution_input = target["Input"]
+                elif "InputPath" in target:
+                    from jsonpath_ng.ext import parse as jsonpath
+
+                    matches = jsonpath(target["InputPath"]).find(event)
+                    execution_input = json.dumps(matches[0].value if matches else None)
+                elif "InputTransformer" in target and transform_input:
+                    transformer = target["InputTransformer"]
+                    execution_input = json.dumps(EventTemplateParser.parse(
+                        input_template=transformer.get("InputTemplate"),
+                        input_paths_map=transformer.get("InputPathsMap", {}),
+                        event=event,
+                    ))
+                else:
+                    execution_input = json.dumps(event, default=str)
+                arn = parse_arn(target["Arn"])
+                sfn_responses.get_backend(arn.account, arn.region).start_execution(
+                    state_machine_arn=target["Arn"], name=str(uuid.uuid4()), execution_input=execution_input)
+        others = [t for t in self.targets if parse_arn(t["Arn"]).service != "states"]
+        if others:
+            rest = copy.copy(self)
+            rest.targets = others
+            original(rest, original_event, transform_input)
+
+    Rule.send_to_targets = send_to_targets
+
+
+# --- SSM Automation -------------------------------------------------------------------------
+
+AUTOMATION_ACTIONS = {
+    "StartAutomationExecution",
+    "GetAutomationExecution",
+    "DescribeAutomationExecutions",
+    "DescribeAutomationStepExecutions",
+}
+PLACEHOLDER = re.compile(r"\{\{\s*([\w:.-]+)\s*\}\}")
+# aws:executeScript: the runbook's script runs in a subprocess of this Python, whose boto3 picks
+# up AWS_ENDPOINT_URL (this emulator); it prints the handler's return value as JSON.
+SCRIPT_RUNNER = """
+import json, sys, types
+spec = json.load(sys.stdin)
+module = types.ModuleType("runbook_script")
+exec(compile(spec["script"], "<runbook script>", "exec"), module.__dict__)
+handler = getattr(module, spec["handler"])
+result = handler(spec["events"], {"automation:EXECUTION_ID": spec["execution_id"]})
+sys.stdout.write("\\n" + json.dumps({"Payload": result}, default=str))
+"""
+
+
+class AutomationError(Exception):
+    """An error answered to the caller, in the JSON protocol's shape."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class StepFailed(Exception):
+    def __init__(self, message: str, failure_type: str = "Unknown", stage: str = "Invocation"):
+        super().__init__(message)
+        self.message, self.failure_type, self.stage = message, failure_type, stage
+
+
+class Automation:
+    """SSM Automation for schemaVersion 0.3 runbooks stored in moto's SSM backend.
+
+    Why: moto 5.2.1 has no Automation (HTTP 500), and the remediation Lambda starts runbooks.
+    StartAutomationExecution reads the document with GetDocument (so documents made by
+    CloudFormation or CreateDocument both work), checks and types the parameters, then runs
+    `mainSteps` before answering, so an execution is terminal (Success or Failed) as soon as the
+    caller can see its id. Steps: `aws:executeAwsApi` calls this emulator with boto3 (Api in
+    PascalCase; inputs are converted to the types the API's model asks for, so a JSON string
+    given for a list or structure, like the IpPermissions of the security-group runbook, is
+    parsed); `aws:executeScript` runs the Python script (InputPayload as `events`) with boto3
+    aimed here; `aws:sleep` returns at once. Other actions fail the step. onFailure
+    (Abort/Continue/step:NAME), isEnd, nextStep, maxAttempts and step outputs (Selector is a
+    JSONPath on the response; `{{ step.Output }}` in later steps) are honoured. Records answer
+    GetAutomationExecution, DescribeAutomationExecutions (filters DocumentNamePrefix,
+    ExecutionStatus, ExecutionId, CurrentAction, StartTimeBefore/After, AutomationType, TagKey)
+    and DescribeAutomationStepExecutions in the shapes of the SSM API reference.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.executions: dict[str, dict] = {}
+
+    def reset(self) -> None:
+        with self.lock:
+            self.executions.clear()
+
+    # The API ----------------------------------------------------------------------------------
+
+    def handle(self, action: str, request: dict, region: str) -> dict:
+        return getattr(self, action)(request, region)
+
+    def StartAutomationExecution(self, request: dict, region: str) -> dict:  # noqa: N802
+        import yaml
+
+        name = request.get("DocumentName") or ""
+        version = request.get("DocumentVersion")
+        ssm = self.client("ssm", region)
+        try:
+            document = ssm.get_document(Name=name, **({"DocumentVersion": version} if version else {}))
+        except ssm.exceptions.ClientError as err:
+            if version and err.response["Error"]["Code"] == "InvalidDocumentVersion":
+                raise AutomationError("AutomationDefinitionVersionNotFoundException",
+                                      f"Document {name} version {version} not found") from err
+            raise AutomationError("AutomationDefinitionNotFoundException",
+                                  f"Automation definition {name}:{version or '$DEFAULT'} not found") from err
+        if document.get("DocumentType") != "Automation":
+            raise AutomationError("AutomationDefinitionNotFoundException",
+                                  f"{name} is a {document.get('DocumentType')} document, not an Automation runbook")
+        content = document["Content"]
+        if isinstance(content, str):  # (moto answers an object when CloudFormation gave one)
+            content = yaml.safe_load(content)  # YAML is a superset of JSON
+        if str(content.get("schemaVersion")) != "0.3":
+            raise AutomationError("AutomationDefinitionNotFoundException",
+                                  f"{name}: schemaVersion {content.get('schemaVersion')} is not 0.3")
+        declared = content.get("parameters") or {}
+        given = request.get("Parameters") or {}
+        values, recorded = self.typed_parameters(declared, given)
+        execution_id = str(uuid.uuid4())
+        execution = {
+            "AutomationExecutionId": execution_id,
+            "DocumentName": name,
+            "DocumentVersion": document.get("DocumentVersion", "1"),
+            "ExecutionStartTime": time.time(),
+            "AutomationExecutionStatus": "InProgress",
+            "StepExecutions": [],
+            "StepExecutionsTruncated": False,
+            "Parameters": recorded,
+            "Outputs": {},
+            "Mode": request.get("Mode") or "Auto",
+            "ExecutedBy": f"arn:aws:iam::{ACCOUNT_ID}:root",
+            "Tags": request.get("Tags") or [],
+        }
+        with self.lock:
+            self.executions[execution_id] = execution
+        variables = {
+            **values,
+            "global:ACCOUNT_ID": ACCOUNT_ID,
+            "global:REGION": region,
+            "global:AWS_PARTITION": "aws",
+            "global:DATE": time.strftime("%Y-%m-%d", time.gmtime()),
+            "global:DATE_TIME": time.strftime("%m-%d-%Y_%H.%M.%S", time.gmtime()),
+            "automation:EXECUTION_ID": execution_id,
+        }
+        try:
+            self.run(execution, content, variables, region)
+        except Exception as err:  # a bug of the emulation must not leave the execution InProgress
+            execution.update(AutomationExecutionStatus="Failed", FailureMessage=f"emulator error: {err!r}")
+        execution["ExecutionEndTime"] = time.time()
+        return {"AutomationExecutionId": execution_id}
+
+    def GetAutomationExecution(self, request: dict, region: str) -> dict:  # noqa: N802
+        execution = self.find(request.get("AutomationExecutionId"))
+        public = {k: v for k, v in execution.items() if k != "Tags"}
+        return {"AutomationExecution": public}
+
+    def DescribeAutomationExecutions(self, request: dict, region: str) -> dict:  # noqa: N802
+        with self.lock:
+            executions = list(self.executions.values())
+        for filt in request.get("Filters") or []:
+            key, wanted = filt.get("Key"), filt.get("Values") or []
+            test = self.execution_filter(key, wanted)
+            executions = [e for e in executions if test(e)]
+        executions.sort(key=lambda e: e["ExecutionStartTime"], reverse=True)
+        page, token = self.page(executions, request)
+        fields = ("AutomationExecutionId", "DocumentName", "DocumentVersion", "AutomationExecutionStatus",
+                  "ExecutionStartTime", "ExecutionEndTime", "ExecutedBy", "Outputs", "Mode",
+                  "CurrentStepName", "CurrentAction", "FailureMessage")
+        listed = [{**{k: e[k] for k in fields if k in e}, "LogFile": "", "AutomationType": "Local"} for e in page]
+        return {"AutomationExecutionMetadataList": listed, **({"NextToken": token} if token else {})}
+
+    def DescribeAutomationStepExecutions(self, request: dict, region: str) -> dict:  # noqa: N802
+        steps = list(self.find(request.get("AutomationExecutionId"))["StepExecutions"])
+        for filt in request.get("Filters") or []:
+            key, wanted = filt.get("Key"), filt.get("Values") or []
+            fields = {"StepExecutionStatus": "StepStatus", "StepExecutionId": "StepExecutionId",
+                      "StepName": "StepName", "Action": "Action"}
+            if key in fields:
+                steps = [s for s in steps if s.get(fields[key]) in wanted]
+            elif key in ("StartTimeBefore", "StartTimeAfter"):
+                bound = parse_time(wanted[0])
+                steps = [s for s in steps if (s["ExecutionStartTime"] <= bound) == (key == "StartTimeBefore")]
+            else:
+                raise AutomationError("InvalidFilterKey", f"Invalid filter key: {key}")
+        if request.get("ReverseOrder"):
+            steps.reverse()
+        page, token = self.page(steps, request)
+        return {"StepExecutions": page, **({"NextToken": token} if token else {})}
+
+    def find(self, execution_id: str | None) -> dict:
+        with self.lock:
+            execution = self.executions.get(execution_id or "")
+        if execution is None:
+            raise AutomationError("AutomationExecutionNotFoundException",
+                                  f"Automation execution {execution_id} not found")
+        return execution
+
+    @staticmethod
+    def execution_filter(key: str, wanted: list[str]):
+        if key == "DocumentNamePrefix":
+            return lambda e: any(e["DocumentName"].startswith(prefix) for prefix in wanted)
+        if key == "ExecutionStatus":
+            return lambda e: e["AutomationExecutionStatus"] in wanted
+        if key == "ExecutionId":
+            return lambda e: e["AutomationExecutionId"] in wanted
+        if key == "CurrentAction":
+            return lambda e: e.get("CurrentAction") in wanted
+        if key == "AutomationType":
+            return lambda e: "Local" in wanted
+        if key == "TagKey":
+            return lambda e: any(tag.get("Key") in wanted for tag in e["Tags"])
+        if key in ("StartTimeBefore", "StartTimeAfter"):
+            bound = parse_time(wanted[0])
+            return lambda e: (e["ExecutionStartTime"] <= bound) == (key == "StartTimeBefore")
+        if key in ("ParentExecutionId", "TargetResourceGroup", "AutomationSubtype", "OpsItemId"):
+            return lambda e: False  # nothing the harness runs has these
+        raise AutomationError("InvalidFilterKey", f"Invalid filter key: {key}")
+
+    @staticmethod
+    def page(items: list, request: dict) -> tuple[list, str | None]:
+        start = int(request.get("NextToken") or 0)
+        size = int(request.get("MaxResults") or 50)
+        end = start + size
+        return items[start:end], (str(end) if end < len(items) else None)
+
+    # Running a runbook --------------------------------------------------------------------------
+
+    @staticmethod
+    def typed_parameters(declared: dict, given: dict) -> tuple[dict, dict]:
+        """The parameter values, typed as the document declares, and the record of them."""
+        unknown = sorted(set(given) - set(declared))
+        if unknown:
+            raise AutomationError("InvalidAutomationExecutionParametersException",
+                                  f"Parameters {unknown} are not defined in the document")
+        values, recorded = {}, {}
+        for name, spec in declared.items():
+            spec = spec or {}
+            kind = spec.get("type", "String")
+            if name in given:
+                raw = given[name]
+                if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+                    raise AutomationError("InvalidAutomationExecutionParametersException",
+                                          f"Parameter {name} must be a list of strings")
+                try:
+                    value = convert_parameter(kind, raw)
+                except (ValueError, TypeError) as err:
+                    raise AutomationError("InvalidAutomationExecutionParametersException",
+                                          f"Parameter {name} is not a valid {kind}: {err}") from err
+                recorded[name] = raw
+            elif "default" in spec:
+                value = spec["default"]
+                recorded[name] = value if isinstance(value, list) else [
+                    json.dumps(value) if isinstance(value, (dict, bool, int)) else str(value)]
+            else:
+                raise AutomationError("InvalidAutomationExecutionParametersException",
+                                      f"Parameter {name} is required but was not given")
+            allowed = spec.get("allowedValues")
+            if allowed and any(v not in allowed for v in (value if isinstance(value, list) else [value])):
+                raise AutomationError("InvalidAutomationExecutionParametersException",
+                                      f"Parameter {name} must be one of {allowed}")
+            pattern = spec.get("allowedPattern")
+            if pattern and name in given and any(
+                    not re.fullmatch(pattern, str(v)) for v in (value if isinstance(value, list) else [value])):
+                raise AutomationError("InvalidAutomationExecutionParametersException",
+                                      f"Parameter {name} does not match the allowed pattern {pattern}")
+            values[name] = value
+        return values, recorded
+
+    def run(self, execution: dict, content: dict, variables: dict, region: str) -> None:
+        steps = content.get("mainSteps") or []
+        index_of = {step.get("name"): i for i, step in enumerate(steps)}
+        i, failed = 0, None
+        while i < len(steps):
+            step = steps[i]
+            record = self.run_step(step, variables, region, execution["AutomationExecutionId"])
+            execution["StepExecutions"].append(record)
+            execution["CurrentStepName"], execution["CurrentAction"] = record["StepName"], record["Action"]
+            next_name = None
+            if record["StepStatus"] == "Failed":
+                on_failure = step.get("onFailure", "Abort")
+                if on_failure.startswith("step:"):
+                    next_name = on_failure[len("step:"):]
+                elif on_failure != "Continue":
+                    failed = record
+                    break
+                if step.get("isCritical", True) and failed is None:
+                    failed = record  # the run goes on, but a critical step's failure fails it
+            if next_name is None and step.get("isEnd"):
+                break
+            next_name = next_name or step.get("nextStep")
+            if next_name is not None:
+                if next_name not in index_of:
+                    failed = {**record, "FailureMessage": f"next step {next_name} is not in the document"}
+                    break
+                i = index_of[next_name]
+            else:
+                i += 1
+        outputs = {}
+        for ref in content.get("outputs") or []:
+            step_name, _, output = ref.partition(".")
+            if f"{step_name}.{output}" in variables:
+                outputs[ref] = as_string_list(variables[f"{step_name}.{output}"])
+        execution["Outputs"] = outputs
+        if failed is not None:
+            execution["AutomationExecutionStatus"] = "Failed"
+            execution["FailureMessage"] = (
+                f"Step fails when it is executing. {failed['FailureMessage']} "
+                f"(step {failed['StepName']}, action {failed['Action']})")
+        else:
+            execution["AutomationExecutionStatus"] = "Success"
+
+    def run_step(self, step: dict, variables: dict, region: str, execution_id: str) -> dict:
+        action = step.get("action", "")
+        record = {
+            "StepName": step.get("name", ""),
+            "Action": action,
+            "OnFailure": step.get("onFailure", "Abort"),
+            "MaxAttempts": int(step.get("maxAttempts", 1)),
+            "TimeoutSeconds": int(step.get("timeoutSeconds", 3600)),
+            "ExecutionStartTime": time.time(),
+            "StepExecutionId": str(uuid.uuid4()),
+            "IsEnd": bool(step.get("isEnd", False)),
+            "IsCritical": bool(step.get("isCritical", True)),
+            "Inputs": {},
+            "Outputs": {},
+        }
+        if step.get("nextStep"):
+            record["NextStep"] = step["nextStep"]
+        for attempt in range(max(1, record["MaxAttempts"])):
+            try:
+                inputs = resolve(step.get("inputs") or {}, variables)
+                record["Inputs"] = {k: json.dumps(v, default=str) for k, v in inputs.items()}
+                response = self.perform(action, inputs, region, execution_id)
+                outputs = {}
+                for output in step.get("outputs") or []:
+                    value = select(response, output.get("Selector", "$"), output.get("Type", "String"))
+                    variables[f"{record['StepName']}.{output['Name']}"] = value
+                    outputs[output["Name"]] = as_string_list(value)
+                if action == "aws:executeScript":
+                    outputs["OutputPayload"] = [json.dumps(response, default=str)]
+                record.update(StepStatus="Success", Outputs=outputs)
+                record.pop("FailureMessage", None)
+                record.pop("FailureDetails", None)
+                break
+            except StepFailed as err:
+                record.update(StepStatus="Failed", FailureMessage=err.message, FailureDetails={
+                    "FailureStage": err.stage, "FailureType": err.failure_type,
+                    "Details": {"ExceptionMessage": [err.message]}})
+        record["ExecutionEndTime"] = time.time()
+        return record
+
+    def perform(self, action: str, inputs: dict, region: str, execution_id: str):
+        if action == "aws:executeAwsApi":
+            return self.execute_aws_api(inputs, region)
+        if action == "aws:executeScript":
+            return self.execute_script(inputs, region, execution_id)
+        if action == "aws:sleep":
+            return {}
+        raise StepFailed(f"the emulator does not run {action} steps", failure_type="Unsupported")
+
+    def execute_aws_api(self, inputs: dict, region: str) -> dict:
+        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore import xform_name
+
+        params = dict(inputs)
+        service, api = params.pop("Service", None), params.pop("Api", None)
+        if not service or not api:
+            raise StepFailed("aws:executeAwsApi needs the inputs Service and Api", stage="Verification")
+        try:
+            client = self.client(service, region)
+        except BotoCoreError as err:
+            raise StepFailed(f"unknown service {service}: {err}", stage="Verification") from err
+        model = client.meta.service_model
+        if api not in model.operation_names:
+            raise StepFailed(f"{service} has no API {api}", stage="Verification")
+        shape = model.operation_model(api).input_shape
+        params = conform(params, shape) if shape is not None else params
+        try:
+            response = getattr(client, xform_name(api))(**params)
+        except ClientError as err:
+            error = err.response.get("Error", {})
+            raise StepFailed(f"An error occurred ({error.get('Code')}) when calling the {api} operation: "
+                             f"{error.get('Message')}") from err
+        except (BotoCoreError, ValueError, TypeError) as err:
+            raise StepFailed(f"Fail to call {api}: {err}") from err
+        response.pop("ResponseMetadata", None)
+        return json.loads(json.dumps(response, default=str))
+
+    def execute_script(self, inputs: dict, region: str, execution_id: str):
+        script, handler = inputs.get("Script"), inputs.get("Handler")
+        if not script or not handler:
+            raise StepFailed("aws:executeScript needs the inputs Script and Handler (attachments are not emulated)",
+                             stage="Verification")
+        if not str(inputs.get("Runtime", "python")).startswith("python"):
+            raise StepFailed(f"the emulator runs only Python scripts, not {inputs.get('Runtime')}",
+                             failure_type="Unsupported")
+        env = {**os.environ, "AWS_ENDPOINT_URL": ENGINE_TARGETS["self"], "AWS_REGION": region,
+               "AWS_DEFAULT_REGION": region, "AWS_ACCESS_KEY_ID": "automation", "AWS_SECRET_ACCESS_KEY": "automation"}
+        env.pop("AWS_PROFILE", None)
+        spec = {"script": script, "handler": handler, "events": inputs.get("InputPayload") or {},
+                "execution_id": execution_id}
+        try:
+            done = subprocess.run([sys.executable, "-c", SCRIPT_RUNNER], input=json.dumps(spec, default=str),
+                                  capture_output=True, text=True, env=env, timeout=600)
+        except subprocess.TimeoutExpired as err:
+            raise StepFailed("the script timed out", failure_type="TimedOut") from err
+        if done.returncode != 0:
+            tail = done.stderr.strip().splitlines()
+            raise StepFailed(f"the script failed: {tail[-1] if tail else f'exit status {done.returncode}'}\n"
+                             + "\n".join(tail[-15:]))
+        return json.loads(done.stdout.rsplit("\n", 1)[-1])
+
+    @staticmethod
+    def client(service: str, region: str):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(service, region_name=region, endpoint_url=ENGINE_TARGETS["self"],
+                            aws_access_key_id="automation", aws_secret_access_key="automation",
+                            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+
+
+def convert_parameter(kind: str, raw: list[str]):
+    if kind == "StringList":
+        return list(raw)
+    if kind == "MapList":  # each value a JSON object, or one JSON array of them
+        values = [json.loads(v) for v in raw]
+        return values[0] if len(values) == 1 and isinstance(values[0], list) else values
+    if len(raw) != 1:
+        raise ValueError(f"expected one value, got {len(raw)}")
+    value = raw[0]
+    if kind == "String":
+        return value
+    if kind == "Integer":
+        return int(value)
+    if kind == "Boolean":
+        if value.lower() not in ("true", "false"):
+            raise ValueError(f"{value!r} is not true or false")
+        return value.lower() == "true"
+    if kind == "StringMap":
+        return json.loads(value)
+    return value
+
+
+def resolve(value, variables: dict):
+    """Replaces {{ name }}: a string that is only a placeholder takes the value as it is typed."""
+    if isinstance(value, dict):
+        return {k: resolve(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, variables) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def lookup(name: str):
+        if name not in variables:
+            raise StepFailed(f"the variable {{{{ {name} }}}} is not defined", stage="Verification")
+        return variables[name]
+
+    whole = PLACEHOLDER.fullmatch(value.strip())
+    if whole:
+        return lookup(whole.group(1))
+    return PLACEHOLDER.sub(lambda m: text_of(lookup(m.group(1))), value)
+
+
+def text_of(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
+def as_string_list(value) -> list[str]:
+    if isinstance(value, list):
+        return [text_of(v) for v in value]
+    return [text_of(value)]
+
+
+def select(response, selector: str, kind: str):
+    from jsonpath_ng.ext import parse as jsonpath
+
+    matches = [m.value for m in jsonpath(selector).find(response)]
+    if kind in ("StringList", "MapList"):
+        return [v for m in matches for v in (m if isinstance(m, list) else [m])]
+    if not matches:
+        raise StepFailed(f"the selector {selector} matched nothing in the response")
+    value = matches[0]
+    if kind == "String":
+        return text_of(value)
+    if kind == "Integer":
+        return int(value)
+    if kind == "Boolean":
+        return value if isinstance(value, bool) else str(value).lower() == "true"
+    return value
+
+
+def conform(value, shape):
+    """Converts runbook values to what the API's model wants (JSON text for lists, "5" for 5...)."""
+    kind = shape.type_name
+    if isinstance(value, str) and kind in ("structure", "list", "map"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value  # the API will refuse it, with its own message
+    if kind == "structure" and isinstance(value, dict):
+        return {k: conform(v, shape.members[k]) if k in shape.members else v for k, v in value.items()}
+    if kind == "list":
+        items = value if isinstance(value, list) else [value]
+        return [conform(v, shape.member) for v in items]
+    if kind == "map" and isinstance(value, dict):
+        return {k: conform(v, shape.value) for k, v in value.items()}
+    if kind in ("integer", "long") and isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+        return int(value)
+    if kind in ("float", "double") and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def parse_time(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+AUTOMATION = Automation()
+
+
+def automation_response(environ, start_response, action: str):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    region = scope.group(1) if scope else "us-east-1"
+    headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", str(uuid.uuid4()))]
+    try:
+        request = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        status, body = "200 OK", AUTOMATION.handle(action, request, region)
+    except AutomationError as err:
+        status, body = "400 Bad Request", {"__type": err.code, "message": err.message}
+    except ValueError as err:
+        status, body = "400 Bad Request", {"__type": "SerializationException", "message": str(err)}
+    data = json.dumps(body, default=str).encode()
+    start_response(status, [*headers, ("Content-Length", str(len(data)))])
+    return [data]
+
+
+# --- Smithy RPC v2 CBOR ---------------------------------------------------------------------
+
+RPC_V2_PATH = re.compile(r"/service/([^/]+)/operation/([^/]+)")
+# Target prefix -> botocore service name, for the services the Rust SDK calls with RPC v2 CBOR.
+RPC_V2_SERVICES = {"GraniteServiceVersion20100801": "cloudwatch"}
+
+
+def rpc_v2_cbor(app, environ, start_response, service_prefix: str, operation: str):
+    """Serves a Smithy RPC v2 CBOR request by moto's JSON protocol for the same operation.
+
+    Why: the Rust SDK calls CloudWatch (aws-sdk-cloudwatch 1.140: PutMetricData...) with RPC v2
+    CBOR (`POST /service/GraniteServiceVersion20100801/operation/PutMetricData`, CBOR body,
+    header `smithy-protocol: rpc-v2-cbor`), which moto 5.2.1 does not serve (the SDK sees
+    "unhandled error"); boto3 falls back to the JSON protocol, which moto serves. The request is
+    decoded with botocore's CBOR parser and replayed as `X-Amz-Target: Prefix.Operation` JSON;
+    the answer is encoded back to CBOR with the operation's output shape (errors: `__type` and
+    `message`).
+    """
+    import io
+
+    import botocore.session
+    from botocore.parsers import RpcV2CBORParser
+    from botocore.serialize import RpcV2CBORSerializer
+
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    parser = RpcV2CBORParser()
+    params = parser.parse_data_item(parser.get_peekable_stream_from_bytes(raw)) if raw else {}
+    body = json.dumps(params, default=lambda v: v.timestamp() if isinstance(v, datetime.datetime) else str(v))
+    forwarded = {k: v for k, v in environ.items() if k not in ("HTTP_SMITHY_PROTOCOL", "HTTP_ACCEPT")}
+    forwarded.update({
+        "PATH_INFO": "/", "REQUEST_URI": "/", "RAW_URI": "/", "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/x-amz-json-1.0", "CONTENT_LENGTH": str(len(body)),
+        "HTTP_X_AMZ_TARGET": f"{service_prefix}.{operation}", "wsgi.input": io.BytesIO(body.encode()),
+    })
+    answer = {}
+
+    def capture(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, headers
+
+    data = b"".join(app(forwarded, capture))
+    status = answer["status"]
+    kept = [(k, v) for k, v in answer["headers"] if k.lower().startswith("x-amz")]
+    result = json.loads(data) if data.strip() else {}
+    out = bytearray()
+    if status.startswith("2"):
+        model = botocore.session.get_session().get_service_model(RPC_V2_SERVICES.get(service_prefix, service_prefix))
+        shape = model.operation_model(operation).output_shape
+        if shape is not None:
+            RpcV2CBORSerializer()._serialize_data_item(out, result, shape)
+    else:
+        error = {"__type": str(result.get("__type", "InternalFailure")).split("#")[-1],
+                 "message": str(result.get("message") or result.get("Message") or "")}
+        out.extend(cbor_text_map(error))
+    headers = [*kept, ("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"),
+               ("Content-Length", str(len(out)))]
+    start_response(status, headers)
+    return [bytes(out)]
+
+
+def cbor_text_map(values: dict[str, str]) -> bytes:
+    """CBOR for a map of text strings (RFC 8949: major types 5 and 3)."""
+
+    def head(major: int, n: int) -> bytes:
+        if n < 24:
+            return bytes([major << 5 | n])
+        for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | info]) + n.to_bytes(size, "big")
+        raise ValueError(n)
+
+    out = bytearray(head(5, len(values)))
+    for key, value in values.items():
+        for text in (key, value):
+            encoded = text.encode()
+            out += head(3, len(encoded)) + encoded
+    return bytes(out)
+
+
+# --- The WSGI middleware ---------------------------------------------------------------------
+
+
+def read_json(environ):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return json.loads(environ["wsgi.input"].read(length) or b"null")
+
+
 def with_harness_controls(app):
+    """Control endpoints, per service/region denial and SSM Automation, in front of moto.
+
+    POST /_harness/deny            ["service:region", ...]: refuse those (empty list: none)
+    POST /_harness/lambda-endpoint {"endpoint": URL | null}: where state machines call Lambda
+    POST /moto-api/reset           moto's reset, which also forgets Automation executions
+    Smithy RPC v2 CBOR requests (the Rust SDK's CloudWatch) are replayed in moto's JSON protocol.
+    """
+
     def wrapped(environ, start_response):
-        if environ.get("PATH_INFO") == "/_harness/deny" and environ.get("REQUEST_METHOD") == "POST":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            pairs = json.loads(environ["wsgi.input"].read(length) or b"[]")
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == "/_harness/deny" and method == "POST":
+            pairs = read_json(environ) or []
             DENIED.clear()
             DENIED.update(tuple(pair.split(":", 1)) for pair in pairs)
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
+        if path == "/_harness/lambda-endpoint" and method == "POST":
+            ENGINE_TARGETS["lambda"] = (read_json(environ) or {}).get("endpoint") or None
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
+        if path == "/moto-api/reset" and method == "POST":
+            AUTOMATION.reset()
         scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         if scope and (scope.group(2), scope.group(1)) in DENIED:
             body = access_denied(scope.group(2))
             start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
             return [body]
+        service, _, action = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
+        if service == "AmazonSSM" and action in AUTOMATION_ACTIONS:
+            return automation_response(environ, start_response, action)
+        rpc_v2 = RPC_V2_PATH.fullmatch(path or "")
+        if rpc_v2 and environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":
+            return rpc_v2_cbor(app, environ, start_response, rpc_v2.group(1), rpc_v2.group(2))
         return app(environ, start_response)
 
     return wrapped
@@ -142,12 +1008,21 @@ def ensure_account_host() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
+    parser.add_argument("--lambda-endpoint", metavar="URL",
+                        help="Lambda Invoke API that state machines call (e.g. lambda_bridge.py serve)")
     args = parser.parse_args()
 
     ensure_account_host()
     patch_s3()
+    patch_stepfunctions()
+    patch_events()
+    ENGINE_TARGETS["lambda"] = args.lambda_endpoint
     # One log line per request drowns test output; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # The ASL engine logs every failure of every nested component, caught or not, with the whole
+    # parse tree; the execution history already tells which state failed and why.
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.ERROR)
+    logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
@@ -162,6 +1037,7 @@ def main() -> None:
     server = HarnessServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
+    ENGINE_TARGETS["self"] = f"http://127.0.0.1:{port}"
     print(
         json.dumps(
             {

@@ -192,3 +192,133 @@ impl Manifest {
             .to_string()
     }
 }
+
+impl Emulator {
+    /// Tells the emulator's Step Functions engine where to invoke Lambda functions.
+    pub fn set_lambda_endpoint(&self, endpoint: &str) {
+        self.control("/_harness/lambda-endpoint", &serde_json::json!({ "endpoint": endpoint }).to_string());
+    }
+
+    fn control(&self, path: &str, body: &str) {
+        use std::io::{Read, Write};
+        let host = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(host).expect("connect to the emulator");
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 2"), "{path} answered {response}");
+    }
+}
+
+/// The stack deployed into the emulator by deploy.py.
+pub struct Deployment {
+    pub outputs: Value,
+    /// Function name → binary.
+    pub functions: Vec<(String, PathBuf)>,
+    /// Every function's environment variables (names of the stack's resources).
+    pub environment: Vec<(String, String)>,
+}
+
+pub const STACK_NAME: &str = "compliance-scanner";
+
+impl Deployment {
+    /// Deploys template.yaml; functions are served by the binaries in `binaries_dir`.
+    pub fn deploy(emu: &Emulator, binaries_dir: &Path) -> Deployment {
+        let template = repo_root().join("template.yaml");
+        let out = emu.python_script(
+            "deploy.py",
+            &["--endpoint", &emu.endpoint, "--template", template.to_str().unwrap(), "--stack-name", STACK_NAME],
+        );
+        let line = out.lines().rev().find(|l| l.trim_start().starts_with('{')).expect("deploy.py printed its result");
+        let result: Value = serde_json::from_str(line).expect("deploy.py result JSON");
+        let functions = result["functions"]
+            .as_object()
+            .expect("functions map")
+            .iter()
+            .map(|(name, path)| {
+                let binary = Path::new(path.as_str().unwrap()).file_name().unwrap().to_owned();
+                (name.clone(), binaries_dir.join(binary))
+            })
+            .collect();
+        let mut environment = Vec::new();
+        for env in result["environment"].as_object().expect("environment map").values() {
+            for (k, v) in env.as_object().unwrap() {
+                if !environment.iter().any(|(name, _): &(String, String)| name == k) {
+                    environment.push((k.clone(), v.as_str().unwrap_or_default().to_string()));
+                }
+            }
+        }
+        Deployment { outputs: result["outputs"].clone(), functions, environment }
+    }
+
+    pub fn output(&self, key: &str) -> String {
+        self.outputs[key].as_str().unwrap_or_else(|| panic!("stack output {key} missing: {}", self.outputs)).to_string()
+    }
+}
+
+/// lambda_bridge.py serving the deployed functions' binaries through the Lambda Runtime API.
+pub struct Bridge {
+    child: Child,
+    _stdin: ChildStdin,
+    pub endpoint: String,
+}
+
+impl Bridge {
+    pub fn start(emu: &Emulator, deployment: &Deployment) -> Bridge {
+        let mut cmd = Command::new(python());
+        cmd.arg(repo_root().join("tests/harness/lambda_bridge.py")).arg("serve");
+        for (name, binary) in &deployment.functions {
+            cmd.arg("--function").arg(format!("{name}={}", binary.display()));
+        }
+        for (k, v) in &deployment.environment {
+            cmd.arg("--env").arg(format!("{k}={v}"));
+        }
+        let mut child = cmd
+            .envs(emu.env())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the Lambda bridge");
+        let stdin = child.stdin.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("bridge endpoint line");
+        let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("bridge said {line:?}: {e}"));
+        let endpoint = ready["endpoint"].as_str().unwrap().to_string();
+        emu.set_lambda_endpoint(&endpoint);
+        Bridge { child, _stdin: stdin, endpoint }
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Bridge {
+    /// Makes the next `count` invocations of `function` whose event has the `matching` fields
+    /// fail with `error_type` (a Lambda error the state machine sees as that error type).
+    pub fn inject_faults(&self, faults: &Value) {
+        use std::io::{Read, Write};
+        let host = self.endpoint.trim_start_matches("http://");
+        let body = faults.to_string();
+        let mut stream = std::net::TcpStream::connect(host).expect("connect to the bridge");
+        write!(
+            stream,
+            "POST /_harness/faults HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 204"), "faults answered {response}");
+    }
+}

@@ -265,6 +265,8 @@ class InvokeHandler(JsonHandler):
 
     def do_POST(self) -> None:
         body, path = self.read_body(), urlsplit(self.path).path
+        if path == "/_harness/faults":
+            return self.set_faults(body)
         match = INVOKE_PATH.fullmatch(path)
         if not match:
             return self.aws_error(404, "UnknownOperationException", f"the bridge only emulates Invoke, not POST {path}")
@@ -280,12 +282,33 @@ class InvokeHandler(JsonHandler):
         except ValueError as err:
             return self.aws_error(400, "InvalidRequestContentException", f"Could not parse the payload as JSON: {err}")
         headers = [("x-amzn-RequestId", str(uuid.uuid4()))]
+        injected = self.injected_fault(fn.name, json.loads(event))
+        if injected is not None:
+            return self.reply(200, injected.body, headers + [("X-Amz-Function-Error", "Unhandled")])
         if self.headers.get("X-Amz-Invocation-Type", "RequestResponse") == "Event":  # its logs tell the outcome
             threading.Thread(target=fn.invoke, args=(event,), daemon=True).start()
             return self.reply(202, headers=headers)
         result = fn.invoke(event)
         headers.append(("X-Amz-Executed-Version", "$LATEST"))
         self.reply(200, result.body, headers + ([("X-Amz-Function-Error", "Unhandled")] if result.error else []))
+
+    def set_faults(self, body: bytes) -> None:
+        """Fault injection for workflow tests: POST /_harness/faults with a list of
+        {"function", "error_type", "count", "match": {event field: value}}; the next `count`
+        invocations of `function` whose event has those fields fail with `error_type`."""
+        with self.server.faults_lock:
+            self.server.faults = [dict(f) for f in json.loads(body or b"[]")]
+        self.reply(204)
+
+    def injected_fault(self, name: str, event) -> Result | None:
+        with self.server.faults_lock:
+            for fault in getattr(self.server, "faults", []):
+                matches = isinstance(event, dict) and all(event.get(k) == v for k, v in fault.get("match", {}).items())
+                if fault.get("function") == name and fault.get("count", 0) > 0 and matches:
+                    fault["count"] -= 1
+                    log(f"{name}: injected {fault['error_type']} for {json.dumps(event)}")
+                    return failure(fault["error_type"], "fault injected by the test harness")._replace(harness=False)
+        return None
 
     def aws_error(self, status: int, error_type: str, message: str) -> None:
         body = json.dumps({"Type": "User", "message": message}).encode()
@@ -314,6 +337,7 @@ def serve(args: argparse.Namespace) -> None:
     functions = {name: Function(name, path, dict(args.env), args.timeout) for name, path in args.function}
     server = ThreadingHTTPServer(("127.0.0.1", args.port), InvokeHandler)
     server.functions = functions
+    server.faults, server.faults_lock = [], threading.Lock()
     threading.Thread(target=server.serve_forever, name="invoke-api", daemon=True).start()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

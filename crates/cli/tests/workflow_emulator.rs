@@ -1,0 +1,201 @@
+//! The whole workflow, on the production definition: template.yaml deployed into the emulator,
+//! state machines executed by its Step Functions engine, every Task served by the real function
+//! binaries through the Lambda Runtime API, started and followed by `compliance run --wait`.
+
+#[path = "../../../tests/harness/emulator.rs"]
+mod emulator;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use emulator::{Bridge, Deployment, Emulator, STACK_NAME};
+use serde_json::{json, Value};
+
+struct Workflow {
+    emu: Emulator,
+    bridge: Bridge,
+    deployment: Deployment,
+    _dir: PathBuf,
+}
+
+fn binaries_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_compliance")).parent().unwrap().to_path_buf()
+}
+
+impl Workflow {
+    fn start() -> Workflow {
+        let dir = std::env::temp_dir().join(format!(
+            "compliance-workflow-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let emu = Emulator::start();
+        let deployment = Deployment::deploy(&emu, &binaries_dir());
+        for (name, binary) in &deployment.functions {
+            assert!(binary.exists(), "{name}: {} is not built (cargo test --workspace builds it)", binary.display());
+        }
+        let bridge = Bridge::start(&emu, &deployment);
+        emu.seed(1, &dir);
+        Workflow { emu, bridge, deployment, _dir: dir }
+    }
+
+    fn inspect(&self, args: &[&str]) -> Value {
+        let out = self.emu.python_script("inspect_emulator.py", args);
+        serde_json::from_str(out.trim()).unwrap_or(Value::String(out.trim().to_string()))
+    }
+
+    fn put_parameter(&self, name: &str, value: &str) {
+        self.emu.python_script("put_parameter.py", &["--name", name, "--value", value]);
+    }
+
+    /// `compliance run --wait`; returns (exit code, what it printed, the execution's output).
+    fn run(&self, run_id: &str) -> (i32, String, Value) {
+        let out = Command::new(env!("CARGO_BIN_EXE_compliance"))
+            .args(["run", "--wait", "--timeout", "600", "--stack-name", STACK_NAME, "--run-id", run_id])
+            .envs(self.emu.env())
+            .output()
+            .expect("compliance run");
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        let execution_arn = printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("execution "))
+            .unwrap_or_else(|| panic!("no execution ARN in {printed}\n{}", String::from_utf8_lossy(&out.stderr)))
+            .to_string();
+        let history = self.inspect(&["execution", &execution_arn]);
+        (out.status.code().unwrap_or(-1), printed, history)
+    }
+
+    fn report(&self, run_id: &str) -> Value {
+        let bucket = self.deployment.output("ReportsBucketName");
+        let keys = self.inspect(&["s3-keys", &bucket, "reports/"]);
+        let key = keys
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|k| k.ends_with(&format!("/{run_id}/report.json")))
+            .unwrap_or_else(|| panic!("no report.json for {run_id} in {keys}"))
+            .to_string();
+        let csv_key = key.replace("report.json", "report.csv");
+        let csv = self.emu.python_script("s3_tool.py", &["get-object", &bucket, &csv_key]);
+        assert!(csv.starts_with("id,rule_id,title,severity"), "CSV report: {}", &csv[..csv.len().min(200)]);
+        serde_json::from_str(&self.emu.python_script("s3_tool.py", &["get-object", &bucket, &key])).unwrap()
+    }
+}
+
+fn entered(history: &Value) -> BTreeSet<String> {
+    history["states_entered"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+}
+
+fn count(history: &Value, event_type: &str) -> u64 {
+    history["event_types"][event_type].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn scheduled_run_alerts_remediates_and_closes_the_loop() {
+    let wf = Workflow::start();
+    let queue = wf.inspect(&["subscribe-queue", &wf.deployment.output("AlertsTopicArn")]);
+    let queue = queue.as_str().unwrap().to_string();
+
+    // Run 1: the seeded estate breaches the default thresholds; remediation is dry-run.
+    let (code, printed, history) = wf.run("run-0001");
+    assert_eq!(code, 0, "{printed}");
+    let states = entered(&history);
+    for state in ["ScanEstate", "ScanRegions", "ScanRegionalServices", "ScanUnit", "ScanS3", "Aggregate", "Analyze", "Decide", "Respond", "Alert", "Remediate", "StoreReport"] {
+        assert!(states.contains(state), "{state} not entered: {states:?}");
+    }
+    let largest = history["largest_payload_bytes"].as_u64().unwrap();
+    assert!(largest < 32 * 1024, "largest state payload {largest} bytes");
+    assert!(printed.contains("decision: alert"), "{printed}");
+    assert!(printed.contains("remediation (dry-run): 0 started"), "{printed}");
+
+    let messages = wf.inspect(&["receive", &queue]);
+    let messages = messages.as_array().unwrap();
+    assert_eq!(messages.len(), 1, "one alert: {messages:?}");
+    assert!(messages[0]["subject"].as_str().unwrap().contains("critical"), "{}", messages[0]);
+    assert_eq!(messages[0]["attributes"]["severity"], "CRITICAL");
+    assert_eq!(messages[0]["attributes"]["account"], "123456789012");
+    assert!(messages[0]["message"].as_str().unwrap().contains("Full report: s3://"));
+
+    let report = wf.report("run-0001");
+    assert_eq!(report["complete"], true, "{}", report["errors"]);
+    let findings = report["findings"].as_array().unwrap();
+    assert!(findings.iter().all(|f| f["lifecycle"] == "new"));
+    let history_items = wf.inspect(&["history", &wf.deployment.output("HistoryTableName")]);
+    assert_eq!(history_items.as_array().unwrap().len(), 1);
+
+    // Run 2: enforce the three runbooks; executions start and change the resources.
+    wf.put_parameter(
+        "/compliance/scanner/config/remediation",
+        &json!({"mode": "enforce", "allowed_rules": ["s3_bucket_default_encryption", "rds_instance_public", "ec2_sg_open_ssh"],
+                "max_executions_per_run": 20, "cooldown_minutes": 60})
+        .to_string(),
+    );
+    let (code, printed, _) = wf.run("run-0002");
+    assert_eq!(code, 0, "{printed}");
+    let automations = wf.inspect(&["automations"]);
+    let automations = automations.as_array().unwrap();
+    assert!(!automations.is_empty(), "{printed}");
+    assert!(automations.iter().all(|a| a["AutomationExecutionStatus"] == "Success"), "{automations:?}");
+    let documents: BTreeSet<&str> = automations.iter().map(|a| a["DocumentName"].as_str().unwrap()).collect();
+    assert_eq!(
+        documents,
+        BTreeSet::from([
+            "ComplianceScanner-RemediateOpenSecurityGroup",
+            "ComplianceScanner-RemediatePublicRdsInstance",
+            "ComplianceScanner-RemediateUnencryptedS3Bucket"
+        ])
+    );
+
+    // Run 3: the remediated findings are reported resolved; nothing is started twice.
+    let (code, printed, _) = wf.run("run-0003");
+    assert_eq!(code, 0, "{printed}");
+    let report = wf.report("run-0003");
+    let resolved: BTreeSet<(String, String)> = report["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["rule_id"].as_str().unwrap().to_string(), r["resource_arn"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(resolved.contains(&("s3_bucket_default_encryption".into(), "arn:aws:s3:::cs-0-no-encryption".into())), "{resolved:?}");
+    assert!(resolved.iter().any(|(rule, arn)| rule == "rds_instance_public" && arn.contains(":us-east-1:")), "{resolved:?}");
+    assert!(resolved.iter().any(|(rule, arn)| rule == "ec2_sg_open_ssh" && arn.contains(":us-east-1:")), "{resolved:?}");
+    assert_eq!(wf.inspect(&["automations"]).as_array().unwrap().len(), automations.len(), "no duplicate executions");
+    assert_eq!(wf.inspect(&["history", &wf.deployment.output("HistoryTableName")]).as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
+    let wf = Workflow::start();
+    let queue = wf.inspect(&["subscribe-queue", &wf.deployment.output("AlertsTopicArn")]);
+    let queue = queue.as_str().unwrap().to_string();
+    // Thresholds no estate can breach: the clean path.
+    wf.put_parameter(
+        "/compliance/scanner/config/thresholds",
+        &json!({"max_critical": -1, "max_high": -1, "max_medium": -1, "max_low": -1, "min_score": 0}).to_string(),
+    );
+    // One transient failure (retried) and one permanent failure (caught: a partial report).
+    wf.bridge.inject_faults(&json!([
+        {"function": "compliance-scanner-region-scan", "error_type": "ComplianceScanner.TransientError", "count": 1,
+         "match": {"region": "eu-west-1", "service": "ec2"}},
+        {"function": "compliance-scanner-region-scan", "error_type": "ComplianceScanner.AwsError", "count": 100,
+         "match": {"region": "ap-southeast-1", "service": "rds"}}
+    ]));
+    let (code, printed, history) = wf.run("run-faults");
+    assert_eq!(code, 0, "a failed unit must not fail the run: {printed}");
+    assert!(printed.contains("PARTIAL: 1 scan units failed"), "{printed}");
+    assert!(printed.contains("ap-southeast-1 rds: ComplianceScanner.AwsError"), "{printed}");
+    assert!(printed.contains("decision: clean"), "{printed}");
+    let states = entered(&history);
+    assert!(states.contains("UnitFailed"), "the Catch path ran: {states:?}");
+    assert!(!states.contains("Alert") && !states.contains("Remediate"), "{states:?}");
+    assert!(count(&history, "LambdaFunctionFailed") + count(&history, "TaskFailed") >= 2, "{history}");
+    let report = wf.report("run-faults");
+    assert_eq!(report["complete"], false);
+    assert_eq!(report["failed_units"][0]["region"], "ap-southeast-1");
+    // eu-west-1 ec2 succeeded on the retry: its findings are in the report.
+    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["region"] == "eu-west-1" && f["service"] == "ec2"));
+    assert_eq!(wf.inspect(&["receive", &queue]).as_array().unwrap().len(), 0, "clean runs send no alert");
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Reads what a workflow run left in the emulator, for the workflow tests (prints JSON).
+
+  subscribe-queue TOPIC_ARN      create an SQS queue subscribed to the topic; print its URL
+  receive QUEUE_URL              the SNS notifications in the queue (subject, message, attributes)
+  history TABLE                  the items of a DynamoDB table
+  execution EXECUTION_ARN        event counts, states entered, and the largest input/output size
+  automations                    SSM Automation executions (id, document, status, parameters)
+  s3-keys BUCKET PREFIX          the object keys under a prefix
+"""
+
+import json
+import os
+import sys
+from collections import Counter
+
+import boto3
+
+ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
+REGION = os.environ.get("AWS_REGION", "us-east-1")
+
+
+def client(service):
+    return boto3.client(service, endpoint_url=ENDPOINT, region_name=REGION)
+
+
+def subscribe_queue(topic_arn):
+    sqs = client("sqs")
+    url = sqs.create_queue(QueueName="alerts-probe")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def receive(url):
+    sqs = client("sqs")
+    out = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if not batch:
+            return out
+        for m in batch:
+            body = json.loads(m["Body"])
+            out.append({
+                "subject": body.get("Subject"),
+                "message": body.get("Message"),
+                "attributes": {k: v.get("Value") for k, v in body.get("MessageAttributes", {}).items()},
+            })
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def history(table):
+    ddb = client("dynamodb")
+    items, kwargs = [], {"TableName": table}
+    while True:
+        page = ddb.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def execution(arn):
+    sfn = client("stepfunctions")
+    events, kwargs = [], {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    largest = 0
+    entered = []
+    for e in events:
+        for details in e.values():
+            if isinstance(details, dict):
+                for field in ("input", "output"):
+                    if isinstance(details.get(field), str):
+                        largest = max(largest, len(details[field].encode()))
+        if e["type"].endswith("StateEntered"):
+            entered.append(e["stateEnteredEventDetails"]["name"])
+    return {"event_types": Counter(e["type"] for e in events), "states_entered": entered, "largest_payload_bytes": largest}
+
+
+def automations():
+    ssm = client("ssm")
+    out = ssm.describe_automation_executions().get("AutomationExecutionMetadataList", [])
+    return [{k: v for k, v in x.items() if k in ("AutomationExecutionId", "DocumentName", "AutomationExecutionStatus")} for x in out]
+
+
+def s3_keys(bucket, prefix):
+    s3 = client("s3")
+    keys, kwargs = [], {"Bucket": bucket, "Prefix": prefix}
+    while True:
+        page = s3.list_objects_v2(**kwargs)
+        keys += [o["Key"] for o in page.get("Contents", [])]
+        if not page.get("IsTruncated"):
+            return keys
+        kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+
+COMMANDS = {
+    "subscribe-queue": subscribe_queue,
+    "receive": receive,
+    "history": history,
+    "execution": execution,
+    "automations": automations,
+    "s3-keys": s3_keys,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    result = COMMANDS[sys.argv[1]](*sys.argv[2:])
+    print(result if isinstance(result, str) else json.dumps(result, default=str))
