@@ -178,9 +178,9 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
     );
     // One transient failure (retried) and one permanent failure (caught: a partial report).
     wf.bridge.inject_faults(&json!([
-        {"function": "compliance-scanner-region-scan", "error_type": "ComplianceScanner.TransientError", "count": 1,
+        {"function": "compliance-scanner-region-scan-dev", "error_type": "ComplianceScanner.TransientError", "count": 1,
          "match": {"region": "eu-west-1", "service": "ec2"}},
-        {"function": "compliance-scanner-region-scan", "error_type": "ComplianceScanner.AwsError", "count": 100,
+        {"function": "compliance-scanner-region-scan-dev", "error_type": "ComplianceScanner.AwsError", "count": 100,
          "match": {"region": "ap-southeast-1", "service": "rds"}}
     ]));
     let (code, printed, history) = wf.run("run-faults");
