@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 CARGO ?= cargo
 export COMPLIANCE_PYTHON := $(abspath $(PYTHON))
 
-.PHONY: all venv build test lint fmt demo bench clean
+.PHONY: all venv build test lint fmt demo demo-scan bench clean
 
 all: build
 
@@ -34,8 +34,13 @@ lint: venv
 fmt:
 	$(CARGO) fmt --all
 
-## demo: start the emulator, seed a misconfigured estate in three regions, scan it, stop.
+## demo: the full local replay: deploy template.yaml into the emulator, run the workflow three times.
 demo: venv
+	$(CARGO) build --workspace
+	$(PYTHON) tests/harness/replay.py --binaries target/debug
+
+## demo-scan: the CLI alone: seed the emulator, `compliance scan` it.
+demo-scan: venv
 	$(CARGO) build -p compliance-cli
 	PYTHON=$(PYTHON) COMPLIANCE_BIN=target/debug/compliance bash tests/harness/demo.sh
 

@@ -196,7 +196,10 @@ impl Manifest {
 impl Emulator {
     /// Tells the emulator's Step Functions engine where to invoke Lambda functions.
     pub fn set_lambda_endpoint(&self, endpoint: &str) {
-        self.control("/_harness/lambda-endpoint", &serde_json::json!({ "endpoint": endpoint }).to_string());
+        self.control(
+            "/_harness/lambda-endpoint",
+            &serde_json::json!({ "endpoint": endpoint }).to_string(),
+        );
     }
 
     fn control(&self, path: &str, body: &str) {
@@ -211,7 +214,10 @@ impl Emulator {
         .unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
-        assert!(response.starts_with("HTTP/1.1 2"), "{path} answered {response}");
+        assert!(
+            response.starts_with("HTTP/1.1 2"),
+            "{path} answered {response}"
+        );
     }
 }
 
@@ -232,32 +238,60 @@ impl Deployment {
         let template = repo_root().join("template.yaml");
         let out = emu.python_script(
             "deploy.py",
-            &["--endpoint", &emu.endpoint, "--template", template.to_str().unwrap(), "--stack-name", STACK_NAME],
+            &[
+                "--endpoint",
+                &emu.endpoint,
+                "--template",
+                template.to_str().unwrap(),
+                "--stack-name",
+                STACK_NAME,
+            ],
         );
-        let line = out.lines().rev().find(|l| l.trim_start().starts_with('{')).expect("deploy.py printed its result");
+        let line = out
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with('{'))
+            .expect("deploy.py printed its result");
         let result: Value = serde_json::from_str(line).expect("deploy.py result JSON");
         let functions = result["functions"]
             .as_object()
             .expect("functions map")
             .iter()
             .map(|(name, path)| {
-                let binary = Path::new(path.as_str().unwrap()).file_name().unwrap().to_owned();
+                let binary = Path::new(path.as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_owned();
                 (name.clone(), binaries_dir.join(binary))
             })
             .collect();
         let mut environment = Vec::new();
-        for env in result["environment"].as_object().expect("environment map").values() {
+        for env in result["environment"]
+            .as_object()
+            .expect("environment map")
+            .values()
+        {
             for (k, v) in env.as_object().unwrap() {
-                if !environment.iter().any(|(name, _): &(String, String)| name == k) {
+                if !environment
+                    .iter()
+                    .any(|(name, _): &(String, String)| name == k)
+                {
                     environment.push((k.clone(), v.as_str().unwrap_or_default().to_string()));
                 }
             }
         }
-        Deployment { outputs: result["outputs"].clone(), functions, environment }
+        Deployment {
+            outputs: result["outputs"].clone(),
+            functions,
+            environment,
+        }
     }
 
     pub fn output(&self, key: &str) -> String {
-        self.outputs[key].as_str().unwrap_or_else(|| panic!("stack output {key} missing: {}", self.outputs)).to_string()
+        self.outputs[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("stack output {key} missing: {}", self.outputs))
+            .to_string()
     }
 }
 
@@ -271,9 +305,11 @@ pub struct Bridge {
 impl Bridge {
     pub fn start(emu: &Emulator, deployment: &Deployment) -> Bridge {
         let mut cmd = Command::new(python());
-        cmd.arg(repo_root().join("tests/harness/lambda_bridge.py")).arg("serve");
+        cmd.arg(repo_root().join("tests/harness/lambda_bridge.py"))
+            .arg("serve");
         for (name, binary) in &deployment.functions {
-            cmd.arg("--function").arg(format!("{name}={}", binary.display()));
+            cmd.arg("--function")
+                .arg(format!("{name}={}", binary.display()));
         }
         for (k, v) in &deployment.environment {
             cmd.arg("--env").arg(format!("{k}={v}"));
@@ -288,11 +324,18 @@ impl Bridge {
             .expect("start the Lambda bridge");
         let stdin = child.stdin.take().unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("bridge endpoint line");
-        let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("bridge said {line:?}: {e}"));
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("bridge endpoint line");
+        let ready: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("bridge said {line:?}: {e}"));
         let endpoint = ready["endpoint"].as_str().unwrap().to_string();
         emu.set_lambda_endpoint(&endpoint);
-        Bridge { child, _stdin: stdin, endpoint }
+        Bridge {
+            child,
+            _stdin: stdin,
+            endpoint,
+        }
     }
 }
 
@@ -319,6 +362,9 @@ impl Bridge {
         .unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
-        assert!(response.starts_with("HTTP/1.1 204"), "faults answered {response}");
+        assert!(
+            response.starts_with("HTTP/1.1 204"),
+            "faults answered {response}"
+        );
     }
 }

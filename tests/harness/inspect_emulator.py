@@ -7,12 +7,18 @@
   execution EXECUTION_ARN        event counts, states entered, and the largest input/output size
   automations                    SSM Automation executions (id, document, status, parameters)
   s3-keys BUCKET PREFIX          the object keys under a prefix
+  invoke BRIDGE_URL FUNCTION FILE  invoke a function through the Lambda bridge with an event file
+  put-event FILE                 PutEvents one entry (Source, DetailType, Detail) to the default bus
+  executions STATE_MACHINE_ARN   the executions of a state machine (name, status, input)
+  start STATE_MACHINE_ARN NAME FILE  StartExecution with a file as input; waits; prints status and output
 """
 
 import json
 import os
 import sys
+import time
 from collections import Counter
+from pathlib import Path
 
 import boto3
 
@@ -99,7 +105,43 @@ def s3_keys(bucket, prefix):
         kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
 
+def invoke(bridge_url, function, path):
+    lam = boto3.client("lambda", endpoint_url=bridge_url, region_name=REGION)
+    out = lam.invoke(FunctionName=function, Payload=Path(path).read_bytes())
+    return {"error": out.get("FunctionError"), "payload": json.loads(out["Payload"].read() or b"null")}
+
+
+def put_event(path):
+    entry = json.loads(Path(path).read_text())
+    return client("events").put_events(Entries=[entry])["FailedEntryCount"]
+
+
+def executions(arn):
+    sfn = client("stepfunctions")
+    out = []
+    for e in sfn.list_executions(stateMachineArn=arn)["executions"]:
+        d = sfn.describe_execution(executionArn=e["executionArn"])
+        out.append({"name": e["name"], "status": d["status"], "input": d.get("input")})
+    return out
+
+
+def start(arn, name, path):
+    sfn = client("stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=arn, name=name, input=Path(path).read_text())["executionArn"]
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        d = sfn.describe_execution(executionArn=execution)
+        if d["status"] != "RUNNING":
+            return {"status": d["status"], "output": json.loads(d.get("output") or "null"), "error": d.get("error")}
+        time.sleep(0.5)
+    return {"status": "TIMED_OUT_WAITING"}
+
+
 COMMANDS = {
+    "invoke": invoke,
+    "put-event": put_event,
+    "executions": executions,
+    "start": start,
     "subscribe-queue": subscribe_queue,
     "receive": receive,
     "history": history,

@@ -20,7 +20,10 @@ struct Workflow {
 }
 
 fn binaries_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_compliance")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_BIN_EXE_compliance"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 impl Workflow {
@@ -28,17 +31,29 @@ impl Workflow {
         let dir = std::env::temp_dir().join(format!(
             "compliance-workflow-{}-{}",
             std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let emu = Emulator::start();
         let deployment = Deployment::deploy(&emu, &binaries_dir());
         for (name, binary) in &deployment.functions {
-            assert!(binary.exists(), "{name}: {} is not built (cargo test --workspace builds it)", binary.display());
+            assert!(
+                binary.exists(),
+                "{name}: {} is not built (cargo test --workspace builds it)",
+                binary.display()
+            );
         }
         let bridge = Bridge::start(&emu, &deployment);
         emu.seed(1, &dir);
-        Workflow { emu, bridge, deployment, _dir: dir }
+        Workflow {
+            emu,
+            bridge,
+            deployment,
+            _dir: dir,
+        }
     }
 
     fn inspect(&self, args: &[&str]) -> Value {
@@ -47,13 +62,23 @@ impl Workflow {
     }
 
     fn put_parameter(&self, name: &str, value: &str) {
-        self.emu.python_script("put_parameter.py", &["--name", name, "--value", value]);
+        self.emu
+            .python_script("put_parameter.py", &["--name", name, "--value", value]);
     }
 
     /// `compliance run --wait`; returns (exit code, what it printed, the execution's output).
     fn run(&self, run_id: &str) -> (i32, String, Value) {
         let out = Command::new(env!("CARGO_BIN_EXE_compliance"))
-            .args(["run", "--wait", "--timeout", "600", "--stack-name", STACK_NAME, "--run-id", run_id])
+            .args([
+                "run",
+                "--wait",
+                "--timeout",
+                "600",
+                "--stack-name",
+                STACK_NAME,
+                "--run-id",
+                run_id,
+            ])
             .envs(self.emu.env())
             .output()
             .expect("compliance run");
@@ -61,7 +86,12 @@ impl Workflow {
         let execution_arn = printed
             .lines()
             .find_map(|l| l.trim().strip_prefix("execution "))
-            .unwrap_or_else(|| panic!("no execution ARN in {printed}\n{}", String::from_utf8_lossy(&out.stderr)))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no execution ARN in {printed}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
             .to_string();
         let history = self.inspect(&["execution", &execution_arn]);
         (out.status.code().unwrap_or(-1), printed, history)
@@ -79,14 +109,30 @@ impl Workflow {
             .unwrap_or_else(|| panic!("no report.json for {run_id} in {keys}"))
             .to_string();
         let csv_key = key.replace("report.json", "report.csv");
-        let csv = self.emu.python_script("s3_tool.py", &["get-object", &bucket, &csv_key]);
-        assert!(csv.starts_with("id,rule_id,title,severity"), "CSV report: {}", &csv[..csv.len().min(200)]);
-        serde_json::from_str(&self.emu.python_script("s3_tool.py", &["get-object", &bucket, &key])).unwrap()
+        let csv = self
+            .emu
+            .python_script("s3_tool.py", &["get-object", &bucket, &csv_key]);
+        assert!(
+            csv.starts_with("id,rule_id,title,severity"),
+            "CSV report: {}",
+            &csv[..csv.len().min(200)]
+        );
+        serde_json::from_str(
+            &self
+                .emu
+                .python_script("s3_tool.py", &["get-object", &bucket, &key]),
+        )
+        .unwrap()
     }
 }
 
 fn entered(history: &Value) -> BTreeSet<String> {
-    history["states_entered"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+    history["states_entered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
 }
 
 fn count(history: &Value, event_type: &str) -> u64 {
@@ -103,21 +149,47 @@ fn scheduled_run_alerts_remediates_and_closes_the_loop() {
     let (code, printed, history) = wf.run("run-0001");
     assert_eq!(code, 0, "{printed}");
     let states = entered(&history);
-    for state in ["ScanEstate", "ScanRegions", "ScanRegionalServices", "ScanUnit", "ScanS3", "Aggregate", "Analyze", "Decide", "Respond", "Alert", "Remediate", "StoreReport"] {
+    for state in [
+        "ScanEstate",
+        "ScanRegions",
+        "ScanRegionalServices",
+        "ScanUnit",
+        "ScanS3",
+        "Aggregate",
+        "Analyze",
+        "Decide",
+        "Respond",
+        "Alert",
+        "Remediate",
+        "StoreReport",
+    ] {
         assert!(states.contains(state), "{state} not entered: {states:?}");
     }
     let largest = history["largest_payload_bytes"].as_u64().unwrap();
     assert!(largest < 32 * 1024, "largest state payload {largest} bytes");
     assert!(printed.contains("decision: alert"), "{printed}");
-    assert!(printed.contains("remediation (dry-run): 0 started"), "{printed}");
+    assert!(
+        printed.contains("remediation (dry-run): 0 started"),
+        "{printed}"
+    );
 
     let messages = wf.inspect(&["receive", &queue]);
     let messages = messages.as_array().unwrap();
     assert_eq!(messages.len(), 1, "one alert: {messages:?}");
-    assert!(messages[0]["subject"].as_str().unwrap().contains("critical"), "{}", messages[0]);
+    assert!(
+        messages[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("critical"),
+        "{}",
+        messages[0]
+    );
     assert_eq!(messages[0]["attributes"]["severity"], "CRITICAL");
     assert_eq!(messages[0]["attributes"]["account"], "123456789012");
-    assert!(messages[0]["message"].as_str().unwrap().contains("Full report: s3://"));
+    assert!(messages[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Full report: s3://"));
 
     let report = wf.report("run-0001");
     assert_eq!(report["complete"], true, "{}", report["errors"]);
@@ -138,8 +210,16 @@ fn scheduled_run_alerts_remediates_and_closes_the_loop() {
     let automations = wf.inspect(&["automations"]);
     let automations = automations.as_array().unwrap();
     assert!(!automations.is_empty(), "{printed}");
-    assert!(automations.iter().all(|a| a["AutomationExecutionStatus"] == "Success"), "{automations:?}");
-    let documents: BTreeSet<&str> = automations.iter().map(|a| a["DocumentName"].as_str().unwrap()).collect();
+    assert!(
+        automations
+            .iter()
+            .all(|a| a["AutomationExecutionStatus"] == "Success"),
+        "{automations:?}"
+    );
+    let documents: BTreeSet<&str> = automations
+        .iter()
+        .map(|a| a["DocumentName"].as_str().unwrap())
+        .collect();
     assert_eq!(
         documents,
         BTreeSet::from([
@@ -157,13 +237,44 @@ fn scheduled_run_alerts_remediates_and_closes_the_loop() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["rule_id"].as_str().unwrap().to_string(), r["resource_arn"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["rule_id"].as_str().unwrap().to_string(),
+                r["resource_arn"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    assert!(resolved.contains(&("s3_bucket_default_encryption".into(), "arn:aws:s3:::cs-0-no-encryption".into())), "{resolved:?}");
-    assert!(resolved.iter().any(|(rule, arn)| rule == "rds_instance_public" && arn.contains(":us-east-1:")), "{resolved:?}");
-    assert!(resolved.iter().any(|(rule, arn)| rule == "ec2_sg_open_ssh" && arn.contains(":us-east-1:")), "{resolved:?}");
-    assert_eq!(wf.inspect(&["automations"]).as_array().unwrap().len(), automations.len(), "no duplicate executions");
-    assert_eq!(wf.inspect(&["history", &wf.deployment.output("HistoryTableName")]).as_array().unwrap().len(), 3);
+    assert!(
+        resolved.contains(&(
+            "s3_bucket_default_encryption".into(),
+            "arn:aws:s3:::cs-0-no-encryption".into()
+        )),
+        "{resolved:?}"
+    );
+    assert!(
+        resolved
+            .iter()
+            .any(|(rule, arn)| rule == "rds_instance_public" && arn.contains(":us-east-1:")),
+        "{resolved:?}"
+    );
+    assert!(
+        resolved
+            .iter()
+            .any(|(rule, arn)| rule == "ec2_sg_open_ssh" && arn.contains(":us-east-1:")),
+        "{resolved:?}"
+    );
+    assert_eq!(
+        wf.inspect(&["automations"]).as_array().unwrap().len(),
+        automations.len(),
+        "no duplicate executions"
+    );
+    assert_eq!(
+        wf.inspect(&["history", &wf.deployment.output("HistoryTableName")])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[test]
@@ -185,17 +296,98 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
     ]));
     let (code, printed, history) = wf.run("run-faults");
     assert_eq!(code, 0, "a failed unit must not fail the run: {printed}");
-    assert!(printed.contains("PARTIAL: 1 scan units failed"), "{printed}");
-    assert!(printed.contains("ap-southeast-1 rds: ComplianceScanner.AwsError"), "{printed}");
+    assert!(
+        printed.contains("PARTIAL: 1 scan units failed"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("ap-southeast-1 rds: ComplianceScanner.AwsError"),
+        "{printed}"
+    );
     assert!(printed.contains("decision: clean"), "{printed}");
     let states = entered(&history);
-    assert!(states.contains("UnitFailed"), "the Catch path ran: {states:?}");
-    assert!(!states.contains("Alert") && !states.contains("Remediate"), "{states:?}");
-    assert!(count(&history, "LambdaFunctionFailed") + count(&history, "TaskFailed") >= 2, "{history}");
+    assert!(
+        states.contains("UnitFailed"),
+        "the Catch path ran: {states:?}"
+    );
+    assert!(
+        !states.contains("Alert") && !states.contains("Remediate"),
+        "{states:?}"
+    );
+    assert!(
+        count(&history, "LambdaFunctionFailed") + count(&history, "TaskFailed") >= 2,
+        "{history}"
+    );
     let report = wf.report("run-faults");
     assert_eq!(report["complete"], false);
     assert_eq!(report["failed_units"][0]["region"], "ap-southeast-1");
     // eu-west-1 ec2 succeeded on the retry: its findings are in the report.
-    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["region"] == "eu-west-1" && f["service"] == "ec2"));
-    assert_eq!(wf.inspect(&["receive", &queue]).as_array().unwrap().len(), 0, "clean runs send no alert");
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["region"] == "eu-west-1" && f["service"] == "ec2"));
+    assert_eq!(
+        wf.inspect(&["receive", &queue]).as_array().unwrap().len(),
+        0,
+        "clean runs send no alert"
+    );
+}
+
+#[test]
+fn sample_events_run_against_the_deployed_functions_and_rules() {
+    let wf = Workflow::start();
+    let events = emulator::repo_root().join("events");
+    let function = |name: &str| format!("compliance-scanner-{name}-dev");
+    // The function samples form one run, in workflow order.
+    for (name, file) in [
+        ("region-scan", "region-scan.json"),
+        ("aggregate", "aggregate.json"),
+        ("analyze", "analyze.json"),
+        ("alert", "alert.json"),
+        ("alert", "alert-failure.json"),
+        ("remediate", "remediate.json"),
+        ("store-report", "store-report.json"),
+    ] {
+        let out = wf.inspect(&[
+            "invoke",
+            &wf.bridge.endpoint,
+            &function(name),
+            events.join(file).to_str().unwrap(),
+        ]);
+        assert!(out["error"].is_null(), "{file}: {out}");
+        assert!(out["payload"].is_object(), "{file}: {out}");
+    }
+    let report = wf.report("sample-run-0001");
+    assert_eq!(
+        report["failed_units"][0]["service"], "rds",
+        "the sample's caught unit is reported"
+    );
+
+    // The on-demand rule starts the state machine with trigger "on-demand".
+    let state_machine = wf.deployment.output("StateMachineArn");
+    assert_eq!(
+        wf.inspect(&[
+            "put-event",
+            events.join("eventbridge-on-demand.json").to_str().unwrap()
+        ]),
+        json!(0)
+    );
+    let started = wf.inspect(&["executions", &state_machine]);
+    let started = started.as_array().unwrap();
+    assert_eq!(started.len(), 1, "{started:?}");
+    assert!(
+        started[0]["input"].as_str().unwrap().contains("on-demand"),
+        "{started:?}"
+    );
+
+    // A raw scheduled event as execution input (a target without Input) still runs: trigger "manual".
+    let out = wf.inspect(&[
+        "start",
+        &state_machine,
+        "scheduled-sample",
+        events.join("eventbridge-scheduled.json").to_str().unwrap(),
+    ]);
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(out["output"]["trigger"], "manual", "{out}");
 }

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""`make demo`: the full local replay of the workflow, on the production definition.
+
+Starts the emulator, deploys template.yaml into it (deploy.py), serves the six function
+binaries through the Lambda Runtime API (lambda_bridge.py) to the emulator's Step Functions
+engine, seeds a misconfigured estate in three regions, and runs `compliance run --wait` three
+times: as deployed (remediation dry-run), with remediation enforced, and once more to show the
+remediated findings resolved. Stops everything it started.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+HARNESS = Path(__file__).resolve().parent
+ROOT = HARNESS.parents[1]
+STACK = "compliance-scanner"
+
+
+def banner(text):
+    print(f"\n== {text}", flush=True)
+
+
+def start(argv, env):
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+    line = proc.stdout.readline()
+    if not line:
+        sys.exit(f"replay: {argv[1]} did not start")
+    return proc, json.loads(line)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--binaries", default=str(ROOT / "target" / "debug"))
+    args = parser.parse_args()
+    binaries = Path(args.binaries)
+    python = sys.executable
+    children = []
+    try:
+        emulator, endpoints = start([python, str(HARNESS / "emulator.py")], os.environ.copy())
+        children.append(emulator)
+        env = dict(os.environ, AWS_ENDPOINT_URL=endpoints["AWS_ENDPOINT_URL"],
+                   AWS_ENDPOINT_URL_S3_CONTROL=endpoints["AWS_ENDPOINT_URL_S3_CONTROL"],
+                   AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
+                   AWS_EC2_METADATA_DISABLED="true", RUST_LOG="warn")
+        banner(f"emulator at {env['AWS_ENDPOINT_URL']}; deploying template.yaml as stack {STACK}")
+        deployed = subprocess.run(
+            [python, str(HARNESS / "deploy.py"), "--endpoint", env["AWS_ENDPOINT_URL"],
+             "--template", str(ROOT / "template.yaml"), "--stack-name", STACK],
+            env=env, check=True, capture_output=True, text=True)
+        result = json.loads([l for l in deployed.stdout.splitlines() if l.startswith("{")][-1])
+        for name, path in sorted(result["functions"].items()):
+            print(f"   {name} -> {binaries / Path(path).name}")
+
+        bridge_cmd = [python, str(HARNESS / "lambda_bridge.py"), "serve"]
+        for name, path in result["functions"].items():
+            bridge_cmd += ["--function", f"{name}={binaries / Path(path).name}"]
+        merged = {}
+        for fn_env in result["environment"].values():
+            merged.update(fn_env)
+        for key, value in merged.items():
+            bridge_cmd += ["--env", f"{key}={value}"]
+        bridge, bridge_info = start(bridge_cmd, env)
+        children.append(bridge)
+        request = urllib.request.Request(
+            env["AWS_ENDPOINT_URL"] + "/_harness/lambda-endpoint",
+            data=json.dumps({"endpoint": bridge_info["endpoint"]}).encode(), method="POST",
+            headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=10).close()
+
+        banner("seeding a misconfigured estate in us-east-1, eu-west-1 and ap-southeast-1")
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([python, str(HARNESS / "seed_estate.py"), "--endpoint", env["AWS_ENDPOINT_URL"],
+                            "--scale", "1", "--manifest", str(Path(tmp) / "manifest.json"), "--config-params"],
+                           env=env, check=True, stdout=subprocess.DEVNULL)
+
+        cli = str(binaries / "compliance")
+        runs = [
+            ("run 1: as deployed (remediation is dry-run by default)", "demo-run-1", None),
+            ("run 2: remediation enforced for three rules", "demo-run-2",
+             {"mode": "enforce", "allowed_rules": ["s3_bucket_default_encryption", "rds_instance_public", "ec2_sg_open_ssh"],
+              "max_executions_per_run": 20, "cooldown_minutes": 60}),
+            ("run 3: after remediation", "demo-run-3", None),
+        ]
+        for title, run_id, remediation in runs:
+            if remediation is not None:
+                subprocess.run([python, str(HARNESS / "put_parameter.py"), "--name",
+                                "/compliance/scanner/config/remediation", "--value", json.dumps(remediation)],
+                               env=env, check=True)
+            banner(f"{title}: compliance run --wait")
+            code = subprocess.run([cli, "run", "--wait", "--stack-name", STACK, "--run-id", run_id], env=env).returncode
+            if code != 0:
+                sys.exit(f"replay: {run_id} ended with exit code {code}")
+    finally:
+        for child in reversed(children):
+            if child.stdin:
+                child.stdin.close()
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+if __name__ == "__main__":
+    main()
