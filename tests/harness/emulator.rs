@@ -34,6 +34,40 @@ pub fn python() -> PathBuf {
     venv
 }
 
+/// POSTs a JSON body to a harness control endpoint; panics unless it answers 2xx.
+fn post_control(base: &str, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut stream =
+        std::net::TcpStream::connect(host).unwrap_or_else(|e| panic!("connect to {host}: {e}"));
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 2"),
+        "{path} answered {response}"
+    );
+}
+
+/// A fresh directory for one test's files.
+pub fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "compliance-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 pub struct Emulator {
     child: Child,
     // Held open: the emulator exits when its standard input closes, so it cannot outlive us.
@@ -75,21 +109,10 @@ impl Emulator {
     /// Makes the emulator refuse every call signed for these `service:region` pairs, as AWS
     /// does for a caller without permission (an empty list lifts the denial).
     pub fn deny(&self, pairs: &[&str]) {
-        use std::io::{Read, Write};
-        let host = self.endpoint.trim_start_matches("http://");
-        let body = serde_json::to_string(pairs).unwrap();
-        let mut stream = std::net::TcpStream::connect(host).expect("connect to the emulator");
-        write!(
-            stream,
-            "POST /_harness/deny HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        assert!(
-            response.starts_with("HTTP/1.1 204"),
-            "deny control answered {response}"
+        post_control(
+            &self.endpoint,
+            "/_harness/deny",
+            &serde_json::to_string(pairs).unwrap(),
         );
     }
 
@@ -196,27 +219,10 @@ impl Manifest {
 impl Emulator {
     /// Tells the emulator's Step Functions engine where to invoke Lambda functions.
     pub fn set_lambda_endpoint(&self, endpoint: &str) {
-        self.control(
+        post_control(
+            &self.endpoint,
             "/_harness/lambda-endpoint",
             &serde_json::json!({ "endpoint": endpoint }).to_string(),
-        );
-    }
-
-    fn control(&self, path: &str, body: &str) {
-        use std::io::{Read, Write};
-        let host = self.endpoint.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(host).expect("connect to the emulator");
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        assert!(
-            response.starts_with("HTTP/1.1 2"),
-            "{path} answered {response}"
         );
     }
 }
@@ -350,21 +356,6 @@ impl Bridge {
     /// Makes the next `count` invocations of `function` whose event has the `matching` fields
     /// fail with `error_type` (a Lambda error the state machine sees as that error type).
     pub fn inject_faults(&self, faults: &Value) {
-        use std::io::{Read, Write};
-        let host = self.endpoint.trim_start_matches("http://");
-        let body = faults.to_string();
-        let mut stream = std::net::TcpStream::connect(host).expect("connect to the bridge");
-        write!(
-            stream,
-            "POST /_harness/faults HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        assert!(
-            response.starts_with("HTTP/1.1 204"),
-            "faults answered {response}"
-        );
+        post_control(&self.endpoint, "/_harness/faults", &faults.to_string());
     }
 }

@@ -103,13 +103,29 @@ impl Intercept for RequestCounter {
     }
 }
 
-/// Clients of every service the scanner uses, for one region, sharing one counter.
-#[derive(Debug, Clone)]
-pub struct RegionalClients {
-    pub region: String,
-    pub ec2: aws_sdk_ec2::Client,
-    pub rds: aws_sdk_rds::Client,
-    pub s3: aws_sdk_s3::Client,
+/// A client of a regional service in `region`, counted by the request counter.
+macro_rules! regional_client {
+    ($name:ident, $sdk:ident) => {
+        pub fn $name(&self, region: &str) -> $sdk::Client {
+            let conf = $sdk::config::Builder::from(&self.base)
+                .region(Region::new(region.to_string()))
+                .interceptor(self.counter.clone())
+                .build();
+            $sdk::Client::from_conf(conf)
+        }
+    };
+}
+
+/// A client of a service in the factory's home region, counted by the request counter.
+macro_rules! client {
+    ($name:ident, $sdk:ident) => {
+        pub fn $name(&self) -> $sdk::Client {
+            let conf = $sdk::config::Builder::from(&self.base)
+                .interceptor(self.counter.clone())
+                .build();
+            $sdk::Client::from_conf(conf)
+        }
+    };
 }
 
 /// Builds clients on demand for any region from one loaded base configuration.
@@ -128,96 +144,15 @@ impl ClientFactory {
         &self.counter
     }
 
-    pub fn home_region(&self) -> String {
-        self.base
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "us-east-1".to_string())
-    }
-
-    pub fn regional(&self, region: &str) -> RegionalClients {
-        let region_cfg = Region::new(region.to_string());
-        let ec2 = aws_sdk_ec2::config::Builder::from(&self.base)
-            .region(region_cfg.clone())
-            .interceptor(self.counter.clone())
-            .build();
-        let rds = aws_sdk_rds::config::Builder::from(&self.base)
-            .region(region_cfg.clone())
-            .interceptor(self.counter.clone())
-            .build();
-        let s3 = aws_sdk_s3::config::Builder::from(&self.base)
-            .region(region_cfg)
-            .interceptor(self.counter.clone())
-            .build();
-        RegionalClients {
-            region: region.to_string(),
-            ec2: aws_sdk_ec2::Client::from_conf(ec2),
-            rds: aws_sdk_rds::Client::from_conf(rds),
-            s3: aws_sdk_s3::Client::from_conf(s3),
-        }
-    }
-
-    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.base)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.counter.clone())
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
-    }
-
-    pub fn s3control(&self) -> aws_sdk_s3control::Client {
-        let conf = aws_sdk_s3control::config::Builder::from(&self.base)
-            .interceptor(self.counter.clone())
-            .build();
-        aws_sdk_s3control::Client::from_conf(conf)
-    }
-
-    pub fn sts(&self) -> aws_sdk_sts::Client {
-        let conf = aws_sdk_sts::config::Builder::from(&self.base)
-            .interceptor(self.counter.clone())
-            .build();
-        aws_sdk_sts::Client::from_conf(conf)
-    }
-
-    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        let conf = aws_sdk_dynamodb::config::Builder::from(&self.base)
-            .interceptor(self.counter.clone())
-            .build();
-        aws_sdk_dynamodb::Client::from_conf(conf)
-    }
-
-    pub fn sns(&self) -> aws_sdk_sns::Client {
-        let conf = aws_sdk_sns::config::Builder::from(&self.base)
-            .interceptor(self.counter.clone())
-            .build();
-        aws_sdk_sns::Client::from_conf(conf)
-    }
-
-    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
-        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.base)
-            .interceptor(self.counter.clone())
-            .build();
-        aws_sdk_cloudwatch::Client::from_conf(conf)
-    }
-
-    pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
-        let conf = aws_sdk_cloudformation::config::Builder::from(&self.base)
-            .interceptor(self.counter.clone())
-            .build();
-        aws_sdk_cloudformation::Client::from_conf(conf)
-    }
-
-    pub fn sfn(&self) -> aws_sdk_sfn::Client {
-        let conf = aws_sdk_sfn::config::Builder::from(&self.base)
-            .interceptor(self.counter.clone())
-            .build();
-        aws_sdk_sfn::Client::from_conf(conf)
-    }
-
-    pub fn ssm(&self) -> aws_sdk_ssm::Client {
-        let conf = aws_sdk_ssm::config::Builder::from(&self.base)
-            .interceptor(self.counter.clone())
-            .build();
-        aws_sdk_ssm::Client::from_conf(conf)
-    }
+    regional_client!(ec2, aws_sdk_ec2);
+    regional_client!(rds, aws_sdk_rds);
+    regional_client!(s3, aws_sdk_s3);
+    client!(s3control, aws_sdk_s3control);
+    client!(sts, aws_sdk_sts);
+    client!(dynamodb, aws_sdk_dynamodb);
+    client!(sns, aws_sdk_sns);
+    client!(cloudwatch, aws_sdk_cloudwatch);
+    client!(cloudformation, aws_sdk_cloudformation);
+    client!(sfn, aws_sdk_sfn);
+    client!(ssm, aws_sdk_ssm);
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use emulator::{Emulator, Manifest, ACCOUNT_ID, REGIONS};
+use emulator::{tempdir, Emulator, Manifest, ACCOUNT_ID, REGIONS};
 use serde_json::Value;
 
 type Key = (String, String, String); // (rule_id, resource_arn, region)
@@ -425,17 +425,4 @@ fn a_bad_parameter_is_named_and_nothing_is_scanned() {
         "{stderr}"
     );
     assert!(!dir.join("never.json").exists());
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "compliance-test-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

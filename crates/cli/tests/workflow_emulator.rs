@@ -28,15 +28,7 @@ fn binaries_dir() -> PathBuf {
 
 impl Workflow {
     fn start() -> Workflow {
-        let dir = std::env::temp_dir().join(format!(
-            "compliance-workflow-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = emulator::tempdir();
         let emu = Emulator::start();
         let deployment = Deployment::deploy(&emu, &binaries_dir());
         for (name, binary) in &deployment.functions {

@@ -48,8 +48,7 @@ fn object(emu: &Emulator, key: &str) -> Value {
 
 #[test]
 fn region_scan_stores_findings_and_returns_a_small_summary() {
-    let dir = std::env::temp_dir().join(format!("region-scan-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = emulator::tempdir();
     let emu = Emulator::start();
     emu.seed(1, &dir);
     emu.python_script("s3_tool.py", &["create-bucket", REPORTS_BUCKET]);

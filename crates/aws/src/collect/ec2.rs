@@ -31,7 +31,7 @@ impl Collector for Ec2Collector {
 
     fn collect<'a>(&'a self, account_id: &'a str, region: &'a str) -> BoxFuture<'a, Collected> {
         Box::pin(async move {
-            let client = self.factory.regional(region).ec2;
+            let client = self.factory.ec2(region);
             let arn_prefix = format!("arn:{}:ec2:{region}:{account_id}", partition(region));
             let (sgs, instances, volumes, ebs_default) = tokio::join!(
                 security_groups(&client, region, &arn_prefix),

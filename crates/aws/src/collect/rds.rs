@@ -28,7 +28,7 @@ impl Collector for RdsCollector {
 
     fn collect<'a>(&'a self, account_id: &'a str, region: &'a str) -> BoxFuture<'a, Collected> {
         Box::pin(async move {
-            let client = self.factory.regional(region).rds;
+            let client = self.factory.rds(region);
             let mut out = Collected {
                 inventory: Inventory::new(account_id),
                 errors: Vec::new(),
