@@ -23,6 +23,8 @@ build:
 
 ## test: unit tests, then the emulator-backed integration tests.
 test: venv
+	# The workflow tests serve every function's binary, so all of them are built first.
+	$(CARGO) build --workspace
 	$(CARGO) test --workspace --no-fail-fast
 
 ## lint: formatting, clippy (warnings denied), cfn-lint on the template, asl-validator on the state machine.

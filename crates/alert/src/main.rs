@@ -2,7 +2,7 @@
 //! findings, what is new, where the report is), or about a run that failed.
 
 use compliance_aws::lambda::{
-    expect_object, init_tracing, required_env, required_string, run_id, run_key, StateError,
+    expect_object, init_tracing, required_env, run_id, run_key, StateError,
 };
 use compliance_aws::notify::Notifier;
 use compliance_aws::sdk;
@@ -56,7 +56,6 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
             )));
         }
     };
-    let _ = required_string(&event, "run_id")?;
     let mut attributes = vec![("run_id", run_id.clone()), ("kind", mode.to_string())];
     if let Some(severity) = message.severity {
         attributes.push(("severity", severity.to_string()));

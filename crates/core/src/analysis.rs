@@ -89,6 +89,15 @@ pub enum Decision {
     Clean,
 }
 
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Alert => "alert",
+            Decision::Clean => "clean",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolvedFinding {
     pub id: String,
@@ -191,6 +200,72 @@ mod tests {
             },
             muted_findings: 0,
         }
+    }
+
+    fn finding(id: &str, status: FindingStatus) -> Finding {
+        let rule = crate::rules::rule("s3_bucket_versioning").unwrap();
+        Finding {
+            id: id.into(),
+            rule_id: rule.id.into(),
+            title: rule.title.into(),
+            severity: rule.severity,
+            status,
+            muted_reason: None,
+            service: crate::Service::S3,
+            resource_type: crate::model::ResourceType::AwsS3Bucket,
+            resource_id: id.into(),
+            resource_arn: format!("arn:aws:s3:::{id}"),
+            region: "eu-west-1".into(),
+            account_id: "1".into(),
+            evidence: serde_json::Value::Null,
+            remediation: String::new(),
+            runbook: None,
+            compliance: Default::default(),
+            resource_tags: Default::default(),
+        }
+    }
+
+    #[test]
+    fn lifecycle_against_the_previous_run() {
+        let before = vec![
+            finding("a", FindingStatus::Fail),
+            finding("b", FindingStatus::Fail),
+            finding("m", FindingStatus::Muted),
+        ];
+        let now = vec![
+            finding("b", FindingStatus::Fail),
+            finding("c", FindingStatus::Fail),
+            finding("m", FindingStatus::Fail),
+        ];
+        let a = analyse(
+            "r2",
+            &summary(0, 0, 90.0),
+            &now,
+            Some(("r1", &before)),
+            &Thresholds::default(),
+        );
+        assert_eq!(
+            a.new,
+            vec!["c", "m"],
+            "a finding that was muted before and fails now is new"
+        );
+        assert_eq!(a.still_open, 1);
+        assert_eq!(
+            a.resolved.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            vec!["a"]
+        );
+        assert_eq!(a.previous_run_id.as_deref(), Some("r1"));
+        assert_eq!(a.decision, Decision::Clean);
+        let first = analyse(
+            "r1",
+            &summary(1, 0, 90.0),
+            &before,
+            None,
+            &Thresholds::default(),
+        );
+        assert_eq!(first.new.len(), 2);
+        assert!(first.resolved.is_empty());
+        assert_eq!(first.decision, Decision::Alert);
     }
 
     #[test]

@@ -77,6 +77,13 @@ impl SeverityCounts {
         *self.slot(severity) += 1;
     }
 
+    /// Adds another set of counts to this one.
+    pub fn absorb(&mut self, other: &SeverityCounts) {
+        for severity in Severity::ALL_DESCENDING {
+            *self.slot(severity) += other.get(severity);
+        }
+    }
+
     pub fn get(&self, severity: Severity) -> usize {
         match severity {
             Severity::Critical => self.critical,

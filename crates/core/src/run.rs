@@ -122,11 +122,7 @@ impl RunDocument {
             evaluated += unit.summary.checks_evaluated;
             passed += unit.summary.checks_passed;
             muted += unit.summary.muted_findings;
-            for s in crate::Severity::ALL_DESCENDING {
-                for _ in 0..unit.summary.findings_by_severity.get(s) {
-                    by_severity.add(s);
-                }
-            }
+            by_severity.absorb(&unit.summary.findings_by_severity);
             records.push(UnitRecord {
                 region: unit.region.clone(),
                 service: unit.service,

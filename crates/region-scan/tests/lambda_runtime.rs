@@ -12,8 +12,11 @@ use serde_json::{json, Value};
 const REPORTS_BUCKET: &str = "compliance-reports-test";
 
 fn invoke(emu: &Emulator, event: &Value, with_bucket: bool) -> (Output, Value) {
+    // Tests run in parallel threads of one process: every invocation gets its own event file.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let event_file =
-        std::env::temp_dir().join(format!("region-scan-event-{}.json", std::process::id()));
+        std::env::temp_dir().join(format!("region-scan-event-{}-{n}.json", std::process::id()));
     std::fs::write(&event_file, event.to_string()).unwrap();
     let mut cmd = Command::new(emulator::python());
     cmd.arg(repo_root().join("tests/harness/lambda_bridge.py"))

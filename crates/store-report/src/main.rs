@@ -113,7 +113,7 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
             complete: run.complete,
             decision: analysis
                 .as_ref()
-                .map(|a| format!("{:?}", a.decision).to_lowercase())
+                .map(|a| a.decision.as_str().to_string())
                 .unwrap_or_default(),
         })
         .await?;
