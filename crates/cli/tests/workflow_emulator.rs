@@ -286,6 +286,8 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
         {"function": "compliance-scanner-region-scan-dev", "error_type": "ComplianceScanner.AwsError", "count": 100,
          "match": {"region": "ap-southeast-1", "service": "rds"}}
     ]));
+    // And a region whose EC2 API denies us: recorded errors, the rest scanned.
+    wf.emu.deny(&["ec2:ap-southeast-1"]);
     let (code, printed, history) = wf.run("run-faults");
     assert_eq!(code, 0, "a failed unit must not fail the run: {printed}");
     assert!(
@@ -313,6 +315,22 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
     let report = wf.report("run-faults");
     assert_eq!(report["complete"], false);
     assert_eq!(report["failed_units"][0]["region"], "ap-southeast-1");
+    let denied: BTreeSet<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["region"] == "ap-southeast-1"
+                && e["service"] == "ec2"
+                && e["code"] == "UnauthorizedOperation"
+        })
+        .map(|e| e["api"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        denied.len(),
+        4,
+        "every EC2 call in the denied region is recorded: {denied:?}"
+    );
     // eu-west-1 ec2 succeeded on the retry: its findings are in the report.
     assert!(report["findings"]
         .as_array()

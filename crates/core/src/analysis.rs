@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
-use crate::finding::{Finding, FindingStatus};
+use crate::finding::{count_by, Finding, FindingStatus};
 use crate::report::Summary;
 
 pub const PARAM_THRESHOLDS: &str = "/compliance/scanner/config/thresholds";
@@ -117,6 +117,10 @@ pub struct Analysis {
     pub new: Vec<String>,
     pub still_open: usize,
     pub resolved: Vec<ResolvedFinding>,
+    /// Unmuted findings per region, service and rule (the dashboard's and the report's views).
+    pub by_region: std::collections::BTreeMap<String, usize>,
+    pub by_service: std::collections::BTreeMap<String, usize>,
+    pub by_rule: std::collections::BTreeMap<String, usize>,
 }
 
 impl Analysis {
@@ -171,6 +175,9 @@ pub fn analyse(
         (Decision::Alert, breaches.join("; "))
     };
     Analysis {
+        by_region: count_by(active.iter().copied(), |f| f.region.clone()),
+        by_service: count_by(active.iter().copied(), |f| f.service.to_string()),
+        by_rule: count_by(active.iter().copied(), |f| f.rule_id.clone()),
         run_id: run_id.to_string(),
         previous_run_id: previous.map(|(id, _)| id.to_string()),
         decision,
@@ -255,6 +262,8 @@ mod tests {
             vec!["a"]
         );
         assert_eq!(a.previous_run_id.as_deref(), Some("r1"));
+        assert_eq!(a.by_rule.get("s3_bucket_versioning"), Some(&3));
+        assert_eq!(a.by_region.get("eu-west-1"), Some(&3));
         assert_eq!(a.decision, Decision::Clean);
         let first = analyse(
             "r1",

@@ -80,6 +80,7 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
         "complete": run.complete,
         "summary": run.summary,
         "decision": analysis.as_ref().map(|a| json!({"decision": a.decision, "reason": a.reason, "previous_run_id": a.previous_run_id})),
+        "totals": analysis.as_ref().map(|a| json!({"by_region": a.by_region, "by_service": a.by_service, "by_rule": a.by_rule})),
         "findings": findings,
         "resolved": analysis.as_ref().map(|a| a.resolved.clone()).unwrap_or_default(),
         "errors": run.errors,
