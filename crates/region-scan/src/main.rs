@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use compliance_aws::lambda::{init_tracing, required_env, StateError};
 use compliance_aws::params::load_config;
-use compliance_aws::store::{ObjectStore, S3Store};
+use compliance_aws::store::{put_json, S3Store};
 use compliance_aws::Scanner;
 use compliance_core::time::rfc3339;
 use compliance_core::unit::{unit_key, UnitScanDocument, UnitScanSummary};
@@ -55,11 +55,7 @@ async fn handle(
         &settings,
     );
     let key = unit_key(&input.run_id, &input.region, input.service);
-    let body = serde_json::to_vec(&document).map_err(|e| compliance_aws::AwsError::Serialise {
-        what: "the scan document",
-        reason: e.to_string(),
-    })?;
-    function.store.put(&key, body, "application/json").await?;
+    put_json(&function.store, &key, &document, "the scan document").await?;
     let summary = document.summary(key);
     tracing::info!(
         run_id = %summary.run_id,
