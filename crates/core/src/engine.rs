@@ -1,7 +1,10 @@
 //! Runs the catalog over an inventory: every (rule, resource) pair is evaluated exactly once.
 
 use crate::finding::{stable_finding_id, Finding, FindingStatus, Outcome};
-use crate::model::{account_resource_id, Inventory, ResourceType, Service, Tags};
+use crate::model::{
+    account_resource_id, Bucket, DbInstance, Instance, Inventory, ResourceType, SecurityGroup,
+    Service, Tags, Volume,
+};
 use crate::mutelist::Mutelist;
 use crate::rules::{catalog, Check, Context, Rule};
 
@@ -48,96 +51,49 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
         match rule.check {
             Check::SecurityGroup(check) => {
                 for sg in &inventory.security_groups {
-                    record(
-                        Subject::ec2(
-                            ResourceType::AwsEc2SecurityGroup,
-                            &sg.id,
-                            &sg.arn,
-                            &sg.region,
-                            &sg.tags,
-                        ),
-                        check(sg, &ctx),
-                    );
+                    record(sg.subject(), check(sg, &ctx));
                 }
             }
             Check::Instance(check) => {
                 for i in &inventory.instances {
-                    record(
-                        Subject::ec2(
-                            ResourceType::AwsEc2Instance,
-                            &i.id,
-                            &i.arn,
-                            &i.region,
-                            &i.tags,
-                        ),
-                        check(i, &ctx),
-                    );
+                    record(i.subject(), check(i, &ctx));
                 }
             }
             Check::Volume(check) => {
                 for v in &inventory.volumes {
-                    record(
-                        Subject::ec2(
-                            ResourceType::AwsEc2Volume,
-                            &v.id,
-                            &v.arn,
-                            &v.region,
-                            &v.tags,
-                        ),
-                        check(v, &ctx),
-                    );
+                    record(v.subject(), check(v, &ctx));
                 }
             }
             Check::EbsDefault(check) => {
                 for setting in &inventory.ebs_encryption_defaults {
-                    let subject = Subject {
-                        service: Service::Ec2,
-                        resource_type: ResourceType::AwsAccount,
-                        id: &inventory.account_id,
-                        arn: &account_arn,
-                        region: &setting.region,
-                        tags: None,
-                    };
+                    let subject = Subject::account(
+                        Service::Ec2,
+                        &inventory.account_id,
+                        &account_arn,
+                        &setting.region,
+                    );
                     record(subject, check(setting, &ctx));
                 }
             }
             Check::Bucket(check) => {
                 for b in &inventory.buckets {
-                    let subject = Subject {
-                        service: Service::S3,
-                        resource_type: ResourceType::AwsS3Bucket,
-                        id: &b.name,
-                        arn: &b.arn,
-                        region: &b.region,
-                        tags: Some(&b.tags),
-                    };
-                    record(subject, check(b, &ctx));
+                    record(b.subject(), check(b, &ctx));
                 }
             }
             Check::S3Account(check) => {
                 if let Some(account) = &inventory.s3_account {
-                    let subject = Subject {
-                        service: Service::S3,
-                        resource_type: ResourceType::AwsAccount,
-                        id: &inventory.account_id,
-                        arn: &account_arn,
-                        region: &account.region,
-                        tags: None,
-                    };
+                    let subject = Subject::account(
+                        Service::S3,
+                        &inventory.account_id,
+                        &account_arn,
+                        &account.region,
+                    );
                     record(subject, check(account, &ctx));
                 }
             }
             Check::DbInstance(check) => {
                 for db in &inventory.db_instances {
-                    let subject = Subject {
-                        service: Service::Rds,
-                        resource_type: ResourceType::AwsRdsDbInstance,
-                        id: &db.id,
-                        arn: &db.arn,
-                        region: &db.region,
-                        tags: Some(&db.tags),
-                    };
-                    record(subject, check(db, &ctx));
+                    record(db.subject(), check(db, &ctx));
                 }
             }
             Check::Tags(check) => {
@@ -161,70 +117,75 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
 }
 
 impl<'a> Subject<'a> {
-    fn ec2(
-        resource_type: ResourceType,
-        id: &'a str,
-        arn: &'a str,
-        region: &'a str,
-        tags: &'a Tags,
-    ) -> Self {
+    fn account(service: Service, account_id: &'a str, arn: &'a str, region: &'a str) -> Self {
         Subject {
-            service: Service::Ec2,
-            resource_type,
-            id,
+            service,
+            resource_type: ResourceType::AwsAccount,
+            id: account_id,
             arn,
             region,
-            tags: Some(tags),
+            tags: None,
+        }
+    }
+}
+
+/// How a resource of the inventory appears in a finding.
+trait Described {
+    fn subject(&self) -> Subject<'_>;
+}
+
+macro_rules! described {
+    ($type:ty, $service:expr, $resource_type:expr, $id:ident) => {
+        impl Described for $type {
+            fn subject(&self) -> Subject<'_> {
+                Subject {
+                    service: $service,
+                    resource_type: $resource_type,
+                    id: &self.$id,
+                    arn: &self.arn,
+                    region: &self.region,
+                    tags: Some(&self.tags),
+                }
+            }
+        }
+    };
+}
+
+described!(
+    SecurityGroup,
+    Service::Ec2,
+    ResourceType::AwsEc2SecurityGroup,
+    id
+);
+described!(Instance, Service::Ec2, ResourceType::AwsEc2Instance, id);
+described!(Volume, Service::Ec2, ResourceType::AwsEc2Volume, id);
+described!(DbInstance, Service::Rds, ResourceType::AwsRdsDbInstance, id);
+
+impl Described for Bucket {
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            service: Service::S3,
+            resource_type: ResourceType::AwsS3Bucket,
+            id: &self.name,
+            arn: &self.arn,
+            region: &self.region,
+            // Tags S3 would not show us are unknown, not missing.
+            tags: (!self.is_unreadable(crate::rules::s3::API_TAGGING)).then_some(&self.tags),
         }
     }
 }
 
 /// Every resource that carries tags (terminated instances are gone and excluded).
 fn taggable(inv: &Inventory) -> impl Iterator<Item = Subject<'_>> {
-    let sgs = inv.security_groups.iter().map(|s| {
-        Subject::ec2(
-            ResourceType::AwsEc2SecurityGroup,
-            &s.id,
-            &s.arn,
-            &s.region,
-            &s.tags,
-        )
-    });
-    let instances = inv.instances.iter().filter(|i| i.exists()).map(|i| {
-        Subject::ec2(
-            ResourceType::AwsEc2Instance,
-            &i.id,
-            &i.arn,
-            &i.region,
-            &i.tags,
-        )
-    });
-    let volumes = inv.volumes.iter().map(|v| {
-        Subject::ec2(
-            ResourceType::AwsEc2Volume,
-            &v.id,
-            &v.arn,
-            &v.region,
-            &v.tags,
-        )
-    });
-    let buckets = inv.buckets.iter().map(|b| Subject {
-        service: Service::S3,
-        resource_type: ResourceType::AwsS3Bucket,
-        id: &b.name,
-        arn: &b.arn,
-        region: &b.region,
-        // Tags S3 would not show us are unknown, not missing.
-        tags: (!b.is_unreadable(crate::rules::s3::API_TAGGING)).then_some(&b.tags),
-    });
-    let dbs = inv.db_instances.iter().map(|d| Subject {
-        service: Service::Rds,
-        resource_type: ResourceType::AwsRdsDbInstance,
-        id: &d.id,
-        arn: &d.arn,
-        region: &d.region,
-        tags: Some(&d.tags),
-    });
+    let sgs = inv.security_groups.iter().map(Described::subject);
+    let instances = inv
+        .instances
+        .iter()
+        .filter(|i| i.exists())
+        .map(Described::subject);
+    let volumes = inv.volumes.iter().map(Described::subject);
+    let buckets = inv.buckets.iter().map(Described::subject);
+    let dbs = inv.db_instances.iter().map(Described::subject);
     sgs.chain(instances)
         .chain(volumes)
         .chain(buckets)
