@@ -86,7 +86,7 @@ async fn handle(store: &S3Store, event: LambdaEvent<Value>) -> Result<Value, Sta
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let bucket = required_env("REPORTS_BUCKET")?;
-    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    let region = sdk::home_region();
     let factory = sdk::factory(&region).await;
     let store = S3Store::new(factory.s3(&region), bucket);
     let store = &store;

@@ -75,7 +75,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let bucket = required_env("REPORTS_BUCKET")?;
     let table = required_env("HISTORY_TABLE")?;
-    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    let region = sdk::home_region();
     let factory = sdk::factory(&region).await;
     let function = Function {
         store: S3Store::new(factory.s3(&region), bucket),

@@ -36,6 +36,14 @@ pub fn timeout_config() -> TimeoutConfig {
 }
 
 /// Loads the shared configuration (credentials chain, endpoint variables) for `region`.
+/// The region the process runs in: `AWS_REGION` (set by Lambda), else `AWS_DEFAULT_REGION`,
+/// else us-east-1.
+pub fn home_region() -> String {
+    std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|_| "us-east-1".to_string())
+}
+
 /// A factory for `region` (the function's own region in Lambda).
 pub async fn factory(region: &str) -> ClientFactory {
     ClientFactory::new(load(region).await, RequestCounter::default())

@@ -29,9 +29,7 @@ pub struct RunArgs {
 }
 
 pub async fn run(args: RunArgs) -> Result<u8, String> {
-    let region = std::env::var("AWS_REGION")
-        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|_| "us-east-1".to_string());
+    let region = compliance_aws::sdk::home_region();
     let factory = sdk::factory(&region).await;
     let sfn = factory.sfn();
     let state_machine = match args.state_machine {

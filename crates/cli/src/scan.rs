@@ -50,9 +50,7 @@ pub struct ScanArgs {
 pub async fn run(args: ScanArgs) -> Result<u8, String> {
     let started = Instant::now();
     let started_at = rfc3339(SystemTime::now());
-    let home = std::env::var("AWS_REGION")
-        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|_| "us-east-1".to_string());
+    let home = compliance_aws::sdk::home_region();
     let scanner = Scanner::from_env(&home).await;
 
     let mut config = if args.no_parameter_store {

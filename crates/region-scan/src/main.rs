@@ -72,7 +72,7 @@ async fn handle(
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let bucket = required_env(ENV_REPORTS_BUCKET)?;
-    let home = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_string());
+    let home = compliance_aws::sdk::home_region();
     let scanner = Scanner::from_env(&home).await;
     let function = Function {
         store: S3Store::new(scanner.factory().s3(&home), bucket),

@@ -129,7 +129,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let bucket = required_env("REPORTS_BUCKET")?;
     let table = required_env("REMEDIATION_TABLE")?;
     let automation_role = required_env("AUTOMATION_ROLE_ARN")?;
-    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    let region = sdk::home_region();
     let factory = sdk::factory(&region).await;
     let function = Function {
         store: S3Store::new(factory.s3(&region), bucket),

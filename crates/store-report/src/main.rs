@@ -198,7 +198,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let table = required_env("HISTORY_TABLE")?;
     let namespace =
         std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "ComplianceScanner".into());
-    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    let region = sdk::home_region();
     let factory = sdk::factory(&region).await;
     let function = Function {
         store: S3Store::new(factory.s3(&region), bucket),

@@ -30,6 +30,18 @@ const NOT_CONFIGURED: &[&str] = &[
     "NoSuchTagSet",
 ];
 
+/// S3 and S3 Control answer Block Public Access in two identically shaped SDK types.
+macro_rules! public_access_block {
+    ($c:expr) => {
+        PublicAccessBlock {
+            block_public_acls: $c.block_public_acls().unwrap_or(false),
+            ignore_public_acls: $c.ignore_public_acls().unwrap_or(false),
+            block_public_policy: $c.block_public_policy().unwrap_or(false),
+            restrict_public_buckets: $c.restrict_public_buckets().unwrap_or(false),
+        }
+    };
+}
+
 pub struct S3Collector {
     factory: ClientFactory,
     bucket_concurrency: usize,
@@ -136,12 +148,7 @@ impl S3Collector {
         let public_access_block = match result {
             Ok(out) => out
                 .public_access_block_configuration()
-                .map(|c| PublicAccessBlock {
-                    block_public_acls: c.block_public_acls().unwrap_or(false),
-                    ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
-                    block_public_policy: c.block_public_policy().unwrap_or(false),
-                    restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
-                }),
+                .map(|c| public_access_block!(c)),
             Err(e) if code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => None,
             Err(e) => {
                 return Err(scan_error(
@@ -227,12 +234,7 @@ impl S3Collector {
             .flatten()
             .and_then(|out| {
                 out.public_access_block_configuration()
-                    .map(|c| PublicAccessBlock {
-                        block_public_acls: c.block_public_acls().unwrap_or(false),
-                        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
-                        block_public_policy: c.block_public_policy().unwrap_or(false),
-                        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
-                    })
+                    .map(|c| public_access_block!(c))
             });
         let acl_grants = reader
             .read(api::API_ACL, acl)
