@@ -206,6 +206,7 @@ mod tests {
                 ..Default::default()
             },
             muted_findings: 0,
+            checks_by_rule: Default::default(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! Runs the catalog over an inventory: every (rule, resource) pair is evaluated exactly once.
 
-use crate::finding::{stable_finding_id, Finding, FindingStatus, Outcome};
+use std::collections::BTreeMap;
+
+use crate::finding::{stable_finding_id, Finding, FindingStatus, Outcome, RuleChecks};
 use crate::model::{
     account_resource_id, Bucket, DbInstance, Instance, Inventory, ResourceType, SecurityGroup,
     Service, Tags, Volume,
@@ -24,6 +26,8 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     pub checks_evaluated: usize,
     pub checks_passed: usize,
+    /// The same counts per rule (framework views tell "passed" from "not evaluated" with them).
+    pub checks_by_rule: BTreeMap<String, RuleChecks>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -206,11 +210,19 @@ impl Evaluation {
             Outcome::Pass => {
                 self.checks_evaluated += 1;
                 self.checks_passed += 1;
+                self.checks_by_rule
+                    .entry(rule.id.to_string())
+                    .or_default()
+                    .add(true);
                 return;
             }
             Outcome::Fail(evidence) => evidence,
         };
         self.checks_evaluated += 1;
+        self.checks_by_rule
+            .entry(rule.id.to_string())
+            .or_default()
+            .add(false);
         let empty = Tags::new();
         let tags = subject.tags.unwrap_or(&empty);
         let mute = mutelist.matching(rule.id, subject.arn, subject.region, tags);

@@ -118,6 +118,25 @@ impl SeverityCounts {
     }
 }
 
+/// How often one rule was evaluated and passed in a scan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleChecks {
+    pub evaluated: usize,
+    pub passed: usize,
+}
+
+impl RuleChecks {
+    pub fn add(&mut self, passed: bool) {
+        self.evaluated += 1;
+        self.passed += usize::from(passed);
+    }
+
+    pub fn absorb(&mut self, other: &RuleChecks) {
+        self.evaluated += other.evaluated;
+        self.passed += other.passed;
+    }
+}
+
 /// Control ids a rule maps to, per framework. An empty list means the framework has no matching control.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComplianceRefs {

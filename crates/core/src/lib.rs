@@ -7,6 +7,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod finding;
+pub mod lifecycle;
 pub mod model;
 pub mod mutelist;
 pub mod policy;

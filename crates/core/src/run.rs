@@ -113,6 +113,7 @@ impl RunDocument {
         let mut records = Vec::new();
         let (mut resources, mut evaluated, mut passed, mut muted) = (0, 0, 0, 0);
         let mut by_severity = crate::SeverityCounts::default();
+        let mut by_rule = std::collections::BTreeMap::<String, crate::finding::RuleChecks>::new();
         let mut account_id = String::new();
         for (key, unit) in units {
             if account_id.is_empty() {
@@ -123,6 +124,9 @@ impl RunDocument {
             passed += unit.summary.checks_passed;
             muted += unit.summary.muted_findings;
             by_severity.absorb(&unit.summary.findings_by_severity);
+            for (rule, checks) in &unit.summary.checks_by_rule {
+                by_rule.entry(rule.clone()).or_default().absorb(checks);
+            }
             records.push(UnitRecord {
                 region: unit.region.clone(),
                 service: unit.service,
@@ -160,6 +164,7 @@ impl RunDocument {
                 compliance_score: score(passed, evaluated),
                 findings_by_severity: by_severity,
                 muted_findings: muted,
+                checks_by_rule: by_rule,
             },
             findings,
             errors,

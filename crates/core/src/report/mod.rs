@@ -1,10 +1,23 @@
-//! The scan report: one document, rendered as JSON (the contract) or CSV (for spreadsheets).
+//! Reports: the scan summary, and the run report rendered as JSON (the contract), CSV (for
+//! spreadsheets), ASFF (Security Hub), OCSF, HTML (people) and framework views (auditors).
+
+pub mod asff;
+pub mod document;
+pub mod frameworks;
+
+pub mod ocsf;
+
+pub use document::{ReportFinding, RunReport, RUN_REPORT_SCHEMA_VERSION};
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Evaluation;
 use crate::error::CoreError;
-use crate::finding::{count_by_severity, Finding, FindingStatus, ScanError, SeverityCounts};
+use crate::finding::{
+    count_by_severity, Finding, FindingStatus, RuleChecks, ScanError, SeverityCounts,
+};
 use crate::model::Service;
 
 /// Bumped whenever a field changes meaning or disappears.
@@ -22,6 +35,9 @@ pub struct Summary {
     /// Unmuted findings per severity.
     pub findings_by_severity: SeverityCounts,
     pub muted_findings: usize,
+    /// Checks per rule id (absent in documents written before schema 2: read as empty).
+    #[serde(default)]
+    pub checks_by_rule: BTreeMap<String, RuleChecks>,
 }
 
 impl Summary {
@@ -42,6 +58,7 @@ impl Summary {
                 .iter()
                 .filter(|f| f.status == FindingStatus::Muted)
                 .count(),
+            checks_by_rule: evaluation.checks_by_rule.clone(),
         }
     }
 }
@@ -75,11 +92,19 @@ impl ScanReport {
     }
 
     pub fn to_csv(&self) -> Result<String, CoreError> {
-        findings_csv(&self.findings)
+        let rows: Vec<ReportFinding> = self
+            .findings
+            .iter()
+            .map(|f| ReportFinding {
+                finding: f.clone(),
+                lifecycle: None,
+            })
+            .collect();
+        findings_csv(&rows)
     }
 }
 
-pub const CSV_HEADER: [&str; 19] = [
+pub const CSV_HEADER: [&str; 24] = [
     "id",
     "rule_id",
     "title",
@@ -91,7 +116,11 @@ pub const CSV_HEADER: [&str; 19] = [
     "resource_arn",
     "region",
     "account_id",
+    "lifecycle",
+    "first_seen_at",
+    "last_seen_at",
     "aws_fsbp",
+    "security_hub",
     "cis_v1_4_0",
     "cis_v3_0_0",
     "pci_dss",
@@ -99,18 +128,21 @@ pub const CSV_HEADER: [&str; 19] = [
     "evidence",
     "remediation",
     "muted_reason",
+    "remediation_url",
 ];
 
 /// One row per finding, a column per framework (ids joined with `;`).
-pub fn findings_csv(findings: &[Finding]) -> Result<String, CoreError> {
+pub fn findings_csv(findings: &[ReportFinding]) -> Result<String, CoreError> {
     let err = |e: &dyn std::fmt::Display| CoreError::Report {
         format: "CSV",
         reason: e.to_string(),
     };
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(CSV_HEADER).map_err(|e| err(&e))?;
-    for f in findings {
+    for row in findings {
+        let f = &row.finding;
         let c = &f.compliance;
+        let lifecycle = row.lifecycle.as_ref();
         let row = [
             f.id.clone(),
             f.rule_id.clone(),
@@ -123,7 +155,17 @@ pub fn findings_csv(findings: &[Finding]) -> Result<String, CoreError> {
             f.resource_arn.clone(),
             f.region.clone(),
             f.account_id.clone(),
+            lifecycle
+                .map(|l| l.status.as_str().to_string())
+                .unwrap_or_default(),
+            lifecycle
+                .map(|l| l.first_seen_at.clone())
+                .unwrap_or_default(),
+            lifecycle
+                .map(|l| l.last_seen_at.clone())
+                .unwrap_or_default(),
             c.aws_fsbp.join(";"),
+            c.security_hub.join(";"),
             c.cis_v1_4_0.join(";"),
             c.cis_v3_0_0.join(";"),
             c.pci_dss.join(";"),
@@ -131,6 +173,9 @@ pub fn findings_csv(findings: &[Finding]) -> Result<String, CoreError> {
             f.evidence.to_string(),
             f.remediation.clone(),
             f.muted_reason.clone().unwrap_or_default(),
+            crate::rules::rule(&f.rule_id)
+                .map(|r| r.remediation_url.to_string())
+                .unwrap_or_default(),
         ];
         writer
             .write_record(row.iter().map(|cell| neutralise_formula(cell)))

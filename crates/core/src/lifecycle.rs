@@ -1,0 +1,541 @@
+//! The lifecycle of a finding across runs: new, open, resolved, reopened.
+//!
+//! One record per stable finding id (the findings table). Each run reconciles the records with
+//! what it found; a finding that is gone is resolved only where the run actually looked, so a
+//! failed region or an unreadable API never "fixes" anything.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::finding::{Finding, ScanError, Severity};
+use crate::model::{ResourceType, Service};
+use crate::run::RunDocument;
+
+pub const PARAM_FINDINGS: &str = "/compliance/scanner/config/findings";
+
+/// `/compliance/scanner/config/findings`: where findings go beyond the reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingsConfig {
+    #[serde(default)]
+    pub security_hub: SecurityHubConfig,
+    /// Days a resolved finding's record is kept before DynamoDB's TTL removes it; a finding
+    /// that comes back within them is "reopened", after them it is "new" again.
+    #[serde(default = "default_retention_days")]
+    pub resolved_retention_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityHubConfig {
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    /// The aggregation region findings are imported into (default: the stack's region).
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+fn default_retention_days() -> u32 {
+    90
+}
+
+impl Default for SecurityHubConfig {
+    fn default() -> Self {
+        SecurityHubConfig {
+            enabled: true,
+            region: None,
+        }
+    }
+}
+
+impl Default for FindingsConfig {
+    fn default() -> Self {
+        FindingsConfig {
+            security_hub: SecurityHubConfig::default(),
+            resolved_retention_days: default_retention_days(),
+        }
+    }
+}
+
+impl FindingsConfig {
+    pub fn parse(json: &str) -> Result<Self, CoreError> {
+        let invalid = |reason: String| CoreError::InvalidParameter {
+            parameter: PARAM_FINDINGS.into(),
+            reason,
+        };
+        let config: FindingsConfig = serde_json::from_str(json).map_err(|e| {
+            invalid(format!(
+                "{e} (expected {{\"security_hub\": {{\"enabled\", \"region\"}}, \"resolved_retention_days\"}})"
+            ))
+        })?;
+        if !(1..=3650).contains(&config.resolved_retention_days) {
+            return Err(invalid(format!(
+                "resolved_retention_days {} is outside 1..=3650",
+                config.resolved_retention_days
+            )));
+        }
+        if let Some(region) = &config.security_hub.region {
+            if !crate::config::is_region_name(region) {
+                return Err(invalid(format!(
+                    "security_hub.region `{region}` is not a region name"
+                )));
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LifecycleStatus {
+    New,
+    Open,
+    Reopened,
+    Resolved,
+}
+
+impl LifecycleStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleStatus::New => "new",
+            LifecycleStatus::Open => "open",
+            LifecycleStatus::Reopened => "reopened",
+            LifecycleStatus::Resolved => "resolved",
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        self != LifecycleStatus::Resolved
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::New, Self::Open, Self::Reopened, Self::Resolved]
+            .into_iter()
+            .find(|status| status.as_str() == s)
+    }
+}
+
+/// One item of the findings table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingRecord {
+    pub finding_id: String,
+    pub account_id: String,
+    pub rule_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub service: Service,
+    pub resource_type: ResourceType,
+    pub resource_id: String,
+    pub resource_arn: String,
+    pub region: String,
+    pub status: LifecycleStatus,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+    pub first_run_id: String,
+    pub last_run_id: String,
+    pub resolved_at: Option<String>,
+    pub resolved_run_id: Option<String>,
+    pub times_reopened: u32,
+    /// Epoch seconds after which DynamoDB deletes the item (resolved records only).
+    pub expires_at: Option<i64>,
+}
+
+impl FindingRecord {
+    /// The partition key of the table's `account-state-index`: active findings of an account
+    /// are one Query away.
+    pub fn account_state(&self) -> String {
+        account_state(&self.account_id, self.status.is_active())
+    }
+}
+
+pub fn account_state(account_id: &str, active: bool) -> String {
+    let state = if active { "ACTIVE" } else { "RESOLVED" };
+    format!("{account_id}#{state}")
+}
+
+/// Where a run looked: a (region, service) it scanned without errors.
+#[derive(Debug, Clone, Default)]
+pub struct RunScope {
+    scanned: BTreeSet<(String, Service)>,
+    errors: Vec<ScanError>,
+}
+
+impl RunScope {
+    pub fn of_run(run: &RunDocument) -> Self {
+        RunScope {
+            scanned: run
+                .units
+                .iter()
+                .map(|u| (u.region.clone(), u.service))
+                .collect(),
+            errors: run.errors.clone(),
+        }
+    }
+
+    /// Whether the run would have seen this finding had it still been there. S3 is scanned once
+    /// for the whole account, so any S3 unit covers every bucket's region.
+    pub fn covers(&self, record: &FindingRecord) -> bool {
+        let service = record.service;
+        let scanned = self
+            .scanned
+            .iter()
+            .any(|(region, s)| *s == service && (service.is_global() || *region == record.region));
+        let blinded = self.errors.iter().any(|e| {
+            e.service == service
+                && match &e.resource {
+                    Some(resource) => {
+                        *resource == record.resource_id || *resource == record.resource_arn
+                    }
+                    None => service.is_global() || e.region == record.region,
+                }
+        });
+        scanned && !blinded
+    }
+}
+
+/// What the run changes in the findings table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reconciliation {
+    /// One record per finding of the run, in the run's order.
+    pub current: Vec<FindingRecord>,
+    /// Records the run resolved (gone where the run looked).
+    pub resolved: Vec<FindingRecord>,
+    /// Active records the run could not confirm either way (left as they were).
+    pub unconfirmed: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleCounts {
+    pub new: usize,
+    pub open: usize,
+    pub reopened: usize,
+    pub resolved: usize,
+    pub unconfirmed: usize,
+}
+
+impl Reconciliation {
+    pub fn counts(&self) -> LifecycleCounts {
+        let mut counts = LifecycleCounts {
+            resolved: self.resolved.len(),
+            unconfirmed: self.unconfirmed,
+            ..Default::default()
+        };
+        for record in &self.current {
+            match record.status {
+                LifecycleStatus::New => counts.new += 1,
+                LifecycleStatus::Open => counts.open += 1,
+                LifecycleStatus::Reopened => counts.reopened += 1,
+                LifecycleStatus::Resolved => {}
+            }
+        }
+        counts
+    }
+
+    pub fn record(&self, finding_id: &str) -> Option<&FindingRecord> {
+        self.current.iter().find(|r| r.finding_id == finding_id)
+    }
+}
+
+/// The run being reconciled.
+#[derive(Debug, Clone, Copy)]
+pub struct RunClock<'a> {
+    pub run_id: &'a str,
+    /// When the run scanned (its findings were last observed then).
+    pub observed_at: &'a str,
+    /// Epoch seconds of `observed_at` (the TTL base).
+    pub observed_epoch: i64,
+    pub resolved_retention_days: u32,
+}
+
+/// Reconciles the run's findings with the table. `previous` holds every active record of the
+/// account plus any record whose id the run found (resolved ones included).
+pub fn reconcile(
+    findings: &[Finding],
+    previous: &BTreeMap<String, FindingRecord>,
+    scope: &RunScope,
+    clock: RunClock,
+) -> Reconciliation {
+    let present: BTreeSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    let current = findings
+        .iter()
+        .map(|f| advance(f, previous.get(&f.id), clock))
+        .collect();
+    let mut resolved = Vec::new();
+    let mut unconfirmed = 0;
+    for record in previous.values() {
+        if !record.status.is_active() || present.contains(record.finding_id.as_str()) {
+            continue;
+        }
+        if !scope.covers(record) {
+            unconfirmed += 1;
+            continue;
+        }
+        let mut record = record.clone();
+        record.status = LifecycleStatus::Resolved;
+        record.resolved_at = Some(clock.observed_at.to_string());
+        record.resolved_run_id = Some(clock.run_id.to_string());
+        record.expires_at =
+            Some(clock.observed_epoch + i64::from(clock.resolved_retention_days) * 86_400);
+        resolved.push(record);
+    }
+    Reconciliation {
+        current,
+        resolved,
+        unconfirmed,
+    }
+}
+
+fn advance(f: &Finding, previous: Option<&FindingRecord>, clock: RunClock) -> FindingRecord {
+    let mut record = FindingRecord {
+        finding_id: f.id.clone(),
+        account_id: f.account_id.clone(),
+        rule_id: f.rule_id.clone(),
+        title: f.title.clone(),
+        severity: f.severity,
+        service: f.service,
+        resource_type: f.resource_type,
+        resource_id: f.resource_id.clone(),
+        resource_arn: f.resource_arn.clone(),
+        region: f.region.clone(),
+        status: LifecycleStatus::New,
+        first_seen_at: clock.observed_at.to_string(),
+        last_seen_at: clock.observed_at.to_string(),
+        first_run_id: clock.run_id.to_string(),
+        last_run_id: clock.run_id.to_string(),
+        resolved_at: None,
+        resolved_run_id: None,
+        times_reopened: 0,
+        expires_at: None,
+    };
+    let Some(prev) = previous else {
+        return record;
+    };
+    record.first_seen_at = prev.first_seen_at.clone();
+    record.first_run_id = prev.first_run_id.clone();
+    record.times_reopened = prev.times_reopened;
+    record.status = if prev.last_run_id == clock.run_id {
+        // The same run reconciled again (a retried state): keep what it decided the first time.
+        prev.status
+    } else if prev.status.is_active() {
+        LifecycleStatus::Open
+    } else {
+        record.times_reopened += 1;
+        LifecycleStatus::Reopened
+    };
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::FindingStatus;
+
+    fn finding(rule: &str, arn: &str, region: &str, service: Service) -> Finding {
+        Finding {
+            id: crate::finding::stable_finding_id("123456789012", region, rule, arn),
+            rule_id: rule.into(),
+            title: rule.into(),
+            severity: Severity::High,
+            status: FindingStatus::Fail,
+            muted_reason: None,
+            service,
+            resource_type: ResourceType::AwsEc2SecurityGroup,
+            resource_id: arn.rsplit(['/', ':']).next().unwrap_or(arn).into(),
+            resource_arn: arn.into(),
+            region: region.into(),
+            account_id: "123456789012".into(),
+            evidence: serde_json::Value::Null,
+            remediation: String::new(),
+            runbook: None,
+            compliance: Default::default(),
+            resource_tags: Default::default(),
+        }
+    }
+
+    fn scope(units: &[(&str, Service)], errors: Vec<ScanError>) -> RunScope {
+        RunScope {
+            scanned: units.iter().map(|(r, s)| (r.to_string(), *s)).collect(),
+            errors,
+        }
+    }
+
+    fn clock(run_id: &str, day: i64) -> RunClock<'static> {
+        let at: &'static str = Box::leak(format!("2026-11-{day:02}T00:00:00Z").into_boxed_str());
+        RunClock {
+            run_id: Box::leak(run_id.to_string().into_boxed_str()),
+            observed_at: at,
+            observed_epoch: crate::time::parse_rfc3339(at).unwrap(),
+            resolved_retention_days: 30,
+        }
+    }
+
+    fn table(records: &[FindingRecord]) -> BTreeMap<String, FindingRecord> {
+        records
+            .iter()
+            .map(|r| (r.finding_id.clone(), r.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn new_open_resolved_reopened() {
+        let open_sg = finding(
+            "ec2_sg_open_ssh",
+            "arn:aws:ec2:eu-west-1:1:security-group/sg-1",
+            "eu-west-1",
+            Service::Ec2,
+        );
+        let other = finding(
+            "ec2_sg_open_rdp",
+            "arn:aws:ec2:eu-west-1:1:security-group/sg-2",
+            "eu-west-1",
+            Service::Ec2,
+        );
+        let everywhere = scope(&[("eu-west-1", Service::Ec2)], vec![]);
+
+        let run1 = reconcile(
+            &[open_sg.clone(), other.clone()],
+            &BTreeMap::new(),
+            &everywhere,
+            clock("r1", 1),
+        );
+        assert!(run1
+            .current
+            .iter()
+            .all(|r| r.status == LifecycleStatus::New));
+        assert_eq!(run1.counts().new, 2);
+
+        let run2 = reconcile(
+            &[open_sg.clone()],
+            &table(&run1.current),
+            &everywhere,
+            clock("r2", 2),
+        );
+        assert_eq!(run2.current[0].status, LifecycleStatus::Open);
+        assert_eq!(run2.current[0].first_seen_at, "2026-11-01T00:00:00Z");
+        assert_eq!(run2.current[0].last_seen_at, "2026-11-02T00:00:00Z");
+        assert_eq!(run2.resolved.len(), 1);
+        let gone = &run2.resolved[0];
+        assert_eq!(
+            (gone.finding_id.as_str(), gone.status),
+            (other.id.as_str(), LifecycleStatus::Resolved)
+        );
+        assert_eq!(gone.resolved_run_id.as_deref(), Some("r2"));
+        assert_eq!(
+            gone.expires_at,
+            Some(crate::time::parse_rfc3339("2026-12-02T00:00:00Z").unwrap())
+        );
+        assert_eq!(gone.account_state(), "123456789012#RESOLVED");
+
+        let mut after2 = table(&run2.current);
+        after2.extend(table(&run2.resolved));
+        let run3 = reconcile(
+            &[open_sg, other.clone()],
+            &after2,
+            &everywhere,
+            clock("r3", 3),
+        );
+        let back = run3.record(&other.id).unwrap();
+        assert_eq!(
+            (back.status, back.times_reopened, back.expires_at),
+            (LifecycleStatus::Reopened, 1, None)
+        );
+        assert_eq!(back.first_seen_at, "2026-11-01T00:00:00Z");
+        assert_eq!(
+            run3.counts(),
+            LifecycleCounts {
+                open: 1,
+                reopened: 1,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn nothing_resolves_where_the_run_did_not_look() {
+        let eu = finding(
+            "ec2_sg_open_ssh",
+            "arn:aws:ec2:eu-west-1:1:security-group/sg-1",
+            "eu-west-1",
+            Service::Ec2,
+        );
+        let bucket = finding(
+            "s3_bucket_versioning",
+            "arn:aws:s3:::logs",
+            "ap-southeast-1",
+            Service::S3,
+        );
+        let before = reconcile(
+            &[eu, bucket],
+            &BTreeMap::new(),
+            &scope(&[], vec![]),
+            clock("r1", 1),
+        );
+        let previous = table(&before.current);
+
+        // eu-west-1 EC2 failed as a unit; the bucket's policy could not be read.
+        let denied = ScanError {
+            region: "us-east-1".into(),
+            service: Service::S3,
+            api: "GetBucketVersioning".into(),
+            code: "AccessDenied".into(),
+            message: String::new(),
+            resource: Some("logs".into()),
+        };
+        let partial = scope(
+            &[("us-east-1", Service::Ec2), ("us-east-1", Service::S3)],
+            vec![denied],
+        );
+        let run = reconcile(&[], &previous, &partial, clock("r2", 2));
+        assert!(run.resolved.is_empty());
+        assert_eq!(run.unconfirmed, 2);
+
+        // A clean S3 scan from any region covers every bucket.
+        let s3_ok = scope(&[("us-east-1", Service::S3)], vec![]);
+        let run = reconcile(&[], &previous, &s3_ok, clock("r2", 2));
+        assert_eq!(run.resolved.len(), 1);
+        assert_eq!(run.resolved[0].rule_id, "s3_bucket_versioning");
+    }
+
+    #[test]
+    fn a_retried_run_keeps_its_first_decision() {
+        let f = finding(
+            "ec2_sg_open_ssh",
+            "arn:aws:ec2:eu-west-1:1:security-group/sg-1",
+            "eu-west-1",
+            Service::Ec2,
+        );
+        let s = scope(&[("eu-west-1", Service::Ec2)], vec![]);
+        let first = reconcile(
+            std::slice::from_ref(&f),
+            &BTreeMap::new(),
+            &s,
+            clock("r1", 1),
+        );
+        let again = reconcile(&[f], &table(&first.current), &s, clock("r1", 1));
+        assert_eq!(again.current[0].status, LifecycleStatus::New);
+    }
+
+    #[test]
+    fn config_defaults_and_errors_name_the_parameter() {
+        let c = FindingsConfig::parse("{}").unwrap();
+        assert!(c.security_hub.enabled);
+        assert_eq!(c.resolved_retention_days, 90);
+        let c = FindingsConfig::parse(r#"{"security_hub":{"enabled":false,"region":"eu-west-1"}}"#)
+            .unwrap();
+        assert_eq!(c.security_hub.region.as_deref(), Some("eu-west-1"));
+        for bad in [
+            r#"{"resolved_retention_days":0}"#,
+            r#"{"security_hub":{"region":"Mars"}}"#,
+            r#"{"sh":1}"#,
+        ] {
+            let err = FindingsConfig::parse(bad).unwrap_err().to_string();
+            assert!(err.contains(PARAM_FINDINGS), "{err}");
+        }
+    }
+}

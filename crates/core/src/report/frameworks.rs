@@ -1,0 +1,342 @@
+//! Framework views: per control of CIS, PCI DSS, NIST 800-53 and FSBP, whether the checks
+//! mapped to it passed, failed or were not evaluated, with the failing resources.
+//!
+//! A control's PASS means every check this scanner maps to it passed; controls have
+//! requirements beyond what an automated configuration scan can see.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::finding::{Finding, FindingStatus, RuleChecks, Severity};
+use crate::rules::{catalog, Controls};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Framework {
+    CisV3_0_0,
+    CisV1_4_0,
+    PciDss,
+    Nist80053R5,
+    AwsFsbp,
+}
+
+impl Framework {
+    pub const ALL: [Framework; 5] = [
+        Framework::CisV3_0_0,
+        Framework::CisV1_4_0,
+        Framework::PciDss,
+        Framework::Nist80053R5,
+        Framework::AwsFsbp,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Framework::CisV3_0_0 => "CIS AWS Foundations Benchmark v3.0.0",
+            Framework::CisV1_4_0 => "CIS AWS Foundations Benchmark v1.4.0",
+            Framework::PciDss => "PCI DSS (v3.2.1 and v4.0.1)",
+            Framework::Nist80053R5 => "NIST SP 800-53 Rev. 5",
+            Framework::AwsFsbp => "AWS Foundational Security Best Practices",
+        }
+    }
+
+    fn controls(self, c: &Controls) -> &'static [&'static str] {
+        match self {
+            Framework::CisV3_0_0 => c.cis_v3_0_0,
+            Framework::CisV1_4_0 => c.cis_v1_4_0,
+            Framework::PciDss => c.pci_dss,
+            Framework::Nist80053R5 => c.nist_800_53_r5,
+            Framework::AwsFsbp => c.aws_fsbp,
+        }
+    }
+}
+
+/// What `--framework` accepts: a family (`cis` is both CIS versions) or one framework.
+pub fn frameworks_named(name: &str) -> Result<Vec<Framework>, CoreError> {
+    let all = |fs: &[Framework]| Ok(fs.to_vec());
+    match name.trim().to_ascii_lowercase().as_str() {
+        "cis" => all(&[Framework::CisV3_0_0, Framework::CisV1_4_0]),
+        "cis-3.0" | "cis-v3.0.0" => all(&[Framework::CisV3_0_0]),
+        "cis-1.4" | "cis-v1.4.0" => all(&[Framework::CisV1_4_0]),
+        "pci" | "pci-dss" => all(&[Framework::PciDss]),
+        "nist" | "nist-800-53" => all(&[Framework::Nist80053R5]),
+        "fsbp" | "aws-fsbp" => all(&[Framework::AwsFsbp]),
+        "all" => all(&Framework::ALL),
+        other => Err(CoreError::InvalidParameter {
+            parameter: "--framework".into(),
+            reason: format!("`{other}` is not one of cis, cis-3.0, cis-1.4, pci, nist, fsbp, all"),
+        }),
+    }
+}
+
+impl FromStr for Framework {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        Framework::ALL
+            .into_iter()
+            .find(|f| {
+                serde_json::to_value(f)
+                    .ok()
+                    .and_then(|v| v.as_str().map(|v| v == s))
+                    .unwrap_or(false)
+            })
+            .ok_or_else(|| CoreError::InvalidParameter {
+                parameter: "framework".into(),
+                reason: format!("unknown framework `{s}`"),
+            })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ControlStatus {
+    Pass,
+    Fail,
+    NotEvaluated,
+}
+
+impl ControlStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlStatus::Pass => "PASS",
+            ControlStatus::Fail => "FAIL",
+            ControlStatus::NotEvaluated => "NOT_EVALUATED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailingResource {
+    pub finding_id: String,
+    pub rule_id: String,
+    pub severity: Severity,
+    pub resource_arn: String,
+    pub region: String,
+    /// True when the failure is accepted by the mute list (it still fails the control).
+    pub muted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlView {
+    pub control_id: String,
+    pub status: ControlStatus,
+    pub rules: Vec<String>,
+    pub checks_evaluated: usize,
+    pub checks_failed: usize,
+    pub failing_resources: Vec<FailingResource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameworkView {
+    pub framework: Framework,
+    pub name: String,
+    pub passed: usize,
+    pub failed: usize,
+    pub not_evaluated: usize,
+    pub controls: Vec<ControlView>,
+}
+
+/// One view per framework, from a scan's per-rule check counts and its findings.
+pub fn framework_views(
+    frameworks: &[Framework],
+    checks_by_rule: &BTreeMap<String, RuleChecks>,
+    findings: &[Finding],
+) -> Vec<FrameworkView> {
+    frameworks
+        .iter()
+        .map(|&framework| view(framework, checks_by_rule, findings))
+        .collect()
+}
+
+fn view(
+    framework: Framework,
+    checks_by_rule: &BTreeMap<String, RuleChecks>,
+    findings: &[Finding],
+) -> FrameworkView {
+    let mut rules_by_control: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for rule in catalog() {
+        for control in framework.controls(&rule.controls) {
+            rules_by_control.entry(control).or_default().insert(rule.id);
+        }
+    }
+    let mut controls: Vec<ControlView> = rules_by_control
+        .into_iter()
+        .map(|(control, rules)| {
+            let evaluated: usize = rules
+                .iter()
+                .filter_map(|r| checks_by_rule.get(*r))
+                .map(|c| c.evaluated)
+                .sum();
+            let failing: Vec<FailingResource> = findings
+                .iter()
+                .filter(|f| rules.contains(f.rule_id.as_str()))
+                .map(|f| FailingResource {
+                    finding_id: f.id.clone(),
+                    rule_id: f.rule_id.clone(),
+                    severity: f.severity,
+                    resource_arn: f.resource_arn.clone(),
+                    region: f.region.clone(),
+                    muted: f.status == FindingStatus::Muted,
+                })
+                .collect();
+            let status = if !failing.is_empty() {
+                ControlStatus::Fail
+            } else if evaluated > 0 {
+                ControlStatus::Pass
+            } else {
+                ControlStatus::NotEvaluated
+            };
+            ControlView {
+                control_id: control.to_string(),
+                status,
+                rules: rules.iter().map(|r| r.to_string()).collect(),
+                checks_evaluated: evaluated.max(failing.len()),
+                checks_failed: failing.len(),
+                failing_resources: failing,
+            }
+        })
+        .collect();
+    controls.sort_by(|a, b| natural_cmp(&a.control_id, &b.control_id));
+    let count = |s: ControlStatus| controls.iter().filter(|c| c.status == s).count();
+    FrameworkView {
+        framework,
+        name: framework.name().to_string(),
+        passed: count(ControlStatus::Pass),
+        failed: count(ControlStatus::Fail),
+        not_evaluated: count(ControlStatus::NotEvaluated),
+        controls,
+    }
+}
+
+/// Orders control ids as people read them: `1.2` < `1.10`, `AC-4` < `AC-21`, `SC-7(3)` < `SC-7(10)`.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    fn chunks(s: &str) -> Vec<Result<u64, String>> {
+        let mut out = Vec::new();
+        let mut chars = s.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            let digit = c.is_ascii_digit();
+            let mut chunk = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_ascii_digit() != digit {
+                    break;
+                }
+                chunk.push(c);
+                chars.next();
+            }
+            out.push(if digit {
+                chunk.parse().map_err(|_| chunk)
+            } else {
+                Err(chunk)
+            });
+        }
+        out
+    }
+    let (ca, cb) = (chunks(a), chunks(b));
+    for (x, y) in ca.iter().zip(&cb) {
+        let ord = match (x, y) {
+            (Ok(x), Ok(y)) => x.cmp(y),
+            (Ok(_), Err(_)) => Ordering::Less,
+            (Err(_), Ok(_)) => Ordering::Greater,
+            (Err(x), Err(y)) => x.cmp(y),
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    ca.len().cmp(&cb.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order_of_control_ids() {
+        let mut ids = vec![
+            "SC-7(10)",
+            "AC-21",
+            "SC-7(3)",
+            "AC-4",
+            "1.10",
+            "1.2",
+            "v4.0.1/1.3.1",
+            "v3.2.1/1.2.1",
+        ];
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            ids,
+            [
+                "1.2",
+                "1.10",
+                "AC-4",
+                "AC-21",
+                "SC-7(3)",
+                "SC-7(10)",
+                "v3.2.1/1.2.1",
+                "v4.0.1/1.3.1"
+            ]
+        );
+    }
+
+    #[test]
+    fn pass_fail_and_not_evaluated() {
+        let rule = crate::rules::rule("s3_bucket_secure_transport").unwrap();
+        let finding = Finding {
+            id: "id1".into(),
+            rule_id: rule.id.into(),
+            title: rule.title.into(),
+            severity: rule.severity,
+            status: FindingStatus::Fail,
+            muted_reason: None,
+            service: crate::Service::S3,
+            resource_type: crate::model::ResourceType::AwsS3Bucket,
+            resource_id: "b".into(),
+            resource_arn: "arn:aws:s3:::b".into(),
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            evidence: serde_json::Value::Null,
+            remediation: String::new(),
+            runbook: None,
+            compliance: rule.controls.to_refs(),
+            resource_tags: Default::default(),
+        };
+        let checks = BTreeMap::from([
+            (
+                "s3_bucket_secure_transport".to_string(),
+                RuleChecks {
+                    evaluated: 3,
+                    passed: 2,
+                },
+            ),
+            (
+                "s3_bucket_public_access_block".to_string(),
+                RuleChecks {
+                    evaluated: 3,
+                    passed: 3,
+                },
+            ),
+        ]);
+        let views = framework_views(&[Framework::AwsFsbp], &checks, &[finding]);
+        let fsbp = &views[0];
+        let control = |id: &str| fsbp.controls.iter().find(|c| c.control_id == id).unwrap();
+        assert_eq!(control("S3.5").status, ControlStatus::Fail);
+        assert_eq!(
+            control("S3.5").failing_resources[0].resource_arn,
+            "arn:aws:s3:::b"
+        );
+        assert_eq!(control("S3.8").status, ControlStatus::Pass);
+        assert_eq!(control("RDS.2").status, ControlStatus::NotEvaluated);
+        assert_eq!(
+            fsbp.passed + fsbp.failed + fsbp.not_evaluated,
+            fsbp.controls.len()
+        );
+        assert_eq!(frameworks_named("CIS").unwrap().len(), 2);
+        assert!(frameworks_named("sox")
+            .unwrap_err()
+            .to_string()
+            .contains("--framework"));
+    }
+}

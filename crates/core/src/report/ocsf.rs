@@ -1,0 +1,223 @@
+//! Findings as OCSF Detection Finding events (class 2004, schema 1.1.0), the format Prowler and
+//! Security Hub's OCSF views speak. Times are epoch milliseconds, as OCSF `timestamp_t` requires.
+
+use serde_json::{json, Value};
+
+use crate::finding::{FindingStatus, Severity};
+use crate::lifecycle::LifecycleStatus;
+use crate::report::asff::related_requirements;
+use crate::report::document::{ReportFinding, ResolvedEntry, RunReport};
+use crate::rules::rule;
+use crate::time::parse_rfc3339;
+
+pub const OCSF_VERSION: &str = "1.1.0";
+const CLASS_UID: u32 = 2004;
+const CATEGORY_UID: u32 = 2;
+
+fn severity_id(s: Severity) -> u8 {
+    match s {
+        Severity::Informational => 1,
+        Severity::Low => 2,
+        Severity::Medium => 3,
+        Severity::High => 4,
+        Severity::Critical => 5,
+    }
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Informational => "Informational",
+        Severity::Low => "Low",
+        Severity::Medium => "Medium",
+        Severity::High => "High",
+        Severity::Critical => "Critical",
+    }
+}
+
+/// Activity: 1 Create (first seen), 2 Update (seen again), 3 Close (resolved).
+fn activity(lifecycle: Option<LifecycleStatus>) -> (u8, &'static str) {
+    match lifecycle {
+        None | Some(LifecycleStatus::New) => (1, "Create"),
+        Some(LifecycleStatus::Open | LifecycleStatus::Reopened) => (2, "Update"),
+        Some(LifecycleStatus::Resolved) => (3, "Close"),
+    }
+}
+
+fn millis(rfc3339: &str) -> Option<i64> {
+    parse_rfc3339(rfc3339).map(|s| s * 1000)
+}
+
+fn metadata(report: &RunReport, rule_id: &str) -> Value {
+    json!({
+        "version": OCSF_VERSION,
+        "product": {
+            "name": crate::report::asff::PRODUCT_NAME,
+            "vendor_name": crate::report::asff::COMPANY_NAME,
+            "version": report.scanner_version,
+        },
+        "event_code": rule_id,
+        "profiles": ["cloud"],
+    })
+}
+
+fn cloud(account_id: &str, region: &str) -> Value {
+    json!({
+        "provider": "AWS",
+        "region": region,
+        "account": {"uid": account_id, "type": "AWS Account", "type_id": 10},
+    })
+}
+
+fn compliance(rule_id: &str, passed: bool) -> Value {
+    let controls = rule(rule_id).map(|r| r.controls).unwrap_or_default();
+    let mut standards: Vec<&str> = Vec::new();
+    for (has, name) in [
+        (
+            !controls.aws_fsbp.is_empty(),
+            "AWS Foundational Security Best Practices",
+        ),
+        (
+            !controls.cis_v3_0_0.is_empty(),
+            "CIS AWS Foundations Benchmark v3.0.0",
+        ),
+        (
+            !controls.cis_v1_4_0.is_empty(),
+            "CIS AWS Foundations Benchmark v1.4.0",
+        ),
+        (!controls.pci_dss.is_empty(), "PCI DSS"),
+        (!controls.nist_800_53_r5.is_empty(), "NIST SP 800-53 Rev. 5"),
+    ] {
+        if has {
+            standards.push(name);
+        }
+    }
+    let (status_id, status) = if passed { (1, "Pass") } else { (3, "Fail") };
+    json!({
+        "control": rule_id,
+        "requirements": related_requirements(&controls),
+        "standards": standards,
+        "status_id": status_id,
+        "status": status,
+    })
+}
+
+/// One event per finding of the report, then one Close event per resolved finding.
+pub fn detection_findings(report: &RunReport) -> Vec<Value> {
+    let mut out: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| open_event(report, f))
+        .collect();
+    out.extend(report.resolved.iter().map(|r| resolved_event(report, r)));
+    out
+}
+
+fn open_event(report: &RunReport, row: &ReportFinding) -> Value {
+    let f = &row.finding;
+    let lifecycle = row.lifecycle.as_ref();
+    let (activity_id, activity_name) = activity(lifecycle.map(|l| l.status));
+    let observed = report.run.started_at.as_str();
+    let first_seen = lifecycle.map_or(observed, |l| l.first_seen_at.as_str());
+    let last_seen = lifecycle.map_or(observed, |l| l.last_seen_at.as_str());
+    let (status_id, status) = match f.status {
+        FindingStatus::Fail => (1, "New"),
+        FindingStatus::Muted => (3, "Suppressed"),
+    };
+    let rule = rule(&f.rule_id);
+    json!({
+        "class_uid": CLASS_UID,
+        "class_name": "Detection Finding",
+        "category_uid": CATEGORY_UID,
+        "category_name": "Findings",
+        "activity_id": activity_id,
+        "activity_name": activity_name,
+        "type_uid": CLASS_UID * 100 + u32::from(activity_id),
+        "type_name": format!("Detection Finding: {activity_name}"),
+        "time": millis(observed),
+        "severity_id": severity_id(f.severity),
+        "severity": severity_name(f.severity),
+        "status_id": status_id,
+        "status": status,
+        "status_detail": f.muted_reason,
+        "message": format!("{}: {}", f.title, f.resource_arn),
+        "metadata": metadata(report, &f.rule_id),
+        "finding_info": {
+            "uid": f.id,
+            "title": f.title,
+            "desc": rule.map_or(f.title.as_str(), |r| r.rationale),
+            "types": [f.service.to_string()],
+            "created_time": millis(first_seen),
+            "first_seen_time": millis(first_seen),
+            "last_seen_time": millis(last_seen),
+            "modified_time": millis(&report.run.generated_at),
+        },
+        "cloud": cloud(&f.account_id, &f.region),
+        "resources": [{
+            "uid": f.resource_arn,
+            "name": f.resource_id,
+            "type": f.resource_type.as_str(),
+            "region": f.region,
+            "cloud_partition": f.resource_arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws"),
+            "labels": f.resource_tags.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>(),
+            "data": {"evidence": f.evidence},
+        }],
+        "compliance": compliance(&f.rule_id, false),
+        "remediation": {
+            "desc": f.remediation,
+            "references": rule.map(|r| vec![r.remediation_url]).unwrap_or_default(),
+        },
+        "unmapped": {
+            "run_id": report.run.run_id,
+            "lifecycle": lifecycle.map(|l| l.status.as_str()),
+            "runbook": f.runbook,
+        },
+    })
+}
+
+fn resolved_event(report: &RunReport, r: &ResolvedEntry) -> Value {
+    let rule = rule(&r.rule_id);
+    let severity = rule.map_or(Severity::Informational, |x| x.severity);
+    let observed = report.run.started_at.as_str();
+    let nonempty = |s: &str| {
+        if s.is_empty() {
+            observed.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    json!({
+        "class_uid": CLASS_UID,
+        "class_name": "Detection Finding",
+        "category_uid": CATEGORY_UID,
+        "category_name": "Findings",
+        "activity_id": 3,
+        "activity_name": "Close",
+        "type_uid": CLASS_UID * 100 + 3,
+        "type_name": "Detection Finding: Close",
+        "time": millis(observed),
+        "severity_id": severity_id(severity),
+        "severity": severity_name(severity),
+        "status_id": 4,
+        "status": "Resolved",
+        "message": format!("Resolved: {} on {}", r.title, r.resource_arn),
+        "metadata": metadata(report, &r.rule_id),
+        "finding_info": {
+            "uid": r.id,
+            "title": r.title,
+            "desc": rule.map_or(r.title.as_str(), |x| x.rationale),
+            "created_time": millis(&nonempty(&r.first_seen_at)),
+            "first_seen_time": millis(&nonempty(&r.first_seen_at)),
+            "last_seen_time": millis(&nonempty(&r.last_seen_at)),
+            "modified_time": millis(&report.run.generated_at),
+        },
+        "cloud": cloud(&report.run.account_id, &r.region),
+        "resources": [{
+            "uid": r.resource_arn,
+            "region": r.region,
+            "type": rule.and_then(|x| x.resource_type).map(|t| t.as_str()).unwrap_or("Other"),
+            "cloud_partition": r.resource_arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws"),
+        }],
+        "compliance": compliance(&r.rule_id, true),
+        "unmapped": {"run_id": report.run.run_id, "lifecycle": "resolved"},
+    })
+}
