@@ -31,8 +31,15 @@ What it does between the template and moto's CloudFormation, and why:
   * AWS::SSM::Document: DocumentFormat defaults to JSON as in CloudFormation (moto fails
     without it), and an object Content is serialised in that format (moto would keep the object,
     and GetDocument would answer it instead of a string);
-  * resource types moto's CloudFormation does not model are dropped (printed on stderr);
-    references to them become placeholder strings.
+  * resource types moto's CloudFormation does not model are dropped (printed on stderr, with
+    the gap: MODEL_GAPS); references to them become placeholder strings;
+  * properties moto's CloudFormation reads in another shape than CloudFormation's are reshaped
+    (adapt_properties: KMS key tags, SSM parameter tags);
+  * S3 settings moto's CloudFormation ignores (it applies only BucketEncryption and Tags) are
+    applied with the S3 API once the stack exists: versioning, Object Lock (so that legal holds
+    and default retention work as in AWS), Block Public Access, ownership controls, lifecycle,
+    and lifecycle. Their intrinsics are resolved by moto itself, through hidden outputs (one per
+    condition and per intrinsic value).
 """
 
 import argparse
@@ -139,6 +146,9 @@ class Plan:
         self.definitions: dict[str, str] = {}  # state machine logical id -> definition text
         self.substitutions: dict[str, dict[str, str]] = {}  # state machine -> {Name: output key}
         self.dropped: list[tuple[str, str]] = []
+        # (bucket logical id, settings with intrinsics replaced by HarnessValue / HarnessIf markers)
+        self.bucket_settings: list[tuple[str, dict]] = []
+        self.values = 0  # hidden outputs allocated for intrinsic values
 
 
 def prepare_serverless(template: dict, template_dir: Path, code: dict, plan: Plan) -> None:
@@ -172,10 +182,78 @@ def definition_text(path: Path) -> str:
     return text
 
 
+# Resource types of template.yaml that moto 5.2.1's CloudFormation does not model, and what the
+# emulated stack lacks without them. Any other unmodelled type is dropped too, as "not modelled".
+MODEL_GAPS = {
+    "AWS::CloudWatch::Alarm": "alarms are not evaluated in the emulator",
+    "AWS::Logs::MetricFilter": "the remediation metrics are not derived from the logs",
+    "AWS::SNS::TopicPolicy": "moto does not enforce resource policies; publishers are limited by IAM in AWS",
+    "AWS::SNS::Subscription": "e-mail subscriptions only; the tests subscribe their own queues",
+    "AWS::SQS::QueuePolicy": "moto does not enforce resource policies",
+    # Not applied with PutBucketPolicy either: moto enforces bucket policies, and the stack's deny
+    # every request without TLS, while the emulator speaks plain HTTP.
+    "AWS::S3::BucketPolicy": "the TLS-only policies would deny every request to the plain-HTTP emulator",
+}
+
+# S3::Bucket properties moto's CloudFormation ignores, applied after the stack (apply_bucket_settings).
+# LoggingConfiguration is not: moto's PutBucketLogging wants the target bucket to grant the
+# log-delivery group by ACL, which a BucketOwnerEnforced bucket (ACLs disabled) cannot do, and the
+# emulator delivers no access logs anyway. IntelligentTieringConfigurations neither: moto has no
+# such API.
+BUCKET_SETTINGS = ("VersioningConfiguration", "ObjectLockConfiguration", "PublicAccessBlockConfiguration",
+                   "OwnershipControls", "LifecycleConfiguration")
+
+
+def adapt_properties(template: dict) -> None:
+    """Properties moto's CloudFormation passes straight to its API, in the API's shape."""
+    for resource in template.get("Resources", {}).values():
+        kind, props = resource.get("Type"), resource.get("Properties") or {}
+        if kind == "AWS::KMS::Key" and isinstance(props.get("Tags"), list):
+            # moto's KMS reads CloudFormation's [{Key, Value}] as CreateKey's [{TagKey, TagValue}].
+            props["Tags"] = [{"TagKey": tag["Key"], "TagValue": tag["Value"]} for tag in props["Tags"]]
+        elif kind == "AWS::SSM::Parameter" and isinstance(props.get("Tags"), dict):
+            # CloudFormation takes a map here; moto's PutParameter wants [{Key, Value}] and
+            # crashes on the map.
+            props["Tags"] = [{"Key": key, "Value": value} for key, value in props["Tags"].items()]
+
+
+def plan_bucket_settings(template: dict, plan: Plan) -> None:
+    """Records the S3 settings moto ignores, and makes moto resolve their intrinsics: each
+    condition and each intrinsic value becomes a hidden output, read back after the stack."""
+    outputs = template.setdefault("Outputs", {})
+    for name in template.get("Conditions", {}):
+        outputs[f"{HIDDEN_OUTPUT}Condition{name}"] = {"Value": {"Fn::If": [name, "true", "false"]}}
+
+    def mark(node):
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                condition, when_true, when_false = node["Fn::If"]
+                return {"HarnessIf": [condition, mark(when_true), mark(when_false)]}
+            if len(node) == 1 and (set(node) == {"Ref"} or next(iter(node)).startswith("Fn::")):
+                key = f"{HIDDEN_OUTPUT}Value{plan.values}"
+                plan.values += 1
+                outputs[key] = {"Value": node}
+                return {"HarnessValue": key}
+            return {k: mark(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [mark(v) for v in node]
+        return node
+
+    for logical_id, resource in template.get("Resources", {}).items():
+        kind, props = resource.get("Type"), resource.get("Properties") or {}
+        if "Condition" in resource:
+            continue  # not needed by template.yaml: its buckets are unconditional
+        if kind == "AWS::S3::Bucket":
+            settings = {k: props[k] for k in BUCKET_SETTINGS if k in props}
+            if settings:
+                plan.bucket_settings.append((logical_id, mark(settings)))
+
+
 def prepare_for_moto(template: dict, code: dict, plan: Plan) -> None:
     """After the SAM transform: what moto's CloudFormation needs to create the stack."""
     from moto.cloudformation.parsing import NULL_MODELS, get_model_map
 
+    plan_bucket_settings(template, plan)
     supported = set(get_model_map()) | set(NULL_MODELS)
     resources = template.setdefault("Resources", {})
     for logical_id, resource in list(resources.items()):
@@ -185,6 +263,7 @@ def prepare_for_moto(template: dict, code: dict, plan: Plan) -> None:
             del resources[logical_id]
     if plan.dropped:
         drop_references(template, {logical_id for logical_id, _ in plan.dropped})
+    adapt_properties(template)
 
     outputs = template.setdefault("Outputs", {})
     for logical_id, resource in template["Resources"].items():
@@ -353,6 +432,70 @@ def set_definitions(client, outputs: dict[str, str], plan: Plan) -> dict[str, st
     return arns
 
 
+def resolve_marked(node, outputs: dict[str, str]):
+    """The settings of plan_bucket_settings with moto's answers in place of the markers."""
+    if isinstance(node, dict):
+        if set(node) == {"HarnessIf"}:
+            condition, when_true, when_false = node["HarnessIf"]
+            chosen = when_true if outputs[f"{HIDDEN_OUTPUT}Condition{condition}"] == "true" else when_false
+            return resolve_marked(chosen, outputs)
+        if set(node) == {"HarnessValue"}:
+            value = outputs[node["HarnessValue"]]
+            return int(value) if isinstance(value, str) and value.isdigit() else value
+        return {k: resolve_marked(v, outputs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [resolve_marked(v, outputs) for v in node]
+    return node
+
+
+def lifecycle_rule(rule: dict) -> dict:
+    """A LifecycleConfiguration rule, from CloudFormation's shape to PutBucketLifecycleConfiguration's."""
+    out = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "ExpirationInDays" in rule:
+        out["Expiration"] = {"Days": rule["ExpirationInDays"]}
+    if "ExpiredObjectDeleteMarker" in rule:
+        out["Expiration"] = {"ExpiredObjectDeleteMarker": rule["ExpiredObjectDeleteMarker"]}
+    if "Transitions" in rule:
+        out["Transitions"] = [{"Days": t["TransitionInDays"], "StorageClass": t["StorageClass"]}
+                              for t in rule["Transitions"]]
+    if "NoncurrentVersionTransitions" in rule:
+        out["NoncurrentVersionTransitions"] = [{"NoncurrentDays": t["TransitionInDays"], "StorageClass": t["StorageClass"]}
+                                               for t in rule["NoncurrentVersionTransitions"]]
+    if "NoncurrentVersionExpiration" in rule:
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule["NoncurrentVersionExpiration"]["NoncurrentDays"]}
+    if "AbortIncompleteMultipartUpload" in rule:
+        out["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    return out
+
+
+def apply_bucket_settings(client, stack_id: str, outputs: dict[str, str], plan: Plan) -> None:
+    """What moto's CloudFormation ignored, through the S3 API, in the order S3 needs (versioning
+    before Object Lock; Object Lock on the still empty bucket)."""
+    cfn, s3 = client("cloudformation"), client("s3")
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                for r in cfn.describe_stack_resources(StackName=stack_id)["StackResources"]}
+    for logical_id, marked in plan.bucket_settings:
+        settings = resolve_marked(marked, outputs)
+        bucket = physical[logical_id]
+        if "VersioningConfiguration" in settings:
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={
+                "Status": settings["VersioningConfiguration"]["Status"]})
+        lock = settings.get("ObjectLockConfiguration")
+        if lock:
+            # moto ignores ObjectLockEnabled and ObjectLockConfiguration in CloudFormation: without
+            # this, legal holds and default retention would not exist in the emulator.
+            s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=lock)
+        if "PublicAccessBlockConfiguration" in settings:
+            s3.put_public_access_block(Bucket=bucket,
+                                       PublicAccessBlockConfiguration=settings["PublicAccessBlockConfiguration"])
+        if "OwnershipControls" in settings:
+            s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=settings["OwnershipControls"])
+        if "LifecycleConfiguration" in settings:
+            s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={
+                "Rules": [lifecycle_rule(rule) for rule in settings["LifecycleConfiguration"]["Rules"]]})
+        log(f"{logical_id}: applied {', '.join(settings)} (moto's CloudFormation ignores them)")
+
+
 def binary_for(function_name: str, metadata_binary: str | None, profile: str) -> str:
     """target/<profile>/<binary>: the Metadata's BuildProperties.Binary, else the contract's rule
     (the function name without the `compliance-scanner-` prefix and any `-<env>` suffix)."""
@@ -399,11 +542,13 @@ def main() -> None:
             "; ".join(getattr(c, "message", str(c)) for c in causes) or str(err)))
     prepare_for_moto(template, code, plan)
     for logical_id, kind in plan.dropped:
-        log(f"dropped {logical_id} ({kind}): moto's CloudFormation does not model it")
+        log(f"dropped {logical_id} ({kind}): moto's CloudFormation does not model it"
+            + (f"; {MODEL_GAPS[kind]}" if kind in MODEL_GAPS else ""))
 
     stack = create_stack(client, args.stack_name, template, parameters, args.timeout)
     remove_placeholder_code(client, code)
     outputs = {o["OutputKey"]: o.get("OutputValue") for o in stack.get("Outputs", [])}
+    apply_bucket_settings(client, stack["StackId"], outputs, plan)
     state_machines = set_definitions(client, outputs, plan)
     functions, environment, lambda_api = {}, {}, client("lambda")
     for logical_id, metadata_binary in plan.binaries.items():

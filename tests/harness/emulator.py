@@ -10,6 +10,10 @@ Fixes applied to moto, each where moto's answer is not what S3 returns:
     PutBucketVersioning's `MfaDelete` is stored so that it can be read back.
   * GetBucketPolicyStatus is not implemented and falls through to ListObjects; it now answers
     501 NotImplemented, as S3-compatible stores without the API do.
+  * PutObject into a bucket with Object Lock default retention: moto accepts only Content-MD5 or
+    `x-amz-sdk-checksum-algorithm` (its own error says "Content-MD5 OR x-amz-checksum-"), while
+    S3 takes any `x-amz-checksum-*` header or trailer, which is what the AWS SDKs send by default;
+    the algorithm named by such a header or trailer now counts as the SDK's algorithm header.
 A control endpoint, POST /_harness/deny with a JSON list like ["ec2:ap-southeast-1"], makes the
 emulator refuse every request signed for those service/region pairs with the error AWS gives a
 caller without permission (moto's IAM emulation cannot scope a deny to one region).
@@ -96,9 +100,26 @@ def patch_s3() -> None:
         parts.append("</VersioningConfiguration>")
         return 200, {"Content-Type": "application/xml"}, "".join(parts)
 
+    original_key_put = S3Response._key_response_put
+
+    def key_put(self, query, key_name):
+        if not self.headers.get("x-amz-sdk-checksum-algorithm"):
+            named = [h.lower() for h in self.headers.keys()]
+            named += [h.strip().lower() for h in self.headers.get("x-amz-trailer", "").split(",")]
+            algorithms = [h[len("x-amz-checksum-"):] for h in named if h.startswith("x-amz-checksum-")
+                          and h not in ("x-amz-checksum-type", "x-amz-checksum-mode")]
+            if algorithms:
+                from werkzeug.datastructures import Headers
+
+                headers = Headers(self.headers)
+                headers["x-amz-sdk-checksum-algorithm"] = algorithms[0].upper()
+                self.headers = headers
+        return original_key_put(self, query, key_name)
+
     S3Response._bucket_response_get = bucket_get
     S3Response._bucket_response_put = bucket_put
     S3Response.get_bucket_versioning = get_bucket_versioning
+    S3Response._key_response_put = key_put
 
 
 DENIED: set[tuple[str, str]] = set()
