@@ -5,7 +5,14 @@ PYTHON := $(VENV)/bin/python
 CARGO ?= cargo
 export COMPLIANCE_PYTHON := $(abspath $(PYTHON))
 
-.PHONY: all venv build test lint fmt demo demo-scan bench clean
+# Template tools, each in its own venv (their dependency pins differ from the emulator's).
+SAM_VENV := .tools/venv-sam
+CHECKOV_VENV := .tools/venv-checkov
+SAM := $(SAM_VENV)/bin/sam
+STACK_NAME ?= compliance-scanner
+SECRET_NAME ?= /compliance/scanner/secrets/security-hub-api-key
+
+.PHONY: all venv build test lint lint-template template-tools fmt demo demo-scan bench deploy secret clean
 
 all: build
 
@@ -17,6 +24,23 @@ $(VENV)/.installed: tests/harness/requirements.txt
 ## venv: the project-local Python environment with the AWS API emulator (moto) and boto3.
 venv: $(VENV)/.installed
 
+$(SAM_VENV)/.installed: requirements/sam.txt
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	touch $@
+
+$(SAM_VENV)/.cargo-lambda: requirements/cargo-lambda.txt $(SAM_VENV)/.installed
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/cargo-lambda.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
+	touch $@
+
+## template-tools: the SAM CLI and checkov, pinned, in .tools/.
+template-tools: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
+
 ## build: release binaries of the CLI and the Lambda functions.
 build:
 	$(CARGO) build --release --workspace
@@ -27,10 +51,15 @@ test: venv
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace --no-fail-fast
 
-## lint: formatting, clippy (warnings denied), cfn-lint on the template, asl-validator on the state machine.
-lint: venv
+## lint: formatting, clippy (warnings denied), then everything lint-template checks.
+lint: venv template-tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	bash tests/lint_templates.sh
+
+## lint-template: the deployment alone, no cargo (CI runs it): cfn-lint, sam validate --lint,
+## checkov, the template tests (tests/template), asl-validator on the state machine.
+lint-template: venv template-tools
 	bash tests/lint_templates.sh
 
 fmt:
@@ -50,6 +79,19 @@ demo-scan: venv
 bench: venv
 	$(CARGO) build --release -p compliance-cli
 	$(PYTHON) bench/run.py --binary target/release/compliance --scales 1,5,20 --output bench/RESULTS.md
+
+## deploy: build the six functions for arm64 (cargo-lambda, zig) and deploy with `sam deploy --guided`
+## (answers saved in samconfig.toml; later runs: `make deploy` again). See README.md, Deploying.
+deploy: $(SAM_VENV)/.cargo-lambda
+	@command -v rustup >/dev/null 2>&1 && rustup target add aarch64-unknown-linux-gnu || true
+	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --beta-features
+	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided \
+		--stack-name $(STACK_NAME) --capabilities CAPABILITY_IAM
+
+## secret: create or replace the webhook's API key (SecureString) without echoing it or putting it
+## on a command line: `make secret` (SECRET_NAME=..., KMS_KEY_ID=... to change the defaults).
+secret:
+	@bash scripts/put_secret.sh "$(SECRET_NAME)" "$(KMS_KEY_ID)"
 
 clean:
 	$(CARGO) clean
