@@ -64,6 +64,7 @@ PLACEHOLDER_BOOTSTRAP = (
     "tests/harness/lambda_bridge.py' >&2\nexit 1\n")
 SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_.:-]+)\}")
 HIDDEN_OUTPUT = "HarnessDeploy"  # prefix of the outputs this script adds for itself
+NO_VALUE = "HarnessNoValue"  # AWS::NoValue in the settings applied after the stack
 
 
 def log(message: str) -> None:
@@ -226,6 +227,8 @@ def plan_bucket_settings(template: dict, plan: Plan) -> None:
 
     def mark(node):
         if isinstance(node, dict):
+            if node == {"Ref": "AWS::NoValue"}:
+                return NO_VALUE
             if set(node) == {"Fn::If"}:
                 condition, when_true, when_false = node["Fn::If"]
                 return {"HarnessIf": [condition, mark(when_true), mark(when_false)]}
@@ -433,7 +436,8 @@ def set_definitions(client, outputs: dict[str, str], plan: Plan) -> dict[str, st
 
 
 def resolve_marked(node, outputs: dict[str, str]):
-    """The settings of plan_bucket_settings with moto's answers in place of the markers."""
+    """The settings of plan_bucket_settings with moto's answers in place of the markers; a
+    property whose value is AWS::NoValue is left out, as CloudFormation does."""
     if isinstance(node, dict):
         if set(node) == {"HarnessIf"}:
             condition, when_true, when_false = node["HarnessIf"]
@@ -442,9 +446,10 @@ def resolve_marked(node, outputs: dict[str, str]):
         if set(node) == {"HarnessValue"}:
             value = outputs[node["HarnessValue"]]
             return int(value) if isinstance(value, str) and value.isdigit() else value
-        return {k: resolve_marked(v, outputs) for k, v in node.items()}
+        resolved = {k: resolve_marked(v, outputs) for k, v in node.items()}
+        return {k: v for k, v in resolved.items() if v != NO_VALUE}
     if isinstance(node, list):
-        return [resolve_marked(v, outputs) for v in node]
+        return [v for v in (resolve_marked(v, outputs) for v in node) if v != NO_VALUE]
     return node
 
 

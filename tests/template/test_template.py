@@ -293,10 +293,10 @@ class TemplateTest(unittest.TestCase):
                          [("STANDARD_IA", 30), ("INTELLIGENT_TIERING", 90), ("DEEP_ARCHIVE", 365)])
         self.assertNotIn("ExpirationInDays", tiers, "reports are never expired by lifecycle")
         noncurrent = rules["noncurrent-versions"]
-        self.assertIn("NoncurrentVersionExpiration", noncurrent)
-        self.assertIn("NoncurrentVersionTransitions", noncurrent)
         self.assertEqual(noncurrent["NoncurrentVersionExpiration"]["NoncurrentDays"],
-                         {"Fn::If": ["IsProduction", 2557, 31]}, "no noncurrent version outlives its lock by much")
+                         {"Fn::If": ["IsProduction", 2557, 30]}, "no noncurrent version outlives its lock by much")
+        self.assertEqual(noncurrent["NoncurrentVersionTransitions"], {"Fn::If": [
+            "IsProduction", [{"StorageClass": "DEEP_ARCHIVE", "TransitionInDays": 30}], {"Ref": "AWS::NoValue"}]})
         self.assertIn("abort-incomplete-multipart-uploads", rules)
         tiering = self.props("ReportsBucket")["IntelligentTieringConfigurations"]
         self.assertEqual(len(tiering), 1)
