@@ -306,6 +306,8 @@ pub struct Bridge {
     child: Child,
     _stdin: ChildStdin,
     pub endpoint: String,
+    /// Everything the functions wrote (structured JSON logs at info level).
+    pub function_log: PathBuf,
 }
 
 impl Bridge {
@@ -320,9 +322,11 @@ impl Bridge {
         for (k, v) in &deployment.environment {
             cmd.arg("--env").arg(format!("{k}={v}"));
         }
+        let function_log = tempdir().join("functions.log");
         let mut child = cmd
             .envs(emu.env())
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
+            .env("LAMBDA_BRIDGE_LOG_FILE", &function_log)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -341,6 +345,7 @@ impl Bridge {
             child,
             _stdin: stdin,
             endpoint,
+            function_log,
         }
     }
 }
@@ -357,5 +362,81 @@ impl Bridge {
     /// fail with `error_type` (a Lambda error the state machine sees as that error type).
     pub fn inject_faults(&self, faults: &Value) {
         post_control(&self.endpoint, "/_harness/faults", &faults.to_string());
+    }
+}
+
+/// A local HTTP receiver standing in for a webhook's SIEM: answers 200 to every request and
+/// keeps what it received.
+pub struct HttpReceiver {
+    pub url: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<ReceivedRequest>>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReceivedRequest {
+    pub request_line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl ReceivedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl HttpReceiver {
+    pub fn start() -> HttpReceiver {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
+        let url = format!(
+            "http://127.0.0.1:{}/hook",
+            listener.local_addr().unwrap().port()
+        );
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                let mut headers = Vec::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = line.trim_end().split_once(':') {
+                        headers.push((k.trim().to_string(), v.trim().to_string()));
+                    }
+                }
+                let length: usize = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0u8; length];
+                let _ = reader.read_exact(&mut body);
+                sink.lock().unwrap().push(ReceivedRequest {
+                    request_line: request_line.trim_end().to_string(),
+                    headers,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                });
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        HttpReceiver { url, received }
+    }
+
+    pub fn requests(&self) -> Vec<ReceivedRequest> {
+        self.received.lock().unwrap().clone()
     }
 }

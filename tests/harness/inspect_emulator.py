@@ -11,6 +11,8 @@
   put-event FILE                 PutEvents one entry (Source, DetailType, Detail) to the default bus
   executions STATE_MACHINE_ARN   the executions of a state machine (name, status, input)
   start STATE_MACHINE_ARN NAME FILE  StartExecution with a file as input; waits; prints status and output
+  securityhub-findings [REGION]  every Security Hub finding of the region, archived ones included
+  table-items TABLE              the items of a DynamoDB table as plain JSON (numbers as numbers)
 """
 
 import json
@@ -137,7 +139,48 @@ def start(arn, name, path):
     return {"status": "TIMED_OUT_WAITING"}
 
 
+def securityhub_findings(region="us-east-1"):
+    """Every finding Security Hub holds in the region (archived ones included)."""
+    hub = boto3.client("securityhub", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=region)
+    out, token = [], None
+    while True:
+        page = hub.get_findings(MaxResults=100, **({"NextToken": token} if token else {}))
+        out.extend(page["Findings"])
+        token = page.get("NextToken")
+        if not token:
+            return out
+
+
+def table_items(table):
+    """Every item of a DynamoDB table, as plain JSON."""
+    from decimal import Decimal
+
+    from boto3.dynamodb.types import TypeDeserializer
+
+    def plain(value):
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, set)):
+            return [plain(v) for v in value]
+        return value
+
+    def deserialize(attribute):
+        return plain(TypeDeserializer().deserialize(attribute))
+    ddb = client("dynamodb")
+    items, start = [], None
+    while True:
+        page = ddb.scan(TableName=table, **({"ExclusiveStartKey": start} if start else {}))
+        items.extend({k: deserialize(v) for k, v in item.items()} for item in page["Items"])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
 COMMANDS = {
+    "securityhub-findings": securityhub_findings,
+    "table-items": table_items,
     "invoke": invoke,
     "put-event": put_event,
     "executions": executions,

@@ -45,8 +45,17 @@ FUNCTION_REF = re.compile(r"(?:arn:[^:]+:lambda:[^:]*:)?(?:\d{12}:)?(?:function:
 _output = threading.Lock()
 
 
+# With LAMBDA_BRIDGE_LOG_FILE set, the functions' own output goes to that file (tests read it,
+# e.g. to prove a secret is never logged); the bridge's messages stay on stderr.
+FUNCTION_LOG = os.environ.get("LAMBDA_BRIDGE_LOG_FILE")
+
+
 def log(message: str, prefix: str = "lambda_bridge:") -> None:
     with _output:
+        if FUNCTION_LOG and prefix.startswith("["):
+            with open(FUNCTION_LOG, "a", encoding="utf-8") as f:
+                f.write(f"{prefix} {message}\n")
+            return
         sys.stderr.write(f"{prefix} {message}\n")
         sys.stderr.flush()
 

@@ -15,6 +15,8 @@ pub enum AwsError {
     },
     #[error(transparent)]
     Config(#[from] compliance_core::CoreError),
+    #[error("webhook {url} failed: {reason}")]
+    Webhook { url: String, reason: String },
     #[error("could not serialise {what}: {reason}")]
     Serialise { what: &'static str, reason: String },
 }

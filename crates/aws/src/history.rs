@@ -108,6 +108,24 @@ impl HistoryStore {
     }
 }
 
+impl HistoryStore {
+    /// The account's last `limit` runs, newest first (one Query page: `limit` is small).
+    pub async fn recent(&self, account_id: &str, limit: i32) -> Result<Vec<HistoryItem>, AwsError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("account_id = :a")
+            .expression_attribute_values(":a", s(account_id))
+            .scan_index_forward(false)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| AwsError::api("dynamodb", "Query", &e))?;
+        Ok(out.items().iter().filter_map(from_item).collect())
+    }
+}
+
 fn from_item(item: &HashMap<String, AttributeValue>) -> Option<HistoryItem> {
     let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
     let num = |k: &str| {

@@ -4,6 +4,7 @@
 pub mod automation;
 pub mod collect;
 pub mod error;
+pub mod findings_table;
 pub mod history;
 pub mod lambda;
 pub mod ledger;
@@ -12,7 +13,9 @@ pub mod notify;
 pub mod params;
 pub mod scanner;
 pub mod sdk;
+pub mod security_hub;
 pub mod store;
+pub mod webhook;
 pub mod workflow;
 
 pub use error::AwsError;

@@ -155,6 +155,7 @@ impl ClientFactory {
     regional_client!(ec2, aws_sdk_ec2);
     regional_client!(rds, aws_sdk_rds);
     regional_client!(s3, aws_sdk_s3);
+    regional_client!(securityhub, aws_sdk_securityhub);
     client!(s3control, aws_sdk_s3control);
     client!(sts, aws_sdk_sts);
     client!(dynamodb, aws_sdk_dynamodb);

@@ -9,6 +9,15 @@ pub async fn state_machine_from_stack(
     cfn: &aws_sdk_cloudformation::Client,
     stack: &str,
 ) -> Result<String, AwsError> {
+    stack_output(cfn, stack, "StateMachineArn").await
+}
+
+/// One output of a deployed stack (resource names the CLI needs).
+pub async fn stack_output(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+    key: &str,
+) -> Result<String, AwsError> {
     let out = cfn
         .describe_stacks()
         .stack_name(stack)
@@ -18,14 +27,14 @@ pub async fn state_machine_from_stack(
     out.stacks()
         .iter()
         .flat_map(|s| s.outputs())
-        .find(|o| o.output_key() == Some("StateMachineArn"))
+        .find(|o| o.output_key() == Some(key))
         .and_then(|o| o.output_value())
         .map(str::to_string)
         .ok_or_else(|| AwsError::Api {
             service: "cloudformation",
             api: "DescribeStacks",
             code: "MissingOutput".into(),
-            message: format!("stack `{stack}` has no StateMachineArn output"),
+            message: format!("stack `{stack}` has no {key} output"),
         })
 }
 

@@ -1,6 +1,7 @@
 //! `compliance`: the scanner from a terminal or a CI job, over the same core as the Lambdas.
 
 mod render;
+mod report;
 mod run;
 mod scan;
 
@@ -39,6 +40,8 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Start the scan workflow (Step Functions) on demand; with --wait, follow it to the end.
     Run(run::RunArgs),
+    /// Framework views (CIS, PCI DSS, NIST 800-53, FSBP) of a stored run; legal holds on a run.
+    Report(report::ReportArgs),
 }
 
 #[tokio::main]
@@ -64,6 +67,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(args).await,
         Command::Run(args) => run::run(args).await,
+        Command::Report(args) => report::run(args).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

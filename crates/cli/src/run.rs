@@ -190,9 +190,11 @@ pub fn summary(run_id: &str, output: &Value) -> String {
     }
     let report = &output["report"];
     out.push_str(&format!(
-        "  reports: {} and {}\n",
-        report["report_json_key"].as_str().unwrap_or("-"),
-        report["report_csv_key"].as_str().unwrap_or("-")
+        "  reports: {} (also .csv, .ocsf.json, .html)\n",
+        report["reports"]["json"].as_str().unwrap_or("-"),
     ));
+    if let Some(hub) = report["security_hub"]["status"].as_str() {
+        out.push_str(&format!("  security hub: {hub}\n"));
+    }
     out
 }

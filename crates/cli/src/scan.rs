@@ -8,7 +8,10 @@ use clap::{Args, ValueEnum};
 use compliance_aws::params::load_config;
 use compliance_aws::{ScanPlan, Scanner};
 use compliance_core::config::{parse_regions, parse_services, ScannerConfig};
-use compliance_core::report::{build_report, ReportContext};
+use compliance_core::report::asff::{open_finding, AsffContext, Observed};
+use compliance_core::report::html::render_html;
+use compliance_core::report::ocsf::detection_findings;
+use compliance_core::report::{build_report, findings_csv, ReportContext, RunReport};
 use compliance_core::time::rfc3339;
 use compliance_core::{EvaluationSettings, Severity};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,8 +22,15 @@ use crate::{exit, render};
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
     Table,
+    /// The run report (schema in docs/report-schema.md).
     Json,
     Csv,
+    /// A JSON array of AWS Security Finding Format findings (for BatchImportFindings).
+    Asff,
+    /// A JSON array of OCSF Detection Finding events.
+    Ocsf,
+    /// One self-contained HTML page.
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -101,9 +111,31 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
         &settings,
     );
 
+    let generated_at = rfc3339(SystemTime::now());
+    let run_report = RunReport::from_scan(&report, &generated_at);
     let rendered = match args.format {
-        Format::Json => report.to_json().map_err(|e| e.to_string())?,
-        Format::Csv => report.to_csv().map_err(|e| e.to_string())?,
+        Format::Json => run_report.to_json().map_err(|e| e.to_string())?,
+        Format::Csv => findings_csv(&run_report.findings).map_err(|e| e.to_string())?,
+        Format::Asff => {
+            let ctx = AsffContext {
+                hub_region: home.clone(),
+                partition: "aws".into(),
+                run_id: None,
+                updated_at: generated_at.clone(),
+            };
+            let observed = Observed {
+                first: &report.started_at,
+                last: &report.started_at,
+            };
+            let findings: Vec<_> = report
+                .findings
+                .iter()
+                .map(|f| open_finding(f, observed, "new", &ctx))
+                .collect();
+            pretty(&findings)?
+        }
+        Format::Ocsf => pretty(&detection_findings(&run_report))?,
+        Format::Html => render_html(&run_report),
         Format::Table => render::table(
             &report,
             std::io::stdout().is_terminal() && args.output.is_none(),
@@ -149,6 +181,11 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
     } else {
         exit::OK
     })
+}
+
+/// Pretty JSON of the array formats.
+fn pretty<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_json::to_string_pretty(value).map_err(|e| e.to_string())
 }
 
 /// A progress bar on an interactive terminal; hidden in pipes and CI logs.

@@ -197,7 +197,7 @@ fn scan_finds_exactly_the_seeded_violations() {
         Value::Array(vec![]),
         "scan errors; stderr: {stderr}"
     );
-    assert_eq!(report["complete"], true);
+    assert_eq!(report["run"]["complete"], true);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -206,6 +206,52 @@ fn scan_finds_exactly_the_seeded_violations() {
     let want = expected(&manifest);
     let got = found(&report);
     assert!(got == want, "{}", diff(&got, &want));
+
+    // The same scan as ASFF and OCSF: every finding passes the schema checks written from the
+    // ASFF and OCSF references, one per finding with unique ids; the HTML page shows the score.
+    for format in ["asff", "ocsf", "html"] {
+        let path = dir.join(format!("scan.{format}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_compliance"))
+            .args(["scan", "--format", format, "--output"])
+            .arg(&path)
+            .envs(emu.env())
+            .output()
+            .expect("run compliance scan");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let body = std::fs::read_to_string(&path).unwrap();
+        if format == "html" {
+            let score = format!(
+                "{:.1}",
+                report["summary"]["compliance_score"].as_f64().unwrap()
+            );
+            assert!(
+                body.contains(&score),
+                "the HTML report shows the score {score}"
+            );
+            continue;
+        }
+        let events: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            events.as_array().unwrap().len(),
+            want.len(),
+            "{format}: one per finding"
+        );
+        let checked = emu.python_script(
+            "validate_findings.py",
+            &[
+                "--format",
+                format,
+                "--require-unique-ids",
+                path.to_str().unwrap(),
+            ],
+        );
+        assert!(!checked.contains("finding["), "{format}: {checked}");
+    }
 
     // Every finding carries the contract's fields; ids are unique and stable.
     let findings = report["findings"].as_array().unwrap();
@@ -279,7 +325,7 @@ fn a_denied_region_and_service_are_recorded_and_the_rest_is_scanned() {
     emu.deny(&["ec2:ap-southeast-1", "s3:eu-west-1"]);
     let (out, report) = scan(&emu, &dir, &[]);
     assert_eq!(out.status.code(), Some(4), "incomplete scan exit code");
-    assert_eq!(report["complete"], false);
+    assert_eq!(report["run"]["complete"], false);
 
     // Every EC2 call in ap-southeast-1 and every call to an eu-west-1 bucket is a recorded error.
     let errors = report["errors"].as_array().unwrap();

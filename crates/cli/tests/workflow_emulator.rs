@@ -16,7 +16,7 @@ struct Workflow {
     emu: Emulator,
     bridge: Bridge,
     deployment: Deployment,
-    _dir: PathBuf,
+    dir: PathBuf,
 }
 
 fn binaries_dir() -> PathBuf {
@@ -44,7 +44,7 @@ impl Workflow {
             emu,
             bridge,
             deployment,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -89,6 +89,45 @@ impl Workflow {
         (out.status.code().unwrap_or(-1), printed, history)
     }
 
+    /// `compliance ARGS --stack-name STACK`; asserts success, returns standard output.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_compliance"))
+            .args(args)
+            .args(["--stack-name", STACK_NAME])
+            .envs(self.emu.env())
+            .output()
+            .expect("run compliance");
+        assert!(
+            out.status.success(),
+            "compliance {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Security Hub's findings in the stack's region, by id.
+    fn security_hub(&self) -> std::collections::BTreeMap<String, Value> {
+        let all = self.inspect(&["securityhub-findings", "us-east-1"]);
+        let all = all.as_array().unwrap();
+        let by_id: std::collections::BTreeMap<String, Value> = all
+            .iter()
+            .map(|f| (f["Id"].as_str().unwrap().to_string(), f.clone()))
+            .collect();
+        assert_eq!(by_id.len(), all.len(), "duplicate Security Hub findings");
+        by_id
+    }
+
+    /// The findings table, by finding id.
+    fn findings_table(&self) -> std::collections::BTreeMap<String, Value> {
+        let items = self.inspect(&["table-items", &self.deployment.output("FindingsTableName")]);
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["finding_id"].as_str().unwrap().to_string(), i.clone()))
+            .collect()
+    }
+
     fn report(&self, run_id: &str) -> Value {
         let bucket = self.deployment.output("ReportsBucketName");
         let keys = self.inspect(&["s3-keys", &bucket, "reports/"]);
@@ -100,6 +139,37 @@ impl Workflow {
             .find(|k| k.ends_with(&format!("/{run_id}/report.json")))
             .unwrap_or_else(|| panic!("no report.json for {run_id} in {keys}"))
             .to_string();
+        for other in [
+            "report.csv",
+            "report.html",
+            "report.ocsf.json",
+            "findings.asff.json",
+        ] {
+            let other = key.replace("report.json", other);
+            assert!(
+                keys.as_array().unwrap().iter().any(|k| k == other.as_str()),
+                "{other} missing: {keys}"
+            );
+        }
+        // Both machine formats pass the schema checks written from the ASFF and OCSF references.
+        for (file, format) in [("findings.asff.json", "asff"), ("report.ocsf.json", "ocsf")] {
+            let body = self.emu.python_script(
+                "s3_tool.py",
+                &["get-object", &bucket, &key.replace("report.json", file)],
+            );
+            let path = self.dir.join(format!("{run_id}-{file}"));
+            std::fs::write(&path, body).unwrap();
+            let out = self.emu.python_script(
+                "validate_findings.py",
+                &[
+                    "--format",
+                    format,
+                    "--require-unique-ids",
+                    path.to_str().unwrap(),
+                ],
+            );
+            assert!(!out.contains("finding["), "{file} of {run_id}: {out}");
+        }
         let csv_key = key.replace("report.json", "report.csv");
         let csv = self
             .emu
@@ -184,9 +254,30 @@ fn scheduled_run_alerts_remediates_and_closes_the_loop() {
         .contains("Full report: s3://"));
 
     let report = wf.report("run-0001");
-    assert_eq!(report["complete"], true, "{}", report["errors"]);
+    assert_eq!(report["run"]["complete"], true, "{}", report["errors"]);
     let findings = report["findings"].as_array().unwrap();
-    assert!(findings.iter().all(|f| f["lifecycle"] == "new"));
+    assert!(findings.iter().all(|f| f["lifecycle"]["status"] == "new"));
+    let first_ids: BTreeSet<String> = findings
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    let hub = wf.security_hub();
+    assert_eq!(
+        hub.len(),
+        first_ids.len(),
+        "one Security Hub finding per finding"
+    );
+    assert!(hub
+        .values()
+        .all(|f| f["RecordState"] == "ACTIVE" && f["Compliance"]["Status"] == "FAILED"));
+    assert!(hub.values().all(|f| f["ProductArn"]
+        == "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"));
+    assert_eq!(hub.keys().cloned().collect::<BTreeSet<_>>(), first_ids);
+    let table = wf.findings_table();
+    assert_eq!(table.keys().cloned().collect::<BTreeSet<_>>(), first_ids);
+    assert!(table
+        .values()
+        .all(|r| r["status"] == "new" && r["account_state"] == "123456789012#ACTIVE"));
     let history_items = wf.inspect(&["history", &wf.deployment.output("HistoryTableName")]);
     assert_eq!(history_items.as_array().unwrap().len(), 1);
 
@@ -260,6 +351,145 @@ fn scheduled_run_alerts_remediates_and_closes_the_loop() {
         automations.len(),
         "no duplicate executions"
     );
+
+    // Security Hub holds exactly one finding per (rule, resource): the fixed ones archived and
+    // passed, the others still active and failed; the findings table agrees.
+    let resolved_ids: BTreeSet<String> = report["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let open_ids: BTreeSet<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| first_ids.contains(f["id"].as_str().unwrap()))
+        .all(|f| f["lifecycle"]["status"] == "open"
+            && f["lifecycle"]["first_seen_at"] != f["lifecycle"]["last_seen_at"]));
+    let hub = wf.security_hub();
+    // Account-level settings that are regional (EBS encryption by default) name the account as
+    // their resource: their resource is the account in that region.
+    let per_resource: BTreeSet<(String, String, String)> = hub
+        .values()
+        .map(|f| {
+            let resource = &f["Resources"][0];
+            let text = |v: &Value| v.as_str().unwrap().to_string();
+            (
+                text(&f["GeneratorId"]),
+                text(&resource["Id"]),
+                text(&resource["Region"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        per_resource.len(),
+        hub.len(),
+        "one finding per (rule, resource)"
+    );
+    assert_eq!(
+        hub.keys().cloned().collect::<BTreeSet<_>>(),
+        open_ids.union(&resolved_ids).cloned().collect()
+    );
+    for id in &resolved_ids {
+        assert_eq!(
+            (
+                hub[id]["RecordState"].as_str(),
+                hub[id]["Compliance"]["Status"].as_str()
+            ),
+            (Some("ARCHIVED"), Some("PASSED")),
+            "{id}"
+        );
+    }
+    for id in &open_ids {
+        assert_eq!(
+            (
+                hub[id]["RecordState"].as_str(),
+                hub[id]["Compliance"]["Status"].as_str()
+            ),
+            (Some("ACTIVE"), Some("FAILED")),
+            "{id}"
+        );
+    }
+    // Framework views of the stored run, and a legal hold on its objects.
+    let cis = wf.cli(&[
+        "report",
+        "--framework",
+        "cis",
+        "--run",
+        "run-0003",
+        "--format",
+        "json",
+    ]);
+    let cis: Value = serde_json::from_str(&cis).unwrap();
+    let views = cis["frameworks"].as_array().unwrap();
+    assert_eq!(views.len(), 2, "both CIS versions");
+    let controls: Vec<&Value> = views
+        .iter()
+        .flat_map(|v| v["controls"].as_array().unwrap())
+        .collect();
+    assert!(controls
+        .iter()
+        .any(|c| c["status"] == "FAIL" && !c["failing_resources"].as_array().unwrap().is_empty()));
+    assert!(controls.iter().any(|c| c["status"] == "PASS"));
+    let latest = wf.cli(&["report", "--framework", "pci"]);
+    assert!(
+        latest.starts_with("run run-0003 "),
+        "the latest run by default: {latest}"
+    );
+    assert!(
+        latest.contains("PCI DSS") && latest.contains("FAIL"),
+        "{latest}"
+    );
+    let bucket = wf.deployment.output("ReportsBucketName");
+    let report_key = wf
+        .inspect(&["s3-keys", &bucket, "reports/"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|k| k.ends_with("/run-0003/report.html"))
+        .unwrap()
+        .to_string();
+    let held = wf.cli(&["report", "hold", "run-0003"]);
+    assert!(
+        held.lines().any(|l| l == format!("ON {report_key}")),
+        "{held}"
+    );
+    assert!(
+        held.lines().any(|l| l == "ON runs/run-0003/run.json"),
+        "{held}"
+    );
+    let status = |key: &str| {
+        wf.emu
+            .python_script("s3_tool.py", &["legal-hold", &bucket, key])
+            .trim()
+            .to_string()
+    };
+    assert_eq!(status(&report_key), "ON");
+    wf.cli(&["report", "release", "run-0003"]);
+    assert_eq!(status(&report_key), "OFF");
+    assert_eq!(status("runs/run-0003/run.json"), "OFF");
+
+    let table = wf.findings_table();
+    for id in &resolved_ids {
+        assert_eq!(table[id]["status"], "resolved", "{id}");
+        assert_eq!(table[id]["resolved_run_id"], "run-0003");
+        assert!(table[id]["expires_at"].as_i64().unwrap() > 0);
+    }
+    for id in &open_ids {
+        assert!(
+            ["open", "new"].contains(&table[id]["status"].as_str().unwrap()),
+            "{id}: {}",
+            table[id]
+        );
+    }
     assert_eq!(
         wf.inspect(&["history", &wf.deployment.output("HistoryTableName")])
             .as_array()
@@ -288,6 +518,24 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
     ]));
     // And a region whose EC2 API denies us: recorded errors, the rest scanned.
     wf.emu.deny(&["ec2:ap-southeast-1"]);
+    // The webhook integration: a local receiver, its key a SecureString.
+    let receiver = emulator::HttpReceiver::start();
+    let secret = "wh-key-7f3a9c1e-never-logged";
+    wf.emu.python_script(
+        "put_parameter.py",
+        &[
+            "--name",
+            "/compliance/scanner/secrets/security-hub-api-key",
+            "--value",
+            secret,
+            "--type",
+            "SecureString",
+        ],
+    );
+    wf.put_parameter(
+        "/compliance/scanner/config/webhook",
+        &json!({"url": receiver.url, "min_severity": "LOW"}).to_string(),
+    );
     let (code, printed, history) = wf.run("run-faults");
     assert_eq!(code, 0, "a failed unit must not fail the run: {printed}");
     assert!(
@@ -313,7 +561,38 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
         "{history}"
     );
     let report = wf.report("run-faults");
-    assert_eq!(report["complete"], false);
+    assert_eq!(report["run"]["complete"], false);
+    let hooks = receiver.requests();
+    assert_eq!(hooks.len(), 1, "one webhook delivery: {hooks:?}");
+    assert!(
+        hooks[0].request_line.starts_with("POST /hook "),
+        "{:?}",
+        hooks[0]
+    );
+    assert_eq!(
+        hooks[0].header("authorization"),
+        Some(format!("Bearer {secret}").as_str())
+    );
+    let payload: Value = serde_json::from_str(&hooks[0].body).unwrap();
+    assert_eq!(payload["run_id"], "run-faults");
+    assert_eq!(
+        payload["new"]["total"].as_u64().unwrap() as usize,
+        report["lifecycle"]["new"].as_u64().unwrap() as usize
+    );
+    assert!(payload["reports"]["keys"]["html"]
+        .as_str()
+        .unwrap()
+        .ends_with("/run-faults/report.html"));
+    let logs = std::fs::read_to_string(&wf.bridge.function_log).unwrap_or_default();
+    assert!(
+        logs.contains("report stored"),
+        "the functions' logs are captured"
+    );
+    assert!(!logs.contains(secret), "the webhook key was logged");
+    assert!(
+        !report.to_string().contains(secret),
+        "the webhook key is in the report"
+    );
     assert_eq!(report["failed_units"][0]["region"], "ap-southeast-1");
     let denied: BTreeSet<&str> = report["errors"]
         .as_array()

@@ -17,6 +17,7 @@ pub mod rules;
 pub mod run;
 pub mod time;
 pub mod unit;
+pub mod webhook;
 
 pub use engine::{evaluate, Evaluation, EvaluationSettings};
 pub use error::CoreError;

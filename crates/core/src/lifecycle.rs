@@ -411,7 +411,7 @@ mod tests {
         assert_eq!(run1.counts().new, 2);
 
         let run2 = reconcile(
-            &[open_sg.clone()],
+            std::slice::from_ref(&open_sg),
             &table(&run1.current),
             &everywhere,
             clock("r2", 2),

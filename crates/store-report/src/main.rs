@@ -1,36 +1,49 @@
-//! store-report: writes the run's JSON and CSV reports under a date- and run-scoped key, the run
-//! summary to the history table, and the dashboard's metrics.
+//! store-report: the run's reports in every format, the finding lifecycle (findings table and
+//! Security Hub), the history item, the dashboard's metrics and the optional webhook.
 
-use std::collections::BTreeMap;
+mod lifecycle;
+mod metrics;
+mod outputs;
 
+use std::time::SystemTime;
+
+use compliance_aws::findings_table::FindingsTable;
 use compliance_aws::history::{HistoryItem, HistoryStore};
 use compliance_aws::lambda::{
     expect_object, init_tracing, required_env, run_id, run_key, StateError,
 };
-use compliance_aws::metrics::{put_metrics, Metric, StandardUnit};
-use compliance_aws::sdk;
-use compliance_aws::store::{get_json, put_json, ObjectStore, S3Store};
+use compliance_aws::metrics::put_metrics;
+use compliance_aws::params::load_parameter;
+use compliance_aws::sdk::{self, ClientFactory};
+use compliance_aws::security_hub::{ImportOutcome, SecurityHub};
+use compliance_aws::store::{get_json, S3Store};
+use compliance_aws::webhook;
 use compliance_core::analysis::Analysis;
-use compliance_core::report::findings_csv;
+use compliance_core::lifecycle::{FindingsConfig, RunClock, PARAM_FINDINGS};
+use compliance_core::report::asff::AsffContext;
+use compliance_core::report::document::{RunParts, TrendPoint};
+use compliance_core::report::{report_prefix, RunReport};
 use compliance_core::run::RunDocument;
-use compliance_core::{FindingStatus, Severity};
+use compliance_core::time::{parse_rfc3339, rfc3339};
+use compliance_core::webhook::{WebhookConfig, PARAM_WEBHOOK};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::{json, Value};
 
+use crate::lifecycle::HubExport;
+use crate::outputs::ReportKeys;
+
+/// Earlier runs drawn in the report's trend chart.
+const TREND_RUNS: i32 = 30;
+
 struct Function {
+    factory: ClientFactory,
+    home_region: String,
     store: S3Store,
     history: HistoryStore,
+    findings: FindingsTable,
+    ssm: aws_sdk_ssm::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     namespace: String,
-}
-
-/// `reports/YYYY/MM/DD/{run_id}/`: browsable by date, unique per run.
-fn report_prefix(created_at: &str, run_id: &str) -> String {
-    let date = created_at
-        .get(..10)
-        .unwrap_or("1970-01-01")
-        .replace('-', "/");
-    format!("reports/{date}/{run_id}")
 }
 
 async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateError> {
@@ -38,6 +51,15 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
     expect_object(&event, r#"{"run_id", "run_key"}"#)?;
     let run_id = run_id(&event)?;
     let run_key = run_key(&event, &run_id)?;
+    // Configuration first: a broken parameter stops the state before anything is written.
+    let config = match load_parameter(&f.ssm, PARAM_FINDINGS).await? {
+        Some(json) => FindingsConfig::parse(&json)?,
+        None => FindingsConfig::default(),
+    };
+    let webhook = load_parameter(&f.ssm, PARAM_WEBHOOK)
+        .await?
+        .map(|json| WebhookConfig::parse(&json))
+        .transpose()?;
     let run: RunDocument = get_json(&f.store, &run_key, "the run document").await?;
     // Analysis and remediation exist only when their states ran.
     let analysis = get_json::<Analysis>(&f.store, &Analysis::key(&run_id), "the analysis")
@@ -51,49 +73,70 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
     .await
     .ok();
 
-    let new: std::collections::BTreeSet<&str> = analysis
-        .as_ref()
-        .map(|a| a.new.iter().map(String::as_str).collect())
-        .unwrap_or_default();
-    let findings: Vec<Value> = run
-        .findings
-        .iter()
-        .map(|finding| {
-            let mut v = serde_json::to_value(finding).unwrap_or(Value::Null);
-            let lifecycle = if analysis.is_none() {
-                "unknown"
-            } else if new.contains(finding.id.as_str()) {
-                "new"
-            } else {
-                "open"
-            };
-            v["lifecycle"] = json!(lifecycle);
-            v
+    let now = rfc3339(SystemTime::now());
+    let observed_epoch = parse_rfc3339(&run.created_at).ok_or_else(|| {
+        StateError::InvalidInput(format!(
+            "run document created_at `{}` is not RFC 3339",
+            run.created_at
+        ))
+    })?;
+    let clock = RunClock {
+        run_id: &run_id,
+        observed_at: &run.created_at,
+        observed_epoch,
+        resolved_retention_days: config.resolved_retention_days,
+    };
+    let reconciliation = lifecycle::reconcile_run(&f.findings, &run, clock).await?;
+    let trend: Vec<TrendPoint> = f
+        .history
+        .recent(&run.account_id, TREND_RUNS)
+        .await?
+        .into_iter()
+        .map(|h| TrendPoint {
+            run_id: h.run_id,
+            created_at: h.created_at,
+            compliance_score: h.compliance_score,
+            findings_total: h.findings_total,
         })
         .collect();
-    let report = json!({
-        "schema_version": run.schema_version,
-        "run_id": run.run_id,
-        "account_id": run.account_id,
-        "trigger": run.trigger,
-        "created_at": run.created_at,
-        "complete": run.complete,
-        "summary": run.summary,
-        "decision": analysis.as_ref().map(|a| json!({"decision": a.decision, "reason": a.reason, "previous_run_id": a.previous_run_id})),
-        "totals": analysis.as_ref().map(|a| json!({"by_region": a.by_region, "by_service": a.by_service, "by_rule": a.by_rule})),
-        "findings": findings,
-        "resolved": analysis.as_ref().map(|a| a.resolved.clone()).unwrap_or_default(),
-        "errors": run.errors,
-        "failed_units": run.failed_units,
-        "units": run.units,
-        "remediation": remediation,
-    });
-    let prefix = report_prefix(&run.created_at, &run_id);
-    let json_key = format!("{prefix}/report.json");
-    let csv_key = format!("{prefix}/report.csv");
-    put_json(&f.store, &json_key, &report, "the JSON report").await?;
-    let csv = findings_csv(&run.findings)?;
-    f.store.put(&csv_key, csv.into_bytes(), "text/csv").await?;
+    let report = RunReport::from_run(
+        &run,
+        RunParts {
+            analysis: analysis.as_ref(),
+            reconciliation: Some(&reconciliation),
+            history: trend,
+            remediation,
+            generated_at: &now,
+        },
+    );
+    let hub_region = config
+        .security_hub
+        .region
+        .clone()
+        .unwrap_or_else(|| f.home_region.clone());
+    let asff_ctx = AsffContext {
+        partition: "aws".into(),
+        hub_region: hub_region.clone(),
+        run_id: Some(run_id.clone()),
+        updated_at: now.clone(),
+    };
+    let asff = lifecycle::asff_findings(&run, &reconciliation, &asff_ctx);
+    let keys = ReportKeys::under(&report_prefix(&run.created_at, &run_id));
+    outputs::store_all(&f.store, &keys, &report, &asff).await?;
+
+    let (hub, imported) = if config.security_hub.enabled {
+        let hub = SecurityHub::new(f.factory.securityhub(&hub_region));
+        lifecycle::export(&hub, &hub_region, &asff).await?
+    } else {
+        (HubExport::Disabled, ImportOutcome::default())
+    };
+    f.findings
+        .put_many(&lifecycle::records_to_write(
+            &reconciliation,
+            &hub,
+            &imported,
+        ))
+        .await?;
 
     let c = run.summary.findings_by_severity;
     f.history
@@ -102,8 +145,8 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
             run_id: run_id.clone(),
             created_at: run.created_at.clone(),
             run_key: run_key.clone(),
-            report_json_key: json_key.clone(),
-            report_csv_key: csv_key.clone(),
+            report_json_key: keys.json.clone(),
+            report_csv_key: keys.csv.clone(),
             compliance_score: run.summary.compliance_score,
             findings_total: c.total(),
             critical: c.critical,
@@ -119,104 +162,78 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
         })
         .await?;
 
-    let metrics_sent = put_metrics(&f.cloudwatch, &f.namespace, metrics(&run)).await?;
-    tracing::info!(run_id = %run_id, json_key = %json_key, csv_key = %csv_key, metrics_sent, "report stored");
+    let delivery = match &webhook {
+        None => json!({"status": "not_configured"}),
+        Some(config) => send_webhook(f, config, &report, &keys).await,
+    };
+    let integrations = metrics::Integrations {
+        lifecycle: report.lifecycle,
+        security_hub_failures: hub.failures(),
+        webhook_failed: webhook.as_ref().map(|_| delivery["status"] != "delivered"),
+    };
+    let metrics_sent = put_metrics(
+        &f.cloudwatch,
+        &f.namespace,
+        metrics::metrics(&run, &integrations),
+    )
+    .await?;
+    tracing::info!(run_id = %run_id, json_key = %keys.json, metrics_sent, lifecycle = ?report.lifecycle, "report stored");
     Ok(json!({
-        "report_json_key": json_key,
-        "report_csv_key": csv_key,
+        "reports": keys,
         "compliance_score": run.summary.compliance_score,
         "findings_total": c.total(),
+        "lifecycle": report.lifecycle,
+        "security_hub": hub,
+        "webhook": delivery,
     }))
 }
 
-fn metrics(run: &RunDocument) -> Vec<Metric> {
-    let account = || ("AccountId", run.account_id.clone());
-    let mut out = vec![
-        Metric {
-            name: "ResourcesScanned",
-            value: run.summary.resources_scanned as f64,
-            unit: StandardUnit::Count,
-            dimensions: vec![account()],
-        },
-        Metric {
-            name: "FailedScanUnits",
-            value: run.failed_units.len() as f64,
-            unit: StandardUnit::Count,
-            dimensions: vec![account()],
-        },
-    ];
-    if let Some(score) = run.summary.compliance_score {
-        out.push(Metric {
-            name: "ComplianceScore",
-            value: score,
-            unit: StandardUnit::Percent,
-            dimensions: vec![account()],
-        });
+/// Delivery problems are reported in the output and a metric, never fatal: the reports are
+/// stored and the next run sends again.
+async fn send_webhook(
+    f: &Function,
+    config: &WebhookConfig,
+    report: &RunReport,
+    keys: &ReportKeys,
+) -> Value {
+    let payload = compliance_core::webhook::payload(
+        report,
+        config.min_severity,
+        &json!({"bucket": f.store.bucket(), "keys": keys}),
+    );
+    let result = match webhook::load_secret(&f.ssm).await {
+        Ok(key) => webhook::deliver(config, &key, &payload).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(d) => json!({"status": "delivered", "http_status": d.status, "attempts": d.attempts}),
+        Err(e) => {
+            tracing::error!(error = %e, "webhook not delivered");
+            json!({"status": "failed", "error": e.to_string()})
+        }
     }
-    for severity in Severity::ALL_DESCENDING {
-        out.push(Metric {
-            name: "Findings",
-            value: run.summary.findings_by_severity.get(severity) as f64,
-            unit: StandardUnit::Count,
-            dimensions: vec![account(), ("Severity", severity.to_string())],
-        });
-    }
-    let mut by_region: BTreeMap<&str, usize> =
-        run.units.iter().map(|u| (u.region.as_str(), 0)).collect();
-    let mut by_service: BTreeMap<String, usize> = BTreeMap::new();
-    for finding in run
-        .findings
-        .iter()
-        .filter(|f| f.status == FindingStatus::Fail)
-    {
-        *by_region.entry(finding.region.as_str()).or_insert(0) += 1;
-        *by_service.entry(finding.service.to_string()).or_insert(0) += 1;
-    }
-    for (region, n) in by_region {
-        out.push(Metric {
-            name: "FindingsByRegion",
-            value: n as f64,
-            unit: StandardUnit::Count,
-            dimensions: vec![account(), ("Region", region.to_string())],
-        });
-    }
-    for (service, n) in by_service {
-        out.push(Metric {
-            name: "FindingsByService",
-            value: n as f64,
-            unit: StandardUnit::Count,
-            dimensions: vec![account(), ("Service", service)],
-        });
-    }
-    out
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let bucket = required_env("REPORTS_BUCKET")?;
-    let table = required_env("HISTORY_TABLE")?;
+    let history_table = required_env("HISTORY_TABLE")?;
+    let findings_table = required_env("FINDINGS_TABLE")?;
     let namespace =
         std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "ComplianceScanner".into());
-    let region = sdk::home_region();
-    let factory = sdk::factory(&region).await;
+    let home_region = sdk::home_region();
+    let factory = sdk::factory(&home_region).await;
     let function = Function {
-        store: S3Store::new(factory.s3(&region), bucket),
-        history: HistoryStore::new(factory.dynamodb(), table),
+        store: S3Store::new(factory.s3(&home_region), bucket),
+        history: HistoryStore::new(factory.dynamodb(), history_table),
+        findings: FindingsTable::new(factory.dynamodb(), findings_table),
+        ssm: factory.ssm(),
         cloudwatch: factory.cloudwatch(),
         namespace,
+        home_region,
+        factory,
     };
     let function = &function;
     lambda_runtime::run(service_fn(move |event| handle(function, event))).await
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn report_keys_are_date_and_run_scoped() {
-        assert_eq!(
-            super::report_prefix("2026-11-23T10:00:00Z", "r1"),
-            "reports/2026/11/23/r1"
-        );
-    }
 }

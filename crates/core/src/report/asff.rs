@@ -38,7 +38,7 @@ pub struct AsffFinding {
     pub company_name: &'static str,
     pub generator_id: String,
     pub aws_account_id: String,
-    pub region: String,
+    // No top-level `Region`: Security Hub sets it itself and ignores it on import.
     pub types: Vec<String>,
     pub first_observed_at: String,
     pub last_observed_at: String,
@@ -54,8 +54,18 @@ pub struct AsffFinding {
     pub resources: Vec<AsffResource>,
     pub compliance: AsffCompliance,
     pub record_state: &'static str,
+    /// Severity and types as the finding provider sets them: after creation, an import can
+    /// change these only here (the top-level fields belong to the customer's own updates).
+    pub finding_provider_fields: AsffProviderFields,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<AsffNote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffProviderFields {
+    pub severity: AsffSeverity,
+    pub types: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -214,7 +224,9 @@ pub fn resolved_finding(record: &FindingRecord, ctx: &AsffContext) -> AsffFindin
             resource_arn: &record.resource_arn,
             resource_id: &record.resource_id,
             tags: &no_tags,
-            remediation: rule.map_or("", |r| r.remediation),
+            remediation: rule.map_or("The check no longer fails; no action is needed.", |r| {
+                r.remediation
+            }),
         },
         description,
         Observed {
@@ -261,6 +273,11 @@ fn base(who: Identity, description: String, observed: Observed, ctx: &AsffContex
     let url = rule
         .map(|r| r.remediation_url.to_string())
         .filter(|u| !u.is_empty());
+    let types = finding_types(&controls);
+    let severity = AsffSeverity {
+        label: who.severity.as_str(),
+        original: who.severity.as_str(),
+    };
     AsffFinding {
         schema_version: SCHEMA_VERSION,
         id: who.id.to_string(),
@@ -269,16 +286,12 @@ fn base(who: Identity, description: String, observed: Observed, ctx: &AsffContex
         company_name: COMPANY_NAME,
         generator_id: who.rule_id.to_string(),
         aws_account_id: who.account_id.to_string(),
-        region: who.region.to_string(),
-        types: finding_types(&controls),
+        types: types.clone(),
         first_observed_at: observed.first.to_string(),
         last_observed_at: observed.last.to_string(),
         created_at: observed.first.to_string(),
         updated_at: ctx.updated_at.clone(),
-        severity: AsffSeverity {
-            label: who.severity.as_str(),
-            original: who.severity.as_str(),
-        },
+        severity: severity.clone(),
         title: clip(who.title, MAX_TITLE),
         description: clip(&description, MAX_DESCRIPTION),
         source_url: url.clone(),
@@ -303,6 +316,7 @@ fn base(who: Identity, description: String, observed: Observed, ctx: &AsffContex
             related_requirements: related_requirements(&controls),
         },
         record_state: "ACTIVE",
+        finding_provider_fields: AsffProviderFields { severity, types },
         note: None,
     }
 }
@@ -320,8 +334,11 @@ fn finding_types(controls: &Controls) -> Vec<String> {
             !controls.cis_v1_4_0.is_empty() || !controls.cis_v3_0_0.is_empty(),
             "CIS AWS Foundations Benchmark",
         ),
-        (!controls.pci_dss.is_empty(), "PCI-DSS"),
-        (!controls.nist_800_53_r5.is_empty(), "NIST 800-53"),
+        (!controls.pci_dss.is_empty(), "PCI-DSS Controls"),
+        (
+            !controls.nist_800_53_r5.is_empty(),
+            "NIST 800-53 Controls (USA)",
+        ),
     ];
     for (applies, standard) in standards {
         if applies {
@@ -363,11 +380,25 @@ pub fn related_requirements(c: &Controls) -> Vec<String> {
     out
 }
 
+/// Resource tags as ASFF accepts them: non-empty, at most 50, and only letters, digits,
+/// spaces and `. : + = @ _ / -` (other characters become `_`; long values are cut).
 fn resource_tags(tags: &Tags) -> BTreeMap<String, String> {
+    let allowed = |s: &str, max: usize| -> String {
+        s.chars()
+            .take(max)
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || " .:+=@_/-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
     tags.iter()
-        .filter(|(k, _)| !k.is_empty() && k.chars().count() <= MAX_TAG_KEY)
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty() && !k.starts_with("aws:"))
         .take(MAX_RESOURCE_TAGS)
-        .map(|(k, v)| (k.clone(), clip(v, MAX_TAG_VALUE)))
+        .map(|(k, v)| (allowed(k, MAX_TAG_KEY), allowed(v, MAX_TAG_VALUE)))
         .collect()
 }
 
@@ -442,9 +473,11 @@ mod tests {
             "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"
         );
         assert_eq!(
-            (f.generator_id.as_str(), f.region.as_str()),
+            (f.generator_id.as_str(), f.resources[0].region.as_str()),
             ("ec2_sg_open_ssh", "eu-west-1")
         );
+        assert_eq!(f.finding_provider_fields.types, f.types);
+        assert!(f.resources[0].tags["Name"].starts_with("=cmd__=cmd__"));
         assert_eq!((f.compliance.status, f.record_state), ("FAILED", "ACTIVE"));
         assert_eq!(f.created_at, "2026-11-01T00:00:00Z");
         assert!(f
@@ -454,6 +487,7 @@ mod tests {
             .any(|r| r.starts_with("NIST.800-53.r5 ")));
         assert_eq!(f.resources[0].resource_type, "AwsEc2SecurityGroup");
         assert_eq!(f.resources[0].tags["Name"].chars().count(), 256);
+        assert!(f.resources[0].tags["Name"].starts_with("=cmd__=cmd__"));
         assert_eq!(f.product_fields["compliance-scanner/RunId"], "run-1");
         let json = serde_json::to_value(&f).unwrap();
         for key in [

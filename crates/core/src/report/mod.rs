@@ -4,6 +4,7 @@
 pub mod asff;
 pub mod document;
 pub mod frameworks;
+pub mod html;
 
 pub mod ocsf;
 
@@ -19,6 +20,16 @@ use crate::finding::{
     count_by_severity, Finding, FindingStatus, RuleChecks, ScanError, SeverityCounts,
 };
 use crate::model::Service;
+
+/// Where a workflow run's reports live: `reports/YYYY/MM/DD/{run_id}`, browsable by date and
+/// unique per run.
+pub fn report_prefix(created_at: &str, run_id: &str) -> String {
+    let date = created_at
+        .get(..10)
+        .unwrap_or("1970-01-01")
+        .replace('-', "/");
+    format!("reports/{date}/{run_id}")
+}
 
 /// Bumped whenever a field changes meaning or disappears.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -214,6 +225,45 @@ mod tests {
         assert_eq!(neutralise_formula("-1+2"), "'-1+2");
         assert_eq!(neutralise_formula("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise_formula("sg-123"), "sg-123");
+    }
+
+    #[test]
+    fn csv_survives_formula_injection() {
+        let rule = crate::rules::rule("resource_required_tags").unwrap();
+        let hostile = Finding {
+            id: "=1+1".into(),
+            rule_id: rule.id.into(),
+            title: rule.title.into(),
+            severity: rule.severity,
+            status: FindingStatus::Muted,
+            muted_reason: Some("+cmd|' /C calc'!A0".into()),
+            service: crate::Service::Ec2,
+            resource_type: crate::model::ResourceType::AwsEc2SecurityGroup,
+            resource_id: "=HYPERLINK(\"http://evil.example\",\"x\")".into(),
+            resource_arn: "@SUM(1+1)*cmd|' /C calc'!A0".into(),
+            region: "-2+3".into(),
+            account_id: "123456789012".into(),
+            evidence: serde_json::json!("=2+5"),
+            remediation: "\t=1".into(),
+            runbook: None,
+            compliance: Default::default(),
+            resource_tags: Default::default(),
+        };
+        let csv = findings_csv(&[ReportFinding {
+            finding: hostile,
+            lifecycle: None,
+        }])
+        .unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        for cell in row.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "live formula cell {cell:?}"
+            );
+        }
+        assert_eq!(&row[7], "'=HYPERLINK(\"http://evil.example\",\"x\")");
+        assert_eq!(row.len(), CSV_HEADER.len());
     }
 }
 

@@ -68,6 +68,7 @@ fn cloud(account_id: &str, region: &str) -> Value {
     })
 }
 
+/// The rule's compliance mappings, `null` for a rule no framework covers (the tag policy).
 fn compliance(rule_id: &str, passed: bool) -> Value {
     let controls = rule(rule_id).map(|r| r.controls).unwrap_or_default();
     let mut standards: Vec<&str> = Vec::new();
@@ -91,6 +92,9 @@ fn compliance(rule_id: &str, passed: bool) -> Value {
             standards.push(name);
         }
     }
+    if standards.is_empty() {
+        return Value::Null;
+    }
     let (status_id, status) = if passed { (1, "Pass") } else { (3, "Fail") };
     json!({
         "control": rule_id,
@@ -109,7 +113,20 @@ pub fn detection_findings(report: &RunReport) -> Vec<Value> {
         .map(|f| open_event(report, f))
         .collect();
     out.extend(report.resolved.iter().map(|r| resolved_event(report, r)));
+    out.iter_mut().for_each(prune_nulls);
     out
+}
+
+/// OCSF leaves an unknown attribute out rather than setting it to null.
+fn prune_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(prune_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(prune_nulls),
+        _ => {}
+    }
 }
 
 fn open_event(report: &RunReport, row: &ReportFinding) -> Value {
@@ -161,12 +178,14 @@ fn open_event(report: &RunReport, row: &ReportFinding) -> Value {
             "labels": f.resource_tags.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>(),
             "data": {"evidence": f.evidence},
         }],
-        "compliance": compliance(&f.rule_id, false),
         "remediation": {
             "desc": f.remediation,
             "references": rule.map(|r| vec![r.remediation_url]).unwrap_or_default(),
         },
+        // Detection Finding (2004) has no `compliance` attribute in OCSF 1.1.0; like Prowler,
+        // the mappings travel in `unmapped`.
         "unmapped": {
+            "compliance": compliance(&f.rule_id, false),
             "run_id": report.run.run_id,
             "lifecycle": lifecycle.map(|l| l.status.as_str()),
             "runbook": f.runbook,
@@ -217,7 +236,6 @@ fn resolved_event(report: &RunReport, r: &ResolvedEntry) -> Value {
             "type": rule.and_then(|x| x.resource_type).map(|t| t.as_str()).unwrap_or("Other"),
             "cloud_partition": r.resource_arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws"),
         }],
-        "compliance": compliance(&r.rule_id, true),
-        "unmapped": {"run_id": report.run.run_id, "lifecycle": "resolved"},
+        "unmapped": {"compliance": compliance(&r.rule_id, true), "run_id": report.run.run_id, "lifecycle": "resolved"},
     })
 }

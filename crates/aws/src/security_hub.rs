@@ -1,0 +1,179 @@
+//! Security Hub export: ASFF findings imported 100 at a time; findings Security Hub rejects are
+//! sent again, and those that still fail are reported by id with Security Hub's reason.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, Compliance, ComplianceStatus, FindingProviderFields,
+    FindingProviderSeverity, Note, Partition, Recommendation, RecordState, Remediation, Resource,
+    Severity, SeverityLabel,
+};
+use compliance_core::report::asff::{AsffFinding, MAX_BATCH};
+use serde::Serialize;
+
+use crate::error::AwsError;
+
+/// Rejected findings are sent this many more times before they are reported.
+const RETRIES: u32 = 2;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ImportOutcome {
+    pub imported: usize,
+    pub failed: Vec<FailedImport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedImport {
+    pub id: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl ImportOutcome {
+    pub fn failed_ids(&self) -> std::collections::BTreeSet<&str> {
+        self.failed.iter().map(|f| f.id.as_str()).collect()
+    }
+}
+
+pub struct SecurityHub {
+    client: aws_sdk_securityhub::Client,
+}
+
+impl SecurityHub {
+    pub fn new(client: aws_sdk_securityhub::Client) -> Self {
+        SecurityHub { client }
+    }
+
+    /// Imports every finding. An API error (Security Hub not enabled, access denied) is an
+    /// error; per-finding rejections are in the outcome.
+    pub async fn import(&self, findings: &[AsffFinding]) -> Result<ImportOutcome, AwsError> {
+        let by_id: BTreeMap<&str, &AsffFinding> =
+            findings.iter().map(|f| (f.id.as_str(), f)).collect();
+        let mut outcome = ImportOutcome::default();
+        for batch in findings.chunks(MAX_BATCH) {
+            let mut pending: Vec<&AsffFinding> = batch.iter().collect();
+            let mut attempt = 0;
+            loop {
+                let rejected = self.send(&pending).await?;
+                outcome.imported += pending.len() - rejected.len();
+                if rejected.is_empty() {
+                    break;
+                }
+                if attempt == RETRIES {
+                    tracing::warn!(
+                        count = rejected.len(),
+                        "Security Hub rejected findings after retries"
+                    );
+                    outcome.failed.extend(rejected);
+                    break;
+                }
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                pending = rejected
+                    .iter()
+                    .filter_map(|f| by_id.get(f.id.as_str()).copied())
+                    .collect();
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn send(&self, batch: &[&AsffFinding]) -> Result<Vec<FailedImport>, AwsError> {
+        let response = self
+            .client
+            .batch_import_findings()
+            .set_findings(Some(batch.iter().map(|f| to_sdk(f)).collect()))
+            .send()
+            .await
+            .map_err(|e| AwsError::api("securityhub", "BatchImportFindings", &e))?;
+        Ok(response
+            .failed_findings()
+            .iter()
+            .map(|f| FailedImport {
+                id: f.id().unwrap_or_default().to_string(),
+                code: f.error_code().unwrap_or("Unknown").to_string(),
+                message: f.error_message().unwrap_or_default().to_string(),
+            })
+            .collect())
+    }
+}
+
+fn to_sdk(f: &AsffFinding) -> AwsSecurityFinding {
+    let resources = f.resources.iter().map(|r| {
+        let mut resource = Resource::builder()
+            .r#type(r.resource_type)
+            .id(&r.id)
+            .partition(Partition::from(r.partition.as_str()))
+            .region(&r.region);
+        for (k, v) in &r.tags {
+            resource = resource.tags(k, v);
+        }
+        resource.build()
+    });
+    let mut compliance = Compliance::builder().status(ComplianceStatus::from(f.compliance.status));
+    for requirement in &f.compliance.related_requirements {
+        compliance = compliance.related_requirements(requirement);
+    }
+    let mut finding = AwsSecurityFinding::builder()
+        .schema_version(f.schema_version)
+        .id(&f.id)
+        .product_arn(&f.product_arn)
+        .product_name(f.product_name)
+        .company_name(f.company_name)
+        .generator_id(&f.generator_id)
+        .aws_account_id(&f.aws_account_id)
+        .first_observed_at(&f.first_observed_at)
+        .last_observed_at(&f.last_observed_at)
+        .created_at(&f.created_at)
+        .updated_at(&f.updated_at)
+        .severity(
+            Severity::builder()
+                .label(SeverityLabel::from(f.severity.label))
+                .original(f.severity.original)
+                .build(),
+        )
+        .title(&f.title)
+        .description(&f.description)
+        .set_source_url(f.source_url.clone())
+        .remediation(
+            Remediation::builder()
+                .recommendation(
+                    Recommendation::builder()
+                        .text(&f.remediation.recommendation.text)
+                        .set_url(f.remediation.recommendation.url.clone())
+                        .build(),
+                )
+                .build(),
+        )
+        .compliance(compliance.build())
+        .record_state(RecordState::from(f.record_state))
+        .finding_provider_fields(
+            FindingProviderFields::builder()
+                .severity(
+                    FindingProviderSeverity::builder()
+                        .label(SeverityLabel::from(
+                            f.finding_provider_fields.severity.label,
+                        ))
+                        .original(f.finding_provider_fields.severity.original)
+                        .build(),
+                )
+                .set_types(Some(f.finding_provider_fields.types.clone()))
+                .build(),
+        )
+        .set_types(Some(f.types.clone()))
+        .set_resources(Some(resources.collect()));
+    for (k, v) in &f.product_fields {
+        finding = finding.product_fields(k, v);
+    }
+    if let Some(note) = &f.note {
+        finding = finding.note(
+            Note::builder()
+                .text(&note.text)
+                .updated_by(&note.updated_by)
+                .updated_at(&note.updated_at)
+                .build(),
+        );
+    }
+    finding.build()
+}

@@ -1,0 +1,100 @@
+//! The framework views: per framework, pass / fail / not evaluated, and its controls (with the
+//! failing resources) folded in a `<details>`.
+
+use std::fmt::Write;
+
+use super::{escape, severity_badge};
+use crate::report::frameworks::{ControlStatus, ControlView, FrameworkView};
+use crate::report::RunReport;
+
+pub(super) fn frameworks(report: &RunReport) -> String {
+    if report.frameworks.is_empty() {
+        return "<p class=\"empty\">No framework view in this report.</p>\n".into();
+    }
+    let mut out = String::from(
+        "<p class=\"muted\">A control passes when every check this scanner maps to it passed; \
+         controls have requirements beyond what a configuration scan can see.</p>\n",
+    );
+    for view in &report.frameworks {
+        out.push_str(&framework(view));
+    }
+    out
+}
+
+fn framework(view: &FrameworkView) -> String {
+    let total = view.controls.len();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<div class=\"framework\" data-framework=\"{}\">\n<h3>{}</h3>\n\
+         <p><span class=\"badge pass\">{} pass</span> <span class=\"badge fail\">{} fail</span> \
+         <span class=\"badge none\">{} not evaluated</span> <span class=\"muted\">of {total} controls</span></p>",
+        escape(&framework_key(view)),
+        escape(&view.name),
+        view.passed,
+        view.failed,
+        view.not_evaluated,
+    );
+    let _ = writeln!(
+        out,
+        "<details><summary>Controls ({total})</summary>\n<table class=\"controls\"><thead><tr>\
+         <th scope=\"col\">Control</th><th scope=\"col\">Status</th><th scope=\"col\">Rules</th>\
+         <th scope=\"col\" class=\"num\">Failed / evaluated</th><th scope=\"col\">Failing resources</th>\
+         </tr></thead>\n<tbody>"
+    );
+    for control in &view.controls {
+        out.push_str(&control_row(control));
+    }
+    out.push_str("</tbody></table></details>\n</div>\n");
+    out
+}
+
+/// The framework's machine name (`cis_v3_0_0`, `pci_dss`, …), as the JSON report spells it.
+fn framework_key(view: &FrameworkView) -> String {
+    serde_json::to_value(view.framework)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn control_row(c: &ControlView) -> String {
+    let class = match c.status {
+        ControlStatus::Pass => "pass",
+        ControlStatus::Fail => "fail",
+        ControlStatus::NotEvaluated => "none",
+    };
+    let rules: Vec<String> = c
+        .rules
+        .iter()
+        .map(|r| format!("<code>{}</code>", escape(r)))
+        .collect();
+    let failing = if c.failing_resources.is_empty() {
+        "<span class=\"muted\">—</span>".to_string()
+    } else {
+        let items: Vec<String> = c
+            .failing_resources
+            .iter()
+            .map(|r| {
+                format!(
+                    "<li>{} <code class=\"arn\">{}</code> <span class=\"muted\">{} · {}{}</span></li>",
+                    severity_badge(r.severity),
+                    escape(&r.resource_arn),
+                    escape(&r.region),
+                    escape(&r.rule_id),
+                    if r.muted { " · muted" } else { "" }
+                )
+            })
+            .collect();
+        format!("<ul class=\"plain\">{}</ul>", items.concat())
+    };
+    format!(
+        "<tr data-status=\"{}\"><th scope=\"row\">{}</th><td><span class=\"badge {class}\">{}</span></td>\
+         <td>{}</td><td class=\"num\">{} / {}</td><td>{failing}</td></tr>\n",
+        c.status.as_str(),
+        escape(&c.control_id),
+        c.status.as_str().replace('_', " ").to_ascii_lowercase(),
+        rules.join("<br>"),
+        c.checks_failed,
+        c.checks_evaluated,
+    )
+}

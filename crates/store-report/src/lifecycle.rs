@@ -1,0 +1,139 @@
+//! The run against the findings table and Security Hub: reconcile, export, then record.
+
+use std::collections::BTreeSet;
+
+use compliance_aws::findings_table::{by_id, FindingsTable};
+use compliance_aws::security_hub::{ImportOutcome, SecurityHub};
+use compliance_aws::AwsError;
+use compliance_core::lifecycle::{reconcile, FindingRecord, Reconciliation, RunClock, RunScope};
+use compliance_core::report::asff::{
+    open_finding, resolved_finding, AsffContext, AsffFinding, Observed,
+};
+use compliance_core::run::RunDocument;
+use serde::Serialize;
+
+/// Reads what the table knows of the account's active findings and of this run's findings,
+/// and reconciles the run with it.
+pub async fn reconcile_run(
+    table: &FindingsTable,
+    run: &RunDocument,
+    clock: RunClock<'_>,
+) -> Result<Reconciliation, AwsError> {
+    let mut previous = by_id(table.active(&run.account_id).await?);
+    let unknown: Vec<&str> = run
+        .findings
+        .iter()
+        .map(|f| f.id.as_str())
+        .filter(|id| !previous.contains_key(*id))
+        .collect();
+    // Findings not active in the table may be resolved ones coming back (reopened).
+    previous.extend(by_id(table.get_many(&unknown).await?));
+    Ok(reconcile(
+        &run.findings,
+        &previous,
+        &RunScope::of_run(run),
+        clock,
+    ))
+}
+
+/// The ASFF findings of a run: every finding of the run, then every finding it resolved.
+pub fn asff_findings(
+    run: &RunDocument,
+    reconciliation: &Reconciliation,
+    ctx: &AsffContext,
+) -> Vec<AsffFinding> {
+    let mut out: Vec<AsffFinding> = run
+        .findings
+        .iter()
+        .map(|f| {
+            let record = reconciliation.record(&f.id);
+            let observed = Observed {
+                first: record.map_or(run.created_at.as_str(), |r| r.first_seen_at.as_str()),
+                last: record.map_or(run.created_at.as_str(), |r| r.last_seen_at.as_str()),
+            };
+            let lifecycle = record.map_or("new", |r| r.status.as_str());
+            open_finding(f, observed, lifecycle, ctx)
+        })
+        .collect();
+    out.extend(
+        reconciliation
+            .resolved
+            .iter()
+            .map(|r| resolved_finding(r, ctx)),
+    );
+    out
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum HubExport {
+    Disabled,
+    Exported {
+        region: String,
+        imported: usize,
+        failed: Vec<compliance_aws::security_hub::FailedImport>,
+    },
+    /// The API refused the whole export (not enabled, access denied): reported, not fatal.
+    Error {
+        region: String,
+        error: String,
+    },
+}
+
+impl HubExport {
+    pub fn failures(&self) -> Option<usize> {
+        match self {
+            HubExport::Disabled => None,
+            HubExport::Exported { failed, .. } => Some(failed.len()),
+            HubExport::Error { .. } => Some(1),
+        }
+    }
+}
+
+pub async fn export(
+    hub: &SecurityHub,
+    region: &str,
+    findings: &[AsffFinding],
+) -> Result<(HubExport, ImportOutcome), AwsError> {
+    match hub.import(findings).await {
+        Ok(outcome) => Ok((
+            HubExport::Exported {
+                region: region.to_string(),
+                imported: outcome.imported,
+                failed: outcome.failed.clone(),
+            },
+            outcome,
+        )),
+        Err(e) if e.is_transient() => Err(e),
+        Err(e) => {
+            tracing::error!(error = %e, region, "Security Hub export failed");
+            Ok((
+                HubExport::Error {
+                    region: region.to_string(),
+                    error: e.to_string(),
+                },
+                ImportOutcome::default(),
+            ))
+        }
+    }
+}
+
+/// Records to write: every current record, and the resolved ones whose closing reached
+/// Security Hub (the others stay active, so the next run closes them again).
+pub fn records_to_write<'a>(
+    reconciliation: &'a Reconciliation,
+    hub: &HubExport,
+    outcome: &ImportOutcome,
+) -> Vec<&'a FindingRecord> {
+    let failed: BTreeSet<&str> = outcome.failed_ids();
+    let hub_missed = |r: &FindingRecord| match hub {
+        HubExport::Disabled => false,
+        HubExport::Error { .. } => true,
+        HubExport::Exported { .. } => failed.contains(r.finding_id.as_str()),
+    };
+    reconciliation
+        .current
+        .iter()
+        .chain(reconciliation.resolved.iter().filter(|r| !hub_missed(r)))
+        .collect()
+}
