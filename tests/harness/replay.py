@@ -5,7 +5,9 @@ Starts the emulator, deploys template.yaml into it (deploy.py), serves the six f
 binaries through the Lambda Runtime API (lambda_bridge.py) to the emulator's Step Functions
 engine, seeds a misconfigured estate in three regions, and runs `compliance run --wait` three
 times: as deployed (remediation dry-run), with remediation enforced, and once more to show the
-remediated findings resolved. Stops everything it started.
+remediated findings resolved. Then checks that Security Hub holds one finding per (rule,
+resource) with the fixed ones archived, in agreement with the findings table, prints the CIS view
+of the last run and saves its HTML report under target/demo/. Stops everything it started.
 """
 
 import argparse
@@ -96,6 +98,10 @@ def main():
             code = subprocess.run([cli, "run", "--wait", "--stack-name", STACK, "--run-id", run_id], env=env).returncode
             if code != 0:
                 sys.exit(f"replay: {run_id} ended with exit code {code}")
+        show_lifecycle(python, env, result)
+        banner("compliance report --framework cis (the last run)")
+        subprocess.run([cli, "report", "--framework", "cis", "--stack-name", STACK], env=env, check=True)
+        save_html(python, env, result)
     finally:
         for child in reversed(children):
             if child.stdin:
@@ -104,6 +110,43 @@ def main():
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def inspect(python, env, *args):
+    out = subprocess.run([python, str(HARNESS / "inspect_emulator.py"), *args], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def show_lifecycle(python, env, deployed):
+    """Security Hub and the findings table after the fix: one finding per (rule, resource, region),
+    archived and passed exactly where the table says resolved."""
+    banner("Security Hub (us-east-1) and the findings table after the fix")
+    hub = inspect(python, env, "securityhub-findings", "us-east-1")
+    table = {i["finding_id"]: i for i in inspect(python, env, "table-items", deployed["outputs"]["FindingsTableName"])}
+    keys = {(f["GeneratorId"], f["Resources"][0]["Id"], f["Resources"][0]["Region"]) for f in hub}
+    archived = {f["Id"] for f in hub if f["RecordState"] == "ARCHIVED" and f["Compliance"]["Status"] == "PASSED"}
+    resolved = {i for i, item in table.items() if item["status"] == "resolved"}
+    print(f"   Security Hub: {len(hub)} findings for {len(keys)} (rule, resource) pairs; "
+          f"{len(archived)} ARCHIVED + PASSED, {len(hub) - len(archived)} ACTIVE + FAILED")
+    states = {}
+    for item in table.values():
+        states[item["status"]] = states.get(item["status"], 0) + 1
+    print(f"   findings table: {len(table)} items: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
+    if len(keys) != len(hub) or archived != resolved or {f["Id"] for f in hub} != set(table):
+        sys.exit("replay: Security Hub and the findings table disagree")
+
+
+def save_html(python, env, deployed):
+    bucket = deployed["outputs"]["ReportsBucketName"]
+    keys = [k for k in inspect(python, env, "s3-keys", bucket, "reports/") if k.endswith("/demo-run-3/report.html")]
+    if not keys:
+        sys.exit("replay: no HTML report for demo-run-3")
+    target = ROOT / "target" / "demo" / "report.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        subprocess.run([python, str(HARNESS / "s3_tool.py"), "get-object", bucket, keys[0]], env=env, check=True, stdout=out)
+    banner(f"the last run's HTML report: {target} (open it in a browser)")
 
 
 if __name__ == "__main__":

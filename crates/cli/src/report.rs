@@ -202,11 +202,12 @@ fn render(run: &RunDocument, views: &[FrameworkView], all: bool) -> String {
             ));
             for r in &c.failing_resources {
                 out.push_str(&format!(
-                    "      {:<8} {} ({}){}\n",
+                    "      {:<13} {} ({}) {}{}\n",
                     r.severity.as_str(),
                     r.resource_arn,
                     r.region,
-                    if r.muted { " muted" } else { "" }
+                    r.rule_id,
+                    if r.muted { " [muted]" } else { "" }
                 ));
             }
         }
