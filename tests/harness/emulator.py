@@ -962,6 +962,35 @@ def cbor_text_map(values: dict[str, str]) -> bytes:
 # --- The WSGI middleware ---------------------------------------------------------------------
 
 
+# POST /_harness/securityhub-reject [{"generator_id": RULE, "times": N}]: each finding of that
+# rule is refused by BatchImportFindings (in FailedFindings, as Security Hub reports a finding it
+# could not take) its next N times; moto itself accepts every well-formed finding.
+SECURITYHUB_REJECT: dict[str, int] = {}
+SECURITYHUB_REJECTED: dict[str, int] = {}
+
+
+def patch_securityhub() -> None:
+    from moto.securityhub.models import SecurityHubBackend
+
+    original = SecurityHubBackend.batch_import_findings
+
+    def batch_import_findings(self, findings):
+        accepted, refused = [], []
+        for finding in findings:
+            times = SECURITYHUB_REJECT.get(finding.get("GeneratorId", ""), 0)
+            seen = SECURITYHUB_REJECTED.get(finding.get("Id", ""), 0)
+            if seen < times:
+                SECURITYHUB_REJECTED[finding["Id"]] = seen + 1
+                refused.append({"Id": finding["Id"], "ErrorCode": "InternalFailure",
+                                "ErrorMessage": "rejected by the test harness"})
+            else:
+                accepted.append(finding)
+        failed, succeeded, failures = original(self, accepted)
+        return failed + len(refused), succeeded, failures + refused
+
+    SecurityHubBackend.batch_import_findings = batch_import_findings
+
+
 def read_json(environ):
     length = int(environ.get("CONTENT_LENGTH") or 0)
     return json.loads(environ["wsgi.input"].read(length) or b"null")
@@ -972,6 +1001,7 @@ def with_harness_controls(app):
 
     POST /_harness/deny            ["service:region", ...]: refuse those (empty list: none)
     POST /_harness/lambda-endpoint {"endpoint": URL | null}: where state machines call Lambda
+    POST /_harness/securityhub-reject [{"generator_id", "times"}]: refuse those findings N times
     POST /moto-api/reset           moto's reset, which also forgets Automation executions
     Smithy RPC v2 CBOR requests (the Rust SDK's CloudWatch) are replayed in moto's JSON protocol.
     """
@@ -982,6 +1012,12 @@ def with_harness_controls(app):
             pairs = read_json(environ) or []
             DENIED.clear()
             DENIED.update(tuple(pair.split(":", 1)) for pair in pairs)
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
+        if path == "/_harness/securityhub-reject" and method == "POST":
+            SECURITYHUB_REJECT.clear()
+            SECURITYHUB_REJECTED.clear()
+            SECURITYHUB_REJECT.update({r["generator_id"]: int(r["times"]) for r in read_json(environ) or []})
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
         if path == "/_harness/lambda-endpoint" and method == "POST":
@@ -1037,6 +1073,7 @@ def main() -> None:
     patch_s3()
     patch_stepfunctions()
     patch_events()
+    patch_securityhub()
     ENGINE_TARGETS["lambda"] = args.lambda_endpoint
     # One log line per request drowns test output; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

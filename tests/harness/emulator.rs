@@ -116,6 +116,16 @@ impl Emulator {
         );
     }
 
+    /// Makes Security Hub refuse each finding of these rules its next `times` imports
+    /// (`[{"generator_id": RULE, "times": N}]`).
+    pub fn reject_security_hub(&self, rules: &Value) {
+        post_control(
+            &self.endpoint,
+            "/_harness/securityhub-reject",
+            &rules.to_string(),
+        );
+    }
+
     /// Environment for a product process talking to this emulator.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![

@@ -87,7 +87,9 @@ def execution(arn):
                         largest = max(largest, len(details[field].encode()))
         if e["type"].endswith("StateEntered"):
             entered.append(e["stateEnteredEventDetails"]["name"])
-    return {"event_types": Counter(e["type"] for e in events), "states_entered": entered, "largest_payload_bytes": largest}
+    described = sfn.describe_execution(executionArn=arn)
+    return {"event_types": Counter(e["type"] for e in events), "states_entered": entered, "largest_payload_bytes": largest,
+            "output": json.loads(described.get("output") or "null")}
 
 
 def automations():

@@ -518,6 +518,12 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
     ]));
     // And a region whose EC2 API denies us: recorded errors, the rest scanned.
     wf.emu.deny(&["ec2:ap-southeast-1"]);
+    // Security Hub refuses one rule's findings twice (the retries get them in) and another's
+    // for good (reported, and their records still written).
+    wf.emu.reject_security_hub(&json!([
+        {"generator_id": "rds_instance_iam_authentication", "times": 2},
+        {"generator_id": "ec2_instance_imdsv2", "times": 100}
+    ]));
     // The webhook integration: a local receiver, its key a SecureString.
     let receiver = emulator::HttpReceiver::start();
     let secret = "wh-key-7f3a9c1e-never-logged";
@@ -562,6 +568,37 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
     );
     let report = wf.report("run-faults");
     assert_eq!(report["run"]["complete"], false);
+    let hub = &history["output"]["report"]["security_hub"];
+    assert_eq!(hub["status"], "exported", "{hub}");
+    let failed: BTreeSet<&str> = hub["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    let rule_of = |rule: &str| -> BTreeSet<&str> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == rule)
+            .map(|f| f["id"].as_str().unwrap())
+            .collect()
+    };
+    assert!(!failed.is_empty());
+    assert_eq!(
+        failed,
+        rule_of("ec2_instance_imdsv2"),
+        "the refused findings are reported"
+    );
+    let imported = wf.security_hub();
+    assert!(
+        rule_of("rds_instance_iam_authentication")
+            .iter()
+            .all(|id| imported.contains_key(*id)),
+        "retried into Security Hub"
+    );
+    assert!(failed.iter().all(|id| !imported.contains_key(*id)));
     let hooks = receiver.requests();
     assert_eq!(hooks.len(), 1, "one webhook delivery: {hooks:?}");
     assert!(
