@@ -193,8 +193,40 @@ pub fn summary(run_id: &str, output: &Value) -> String {
         "  reports: {} (also .csv, .ocsf.json, .html)\n",
         report["reports"]["json"].as_str().unwrap_or("-"),
     ));
-    if let Some(hub) = report["security_hub"]["status"].as_str() {
-        out.push_str(&format!("  security hub: {hub}\n"));
+    let lifecycle = &report["lifecycle"];
+    if lifecycle.is_object() {
+        out.push_str(&format!(
+            "  findings table: {} new, {} open, {} reopened, {} resolved, {} unconfirmed\n",
+            n(&lifecycle["new"]),
+            n(&lifecycle["open"]),
+            n(&lifecycle["reopened"]),
+            n(&lifecycle["resolved"]),
+            n(&lifecycle["unconfirmed"])
+        ));
+    }
+    let hub = &report["security_hub"];
+    match hub["status"].as_str() {
+        Some("exported") => out.push_str(&format!(
+            "  security hub ({}): {} imported, {} refused\n",
+            hub["region"].as_str().unwrap_or("-"),
+            n(&hub["imported"]),
+            hub["failed"].as_array().map_or(0, Vec::len)
+        )),
+        Some("error") => out.push_str(&format!(
+            "  security hub ({}): NOT EXPORTED: {}\n",
+            hub["region"].as_str().unwrap_or("-"),
+            hub["error"].as_str().unwrap_or("?")
+        )),
+        Some(other) => out.push_str(&format!("  security hub: {other}\n")),
+        None => {}
+    }
+    match report["webhook"]["status"].as_str() {
+        Some("failed") => out.push_str(&format!(
+            "  webhook: FAILED: {}\n",
+            report["webhook"]["error"].as_str().unwrap_or("?")
+        )),
+        Some("delivered") => out.push_str("  webhook: delivered\n"),
+        _ => {}
     }
     out
 }

@@ -373,6 +373,14 @@ fn scheduled_run_alerts_remediates_and_closes_the_loop() {
         .filter(|f| first_ids.contains(f["id"].as_str().unwrap()))
         .all(|f| f["lifecycle"]["status"] == "open"
             && f["lifecycle"]["first_seen_at"] != f["lifecycle"]["last_seen_at"]));
+    assert!(
+        printed.contains(&format!("{} resolved, 0 unconfirmed", resolved_ids.len()))
+            && printed.contains(&format!(
+                "security hub (us-east-1): {} imported, 0 refused",
+                open_ids.len() + resolved_ids.len()
+            )),
+        "{printed}"
+    );
     let hub = wf.security_hub();
     // Account-level settings that are regional (EBS encryption by default) name the account as
     // their resource: their resource is the account in that region.
