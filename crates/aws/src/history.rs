@@ -89,26 +89,13 @@ impl HistoryStore {
         account_id: &str,
         except_run_id: &str,
     ) -> Result<Option<HistoryItem>, AwsError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("account_id = :a")
-            .expression_attribute_values(":a", s(account_id))
-            .scan_index_forward(false)
-            .limit(5)
-            .send()
-            .await
-            .map_err(|e| AwsError::api("dynamodb", "Query", &e))?;
-        Ok(out
-            .items()
-            .iter()
-            .filter_map(from_item)
+        Ok(self
+            .recent(account_id, 5)
+            .await?
+            .into_iter()
             .find(|item| item.run_id != except_run_id))
     }
-}
 
-impl HistoryStore {
     /// The account's last `limit` runs, newest first (one Query page: `limit` is small).
     pub async fn recent(&self, account_id: &str, limit: i32) -> Result<Vec<HistoryItem>, AwsError> {
         let out = self

@@ -129,6 +129,42 @@ fn prune_nulls(value: &mut Value) {
     }
 }
 
+/// The class, activity, severity, status and time every event carries, added to `body`.
+fn with_envelope(
+    (activity_id, activity_name): (u8, &str),
+    severity: Severity,
+    (status_id, status): (u8, &str),
+    observed: &str,
+    mut body: Value,
+) -> Value {
+    let envelope = json!({
+        "class_uid": CLASS_UID,
+        "class_name": "Detection Finding",
+        "category_uid": CATEGORY_UID,
+        "category_name": "Findings",
+        "activity_id": activity_id,
+        "activity_name": activity_name,
+        "type_uid": CLASS_UID * 100 + u32::from(activity_id),
+        "type_name": format!("Detection Finding: {activity_name}"),
+        "time": millis(observed),
+        "severity_id": severity_id(severity),
+        "severity": severity_name(severity),
+        "status_id": status_id,
+        "status": status,
+    });
+    if let (Value::Object(body), Value::Object(envelope)) = (&mut body, envelope) {
+        body.extend(envelope);
+    }
+    body
+}
+
+fn partition(arn: &str) -> &str {
+    arn.split(':')
+        .nth(1)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
+}
+
 fn open_event(report: &RunReport, row: &ReportFinding) -> Value {
     let f = &row.finding;
     let lifecycle = row.lifecycle.as_ref();
@@ -141,20 +177,12 @@ fn open_event(report: &RunReport, row: &ReportFinding) -> Value {
         FindingStatus::Muted => (3, "Suppressed"),
     };
     let rule = rule(&f.rule_id);
-    json!({
-        "class_uid": CLASS_UID,
-        "class_name": "Detection Finding",
-        "category_uid": CATEGORY_UID,
-        "category_name": "Findings",
-        "activity_id": activity_id,
-        "activity_name": activity_name,
-        "type_uid": CLASS_UID * 100 + u32::from(activity_id),
-        "type_name": format!("Detection Finding: {activity_name}"),
-        "time": millis(observed),
-        "severity_id": severity_id(f.severity),
-        "severity": severity_name(f.severity),
-        "status_id": status_id,
-        "status": status,
+    with_envelope(
+        (activity_id, activity_name),
+        f.severity,
+        (status_id, status),
+        observed,
+        json!({
         "status_detail": f.muted_reason,
         "message": format!("{}: {}", f.title, f.resource_arn),
         "metadata": metadata(report, &f.rule_id),
@@ -174,7 +202,7 @@ fn open_event(report: &RunReport, row: &ReportFinding) -> Value {
             "name": f.resource_id,
             "type": f.resource_type.as_str(),
             "region": f.region,
-            "cloud_partition": f.resource_arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws"),
+            "cloud_partition": partition(&f.resource_arn),
             "labels": f.resource_tags.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>(),
             "data": {"evidence": f.evidence},
         }],
@@ -190,7 +218,8 @@ fn open_event(report: &RunReport, row: &ReportFinding) -> Value {
             "lifecycle": lifecycle.map(|l| l.status.as_str()),
             "runbook": f.runbook,
         },
-    })
+        }),
+    )
 }
 
 fn resolved_event(report: &RunReport, r: &ResolvedEntry) -> Value {
@@ -204,20 +233,12 @@ fn resolved_event(report: &RunReport, r: &ResolvedEntry) -> Value {
             s.to_string()
         }
     };
-    json!({
-        "class_uid": CLASS_UID,
-        "class_name": "Detection Finding",
-        "category_uid": CATEGORY_UID,
-        "category_name": "Findings",
-        "activity_id": 3,
-        "activity_name": "Close",
-        "type_uid": CLASS_UID * 100 + 3,
-        "type_name": "Detection Finding: Close",
-        "time": millis(observed),
-        "severity_id": severity_id(severity),
-        "severity": severity_name(severity),
-        "status_id": 4,
-        "status": "Resolved",
+    with_envelope(
+        (3, "Close"),
+        severity,
+        (4, "Resolved"),
+        observed,
+        json!({
         "message": format!("Resolved: {} on {}", r.title, r.resource_arn),
         "metadata": metadata(report, &r.rule_id),
         "finding_info": {
@@ -234,8 +255,112 @@ fn resolved_event(report: &RunReport, r: &ResolvedEntry) -> Value {
             "uid": r.resource_arn,
             "region": r.region,
             "type": rule.and_then(|x| x.resource_type).map(|t| t.as_str()).unwrap_or("Other"),
-            "cloud_partition": r.resource_arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws"),
+            "cloud_partition": partition(&r.resource_arn),
         }],
         "unmapped": {"compliance": compliance(&r.rule_id, true), "run_id": report.run.run_id, "lifecycle": "resolved"},
-    })
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::document::ResolvedEntry;
+    use crate::report::{ScanReport, Summary};
+
+    fn report() -> RunReport {
+        let rule = rule("rds_instance_public").unwrap();
+        let finding = crate::Finding {
+            id: "a".repeat(32),
+            rule_id: rule.id.into(),
+            title: rule.title.into(),
+            severity: rule.severity,
+            status: FindingStatus::Muted,
+            muted_reason: Some("accepted until the migration".into()),
+            service: crate::Service::Rds,
+            resource_type: crate::model::ResourceType::AwsRdsDbInstance,
+            resource_id: "db1".into(),
+            resource_arn: "arn:aws-cn:rds:cn-north-1:123456789012:db:db1".into(),
+            region: "cn-north-1".into(),
+            account_id: "123456789012".into(),
+            evidence: json!({"PubliclyAccessible": true}),
+            remediation: rule.remediation.into(),
+            runbook: None,
+            compliance: rule.controls.to_refs(),
+            resource_tags: Default::default(),
+        };
+        let scan = ScanReport {
+            schema_version: 1,
+            scanner_version: "0".into(),
+            account_id: "123456789012".into(),
+            regions: vec!["cn-north-1".into()],
+            services: vec![crate::Service::Rds],
+            started_at: "2026-11-23T10:00:00Z".into(),
+            finished_at: "2026-11-23T10:01:00Z".into(),
+            complete: true,
+            summary: Summary {
+                resources_scanned: 1,
+                checks_evaluated: 1,
+                checks_passed: 0,
+                checks_failed: 1,
+                compliance_score: Some(0.0),
+                findings_by_severity: Default::default(),
+                muted_findings: 1,
+                checks_by_rule: Default::default(),
+            },
+            findings: vec![finding],
+            errors: vec![],
+        };
+        let mut report = RunReport::from_scan(&scan, "2026-11-23T10:02:00Z");
+        report.resolved.push(ResolvedEntry {
+            id: "b".repeat(32),
+            rule_id: "ec2_sg_open_ssh".into(),
+            title: "open ssh".into(),
+            resource_arn: "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1".into(),
+            region: "eu-west-1".into(),
+            first_seen_at: "2026-11-01T00:00:00Z".into(),
+            last_seen_at: String::new(),
+        });
+        report
+    }
+
+    #[test]
+    fn open_muted_and_closed_events() {
+        let events = detection_findings(&report());
+        assert_eq!(events.len(), 2);
+        let muted = &events[0];
+        assert_eq!(
+            (muted["class_uid"].as_u64(), muted["type_uid"].as_u64()),
+            (Some(2004), Some(200401))
+        );
+        assert_eq!(
+            (muted["status_id"].as_u64(), muted["status"].as_str()),
+            (Some(3), Some("Suppressed"))
+        );
+        assert_eq!(muted["time"].as_i64(), Some(1_795_428_000_000));
+        assert_eq!(muted["resources"][0]["cloud_partition"], "aws-cn");
+        assert!(
+            muted.get("compliance").is_none(),
+            "not an attribute of Detection Finding"
+        );
+        assert!(muted["unmapped"]["compliance"]["requirements"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()));
+        assert!(
+            muted["unmapped"].get("run_id").is_none(),
+            "nulls are left out"
+        );
+        let closed = &events[1];
+        assert_eq!(
+            (closed["activity_id"].as_u64(), closed["type_uid"].as_u64()),
+            (Some(3), Some(200403))
+        );
+        assert_eq!(
+            (closed["status_id"].as_u64(), closed["status"].as_str()),
+            (Some(4), Some("Resolved"))
+        );
+        assert_eq!(closed["unmapped"]["compliance"]["status"], "Pass");
+        // An unknown last-seen time falls back to the run's own time.
+        assert_eq!(closed["finding_info"]["last_seen_time"], closed["time"]);
+    }
 }
