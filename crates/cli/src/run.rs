@@ -210,7 +210,7 @@ pub fn summary(run_id: &str, output: &Value) -> String {
             "  security hub ({}): {} imported, {} refused\n",
             hub["region"].as_str().unwrap_or("-"),
             n(&hub["imported"]),
-            hub["failed"].as_array().map_or(0, Vec::len)
+            n(&hub["failed_count"])
         )),
         Some("error") => out.push_str(&format!(
             "  security hub ({}): NOT EXPORTED: {}\n",

@@ -64,6 +64,9 @@ pub fn asff_findings(
     out
 }
 
+/// Refused findings named in the state output.
+const MAX_LISTED_FAILURES: usize = 20;
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum HubExport {
@@ -71,6 +74,8 @@ pub enum HubExport {
     Exported {
         region: String,
         imported: usize,
+        failed_count: usize,
+        /// The first refused findings (the state output stays small; the logs have them all).
         failed: Vec<compliance_aws::security_hub::FailedImport>,
     },
     /// The API refused the whole export (not enabled, access denied): reported, not fatal.
@@ -84,7 +89,7 @@ impl HubExport {
     pub fn failures(&self) -> Option<usize> {
         match self {
             HubExport::Disabled => None,
-            HubExport::Exported { failed, .. } => Some(failed.len()),
+            HubExport::Exported { failed_count, .. } => Some(*failed_count),
             HubExport::Error { .. } => Some(1),
         }
     }
@@ -96,14 +101,25 @@ pub async fn export(
     findings: &[AsffFinding],
 ) -> Result<(HubExport, ImportOutcome), AwsError> {
     match hub.import(findings).await {
-        Ok(outcome) => Ok((
-            HubExport::Exported {
-                region: region.to_string(),
-                imported: outcome.imported,
-                failed: outcome.failed.clone(),
-            },
-            outcome,
-        )),
+        Ok(outcome) => {
+            for failure in &outcome.failed {
+                tracing::warn!(id = %failure.id, code = %failure.code, message = %failure.message, "Security Hub refused a finding");
+            }
+            Ok((
+                HubExport::Exported {
+                    region: region.to_string(),
+                    imported: outcome.imported,
+                    failed_count: outcome.failed.len(),
+                    failed: outcome
+                        .failed
+                        .iter()
+                        .take(MAX_LISTED_FAILURES)
+                        .cloned()
+                        .collect(),
+                },
+                outcome,
+            ))
+        }
         Err(e) if e.is_transient() => Err(e),
         Err(e) => {
             tracing::error!(error = %e, region, "Security Hub export failed");
