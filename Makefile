@@ -47,6 +47,7 @@ build:
 
 ## test: unit tests, then the emulator-backed integration tests.
 test: venv
+	bash tests/ensure_chromium.sh
 	# The workflow tests serve every function's binary, so all of them are built first.
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace --no-fail-fast
