@@ -11,7 +11,7 @@ use compliance_core::config::{parse_regions, parse_services, ScannerConfig};
 use compliance_core::report::asff::{open_finding, AsffContext, Observed};
 use compliance_core::report::html::render_html;
 use compliance_core::report::ocsf::detection_findings;
-use compliance_core::report::{build_report, findings_csv, ReportContext, RunReport};
+use compliance_core::report::{build_report, findings_csv, ReportContext, RunReport, ScanReport};
 use compliance_core::time::rfc3339;
 use compliance_core::{EvaluationSettings, Severity};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -113,34 +113,8 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
 
     let generated_at = rfc3339(SystemTime::now());
     let run_report = RunReport::from_scan(&report, &generated_at);
-    let rendered = match args.format {
-        Format::Json => run_report.to_json().map_err(|e| e.to_string())?,
-        Format::Csv => findings_csv(&run_report.findings).map_err(|e| e.to_string())?,
-        Format::Asff => {
-            let ctx = AsffContext {
-                hub_region: home.clone(),
-                partition: "aws".into(),
-                run_id: None,
-                updated_at: generated_at.clone(),
-            };
-            let observed = Observed {
-                first: &report.started_at,
-                last: &report.started_at,
-            };
-            let findings: Vec<_> = report
-                .findings
-                .iter()
-                .map(|f| open_finding(f, observed, "new", &ctx))
-                .collect();
-            pretty(&findings)?
-        }
-        Format::Ocsf => pretty(&detection_findings(&run_report))?,
-        Format::Html => render_html(&run_report),
-        Format::Table => render::table(
-            &report,
-            std::io::stdout().is_terminal() && args.output.is_none(),
-        ),
-    };
+    let colour = std::io::stdout().is_terminal() && args.output.is_none();
+    let rendered = render_as(args.format, &report, &run_report, &home, colour)?;
     match &args.output {
         Some(path) => std::fs::write(path, rendered.as_bytes())
             .map_err(|e| format!("could not write {}: {e}", path.display()))?,
@@ -157,7 +131,24 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
     }
 
     if let Some(path) = &args.stats {
+        // `make bench` times every format on the same scan.
+        let mut formats = serde_json::Map::new();
+        for format in [
+            Format::Json,
+            Format::Csv,
+            Format::Asff,
+            Format::Ocsf,
+            Format::Html,
+        ] {
+            let timer = Instant::now();
+            let bytes = render_as(format, &report, &run_report, &home, false)?.len();
+            formats.insert(
+                format!("{format:?}").to_lowercase(),
+                json!({"seconds": timer.elapsed().as_secs_f64(), "bytes": bytes}),
+            );
+        }
         let stats = json!({
+            "render": formats,
             "wall_seconds": started.elapsed().as_secs_f64(),
             "resources_scanned": report.summary.resources_scanned,
             "findings": report.findings.len(),
@@ -180,6 +171,41 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
         exit::INCOMPLETE
     } else {
         exit::OK
+    })
+}
+
+/// The scan in one output format.
+fn render_as(
+    format: Format,
+    report: &ScanReport,
+    run_report: &RunReport,
+    home_region: &str,
+    colour: bool,
+) -> Result<String, String> {
+    Ok(match format {
+        Format::Json => run_report.to_json().map_err(|e| e.to_string())?,
+        Format::Csv => findings_csv(&run_report.findings).map_err(|e| e.to_string())?,
+        Format::Asff => {
+            let ctx = AsffContext {
+                hub_region: home_region.to_string(),
+                partition: "aws".into(),
+                run_id: None,
+                updated_at: run_report.run.generated_at.clone(),
+            };
+            let observed = Observed {
+                first: &report.started_at,
+                last: &report.started_at,
+            };
+            let findings: Vec<_> = report
+                .findings
+                .iter()
+                .map(|f| open_finding(f, observed, "new", &ctx))
+                .collect();
+            pretty(&findings)?
+        }
+        Format::Ocsf => pretty(&detection_findings(run_report))?,
+        Format::Html => render_html(run_report),
+        Format::Table => render::table(report, colour),
     })
 }
 
