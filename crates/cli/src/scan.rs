@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use compliance_aws::params::load_config;
 use compliance_aws::{ScanPlan, Scanner};
 use compliance_core::config::{parse_regions, parse_services, ScannerConfig};
-use compliance_core::report::asff::{open_finding, AsffContext, Observed};
+use compliance_core::report::asff::{open_finding, partition_of_region, AsffContext, Observed};
 use compliance_core::report::html::render_html;
 use compliance_core::report::ocsf::detection_findings;
 use compliance_core::report::{build_report, findings_csv, ReportContext, RunReport, ScanReport};
@@ -188,7 +188,7 @@ fn render_as(
         Format::Asff => {
             let ctx = AsffContext {
                 hub_region: home_region.to_string(),
-                partition: "aws".into(),
+                partition: partition_of_region(home_region).into(),
                 run_id: None,
                 updated_at: run_report.run.generated_at.clone(),
             };

@@ -20,7 +20,7 @@ use compliance_aws::store::{get_json, S3Store};
 use compliance_aws::webhook;
 use compliance_core::analysis::Analysis;
 use compliance_core::lifecycle::{FindingsConfig, RunClock, PARAM_FINDINGS};
-use compliance_core::report::asff::AsffContext;
+use compliance_core::report::asff::{partition_of_region, AsffContext};
 use compliance_core::report::document::{RunParts, TrendPoint};
 use compliance_core::report::{report_prefix, RunReport};
 use compliance_core::run::RunDocument;
@@ -115,7 +115,7 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
         .clone()
         .unwrap_or_else(|| f.home_region.clone());
     let asff_ctx = AsffContext {
-        partition: "aws".into(),
+        partition: partition_of_region(&hub_region).into(),
         hub_region: hub_region.clone(),
         run_id: Some(run_id.clone()),
         updated_at: now.clone(),

@@ -129,6 +129,17 @@ pub struct AsffContext {
     pub updated_at: String,
 }
 
+/// The partition a region belongs to (product ARNs carry it).
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 impl AsffContext {
     pub fn product_arn(&self, account_id: &str) -> String {
         format!(
@@ -557,5 +568,8 @@ mod tests {
         };
         assert_eq!(related_requirements(&c).len(), 32);
         assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of_region("eu-west-1"), "aws");
     }
 }
