@@ -34,7 +34,7 @@ def client(service):
 
 def subscribe_queue(topic_arn):
     sqs = client("sqs")
-    url = sqs.create_queue(QueueName="alerts-probe")["QueueUrl"]
+    url = sqs.create_queue(QueueName=f"probe-{topic_arn.rsplit(':', 1)[-1]}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
     return url

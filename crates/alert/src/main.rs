@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 
 struct Function {
     store: S3Store,
-    notifier: Notifier,
+    /// Findings alerts go to the alerts topic, failed runs to the operators' failure topic.
+    alerts: Notifier,
+    failures: Notifier,
 }
 
 async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateError> {
@@ -63,8 +65,12 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
     if !account.is_empty() {
         attributes.push(("account", account));
     }
-    let message_id = f
-        .notifier
+    let notifier = if mode == "failure" {
+        &f.failures
+    } else {
+        &f.alerts
+    };
+    let message_id = notifier
         .publish(&message.subject, &message.body, &attributes)
         .await?;
     tracing::info!(run_id = %run_id, mode, message_id = %message_id, "alert published");
@@ -75,12 +81,14 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let bucket = required_env("REPORTS_BUCKET")?;
-    let topic = required_env("ALERTS_TOPIC_ARN")?;
+    let alerts_topic = required_env("ALERTS_TOPIC_ARN")?;
+    let failure_topic = required_env("FAILURE_TOPIC_ARN")?;
     let region = sdk::home_region();
     let factory = sdk::factory(&region).await;
     let function = Function {
         store: S3Store::new(factory.s3(&region), bucket),
-        notifier: Notifier::new(factory.sns(), topic),
+        alerts: Notifier::new(factory.sns(), alerts_topic),
+        failures: Notifier::new(factory.sns(), failure_topic),
     };
     let function = &function;
     lambda_runtime::run(service_fn(move |event| handle(function, event))).await

@@ -12,6 +12,7 @@ use compliance_core::report::frameworks::{
 use compliance_core::report::report_prefix;
 use compliance_core::run::RunDocument;
 use compliance_core::unit::validate_run_id;
+use compliance_core::FindingStatus;
 
 use crate::exit;
 
@@ -172,6 +173,8 @@ async fn latest_run(stored: &Stored) -> Result<String, String> {
 }
 
 fn render(run: &RunDocument, views: &[FrameworkView], all: bool) -> String {
+    let by_id: std::collections::HashMap<&str, &compliance_core::Finding> =
+        run.findings.iter().map(|f| (f.id.as_str(), f)).collect();
     let mut out = format!(
         "run {} ({}, account {}){}\n",
         run.run_id,
@@ -200,14 +203,22 @@ fn render(run: &RunDocument, views: &[FrameworkView], all: bool) -> String {
                 c.checks_evaluated,
                 c.rules.join(", ")
             ));
-            for r in &c.failing_resources {
+            for f in c
+                .failing_findings
+                .iter()
+                .filter_map(|id| by_id.get(id.as_str()))
+            {
                 out.push_str(&format!(
                     "      {:<13} {} ({}) {}{}\n",
-                    r.severity.as_str(),
-                    r.resource_arn,
-                    r.region,
-                    r.rule_id,
-                    if r.muted { " [muted]" } else { "" }
+                    f.severity.as_str(),
+                    f.resource_arn,
+                    f.region,
+                    f.rule_id,
+                    if f.status == FindingStatus::Muted {
+                        " [muted]"
+                    } else {
+                        ""
+                    }
                 ));
             }
         }

@@ -444,7 +444,7 @@ fn scheduled_run_alerts_remediates_and_closes_the_loop() {
         .collect();
     assert!(controls
         .iter()
-        .any(|c| c["status"] == "FAIL" && !c["failing_resources"].as_array().unwrap().is_empty()));
+        .any(|c| c["status"] == "FAIL" && !c["failing_findings"].as_array().unwrap().is_empty()));
     assert!(controls.iter().any(|c| c["status"] == "PASS"));
     let latest = wf.cli(&["report", "--framework", "pci"]);
     assert!(
@@ -680,6 +680,8 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
 #[test]
 fn sample_events_run_against_the_deployed_functions_and_rules() {
     let wf = Workflow::start();
+    let alerts = wf.inspect(&["subscribe-queue", &wf.deployment.output("AlertsTopicArn")]);
+    let failures = wf.inspect(&["subscribe-queue", &wf.deployment.output("FailureTopicArn")]);
     let events = emulator::repo_root().join("events");
     let function = |name: &str| format!("compliance-scanner-{name}-dev");
     // The function samples form one run, in workflow order.
@@ -701,6 +703,17 @@ fn sample_events_run_against_the_deployed_functions_and_rules() {
         assert!(out["error"].is_null(), "{file}: {out}");
         assert!(out["payload"].is_object(), "{file}: {out}");
     }
+    // The findings alert goes to the alerts topic, the failed-run alert to the operators' topic.
+    let kinds = |queue: &Value| -> Vec<String> {
+        wf.inspect(&["receive", queue.as_str().unwrap()])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["attributes"]["kind"].as_str().unwrap_or("?").to_string())
+            .collect()
+    };
+    assert_eq!(kinds(&alerts), ["findings"]);
+    assert_eq!(kinds(&failures), ["failure"]);
     let report = wf.report("sample-run-0001");
     assert_eq!(
         report["failed_units"][0]["service"], "rds",

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
-use crate::finding::{Finding, FindingStatus, RuleChecks, Severity};
+use crate::finding::{Finding, RuleChecks};
 use crate::rules::{catalog, Controls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -20,6 +20,7 @@ pub enum Framework {
     CisV3_0_0,
     CisV1_4_0,
     PciDss,
+    #[serde(rename = "nist_800_53_r5")]
     Nist80053R5,
     AwsFsbp,
 }
@@ -109,24 +110,15 @@ impl ControlStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FailingResource {
-    pub finding_id: String,
-    pub rule_id: String,
-    pub severity: Severity,
-    pub resource_arn: String,
-    pub region: String,
-    /// True when the failure is accepted by the mute list (it still fails the control).
-    pub muted: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ControlView {
     pub control_id: String,
     pub status: ControlStatus,
     pub rules: Vec<String>,
     pub checks_evaluated: usize,
     pub checks_failed: usize,
-    pub failing_resources: Vec<FailingResource>,
+    /// Ids of the failing findings (muted ones included): the report's `findings` has them.
+    /// Ids rather than copies: one finding fails many controls (NIST maps a dozen per rule).
+    pub failing_findings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,17 +162,10 @@ fn view(
                 .filter_map(|r| checks_by_rule.get(*r))
                 .map(|c| c.evaluated)
                 .sum();
-            let failing: Vec<FailingResource> = findings
+            let failing: Vec<String> = findings
                 .iter()
                 .filter(|f| rules.contains(f.rule_id.as_str()))
-                .map(|f| FailingResource {
-                    finding_id: f.id.clone(),
-                    rule_id: f.rule_id.clone(),
-                    severity: f.severity,
-                    resource_arn: f.resource_arn.clone(),
-                    region: f.region.clone(),
-                    muted: f.status == FindingStatus::Muted,
-                })
+                .map(|f| f.id.clone())
                 .collect();
             let status = if !failing.is_empty() {
                 ControlStatus::Fail
@@ -195,7 +180,7 @@ fn view(
                 rules: rules.iter().map(|r| r.to_string()).collect(),
                 checks_evaluated: evaluated.max(failing.len()),
                 checks_failed: failing.len(),
-                failing_resources: failing,
+                failing_findings: failing,
             }
         })
         .collect();
@@ -289,7 +274,7 @@ mod tests {
             rule_id: rule.id.into(),
             title: rule.title.into(),
             severity: rule.severity,
-            status: FindingStatus::Fail,
+            status: crate::finding::FindingStatus::Fail,
             muted_reason: None,
             service: crate::Service::S3,
             resource_type: crate::model::ResourceType::AwsS3Bucket,
@@ -323,10 +308,7 @@ mod tests {
         let fsbp = &views[0];
         let control = |id: &str| fsbp.controls.iter().find(|c| c.control_id == id).unwrap();
         assert_eq!(control("S3.5").status, ControlStatus::Fail);
-        assert_eq!(
-            control("S3.5").failing_resources[0].resource_arn,
-            "arn:aws:s3:::b"
-        );
+        assert_eq!(control("S3.5").failing_findings, ["id1"]);
         assert_eq!(control("S3.8").status, ControlStatus::Pass);
         assert_eq!(control("RDS.2").status, ControlStatus::NotEvaluated);
         assert_eq!(
@@ -334,6 +316,14 @@ mod tests {
             fsbp.controls.len()
         );
         assert_eq!(frameworks_named("CIS").unwrap().len(), 2);
+        assert_eq!(
+            serde_json::to_value(Framework::Nist80053R5).unwrap(),
+            "nist_800_53_r5"
+        );
+        assert_eq!(
+            "nist_800_53_r5".parse::<Framework>().unwrap(),
+            Framework::Nist80053R5
+        );
         assert!(frameworks_named("sox")
             .unwrap_err()
             .to_string()

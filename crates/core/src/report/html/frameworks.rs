@@ -1,9 +1,11 @@
 //! The framework views: per framework, pass / fail / not evaluated, and its controls (with the
 //! failing resources) folded in a `<details>`.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::{escape, severity_badge};
+use crate::finding::{Finding, FindingStatus};
 use crate::report::frameworks::{ControlStatus, ControlView, FrameworkView};
 use crate::report::RunReport;
 
@@ -15,13 +17,18 @@ pub(super) fn frameworks(report: &RunReport) -> String {
         "<p class=\"muted\">A control passes when every check this scanner maps to it passed; \
          controls have requirements beyond what a configuration scan can see.</p>\n",
     );
+    let findings: HashMap<&str, &Finding> = report
+        .findings
+        .iter()
+        .map(|f| (f.finding.id.as_str(), &f.finding))
+        .collect();
     for view in &report.frameworks {
-        out.push_str(&framework(view));
+        out.push_str(&framework(view, &findings));
     }
     out
 }
 
-fn framework(view: &FrameworkView) -> String {
+fn framework(view: &FrameworkView, findings: &HashMap<&str, &Finding>) -> String {
     let total = view.controls.len();
     let mut out = String::new();
     let _ = writeln!(
@@ -43,7 +50,7 @@ fn framework(view: &FrameworkView) -> String {
          </tr></thead>\n<tbody>"
     );
     for control in &view.controls {
-        out.push_str(&control_row(control));
+        out.push_str(&control_row(control, findings));
     }
     out.push_str("</tbody></table></details>\n</div>\n");
     out
@@ -57,7 +64,10 @@ fn framework_key(view: &FrameworkView) -> String {
         .unwrap_or_default()
 }
 
-fn control_row(c: &ControlView) -> String {
+/// Failing resources listed per control; the rest are counted (the findings table has them all).
+const MAX_LISTED: usize = 25;
+
+fn control_row(c: &ControlView, findings: &HashMap<&str, &Finding>) -> String {
     let class = match c.status {
         ControlStatus::Pass => "pass",
         ControlStatus::Fail => "fail",
@@ -68,23 +78,31 @@ fn control_row(c: &ControlView) -> String {
         .iter()
         .map(|r| format!("<code>{}</code>", escape(r)))
         .collect();
-    let failing = if c.failing_resources.is_empty() {
+    let failing = if c.failing_findings.is_empty() {
         "<span class=\"muted\">—</span>".to_string()
     } else {
-        let items: Vec<String> = c
-            .failing_resources
+        let mut items: Vec<String> = c
+            .failing_findings
             .iter()
-            .map(|r| {
+            .filter_map(|id| findings.get(id.as_str()))
+            .take(MAX_LISTED)
+            .map(|f| {
                 format!(
                     "<li>{} <code class=\"arn\">{}</code> <span class=\"muted\">{} · {}{}</span></li>",
-                    severity_badge(r.severity),
-                    escape(&r.resource_arn),
-                    escape(&r.region),
-                    escape(&r.rule_id),
-                    if r.muted { " · muted" } else { "" }
+                    severity_badge(f.severity),
+                    escape(&f.resource_arn),
+                    escape(&f.region),
+                    escape(&f.rule_id),
+                    if f.status == FindingStatus::Muted { " · muted" } else { "" }
                 )
             })
             .collect();
+        if c.failing_findings.len() > MAX_LISTED {
+            items.push(format!(
+                "<li class=\"muted\">and {} more (filter the findings table by rule)</li>",
+                c.failing_findings.len() - MAX_LISTED
+            ));
+        }
         format!("<ul class=\"plain\">{}</ul>", items.concat())
     };
     format!(
