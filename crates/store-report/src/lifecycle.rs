@@ -153,3 +153,93 @@ pub fn records_to_write<'a>(
         .chain(reconciliation.resolved.iter().filter(|r| !hub_missed(r)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use compliance_aws::security_hub::FailedImport;
+    use compliance_core::lifecycle::LifecycleStatus;
+    use compliance_core::model::ResourceType;
+    use compliance_core::{Service, Severity};
+
+    fn record(id: &str, status: LifecycleStatus) -> FindingRecord {
+        FindingRecord {
+            finding_id: id.into(),
+            account_id: "123456789012".into(),
+            rule_id: "ec2_sg_open_ssh".into(),
+            title: "t".into(),
+            severity: Severity::High,
+            service: Service::Ec2,
+            resource_type: ResourceType::AwsEc2SecurityGroup,
+            resource_id: id.into(),
+            resource_arn: id.into(),
+            region: "eu-west-1".into(),
+            status,
+            first_seen_at: "2026-11-01T00:00:00Z".into(),
+            last_seen_at: "2026-11-02T00:00:00Z".into(),
+            first_run_id: "r1".into(),
+            last_run_id: "r2".into(),
+            resolved_at: None,
+            resolved_run_id: None,
+            times_reopened: 0,
+            expires_at: None,
+        }
+    }
+
+    fn written(
+        reconciliation: &Reconciliation,
+        hub: &HubExport,
+        outcome: &ImportOutcome,
+    ) -> Vec<String> {
+        records_to_write(reconciliation, hub, outcome)
+            .iter()
+            .map(|r| r.finding_id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_resolution_security_hub_did_not_take_stays_active_for_the_next_run() {
+        let reconciliation = Reconciliation {
+            current: vec![record("open", LifecycleStatus::Open)],
+            resolved: vec![
+                record("fixed", LifecycleStatus::Resolved),
+                record("refused", LifecycleStatus::Resolved),
+            ],
+            unconfirmed: 0,
+        };
+        let refused = ImportOutcome {
+            imported: 2,
+            failed: vec![FailedImport {
+                id: "refused".into(),
+                code: "InternalFailure".into(),
+                message: String::new(),
+            }],
+        };
+        let exported = HubExport::Exported {
+            region: "us-east-1".into(),
+            imported: 2,
+            failed_count: 1,
+            failed: refused.failed.clone(),
+        };
+        assert_eq!(
+            written(&reconciliation, &exported, &refused),
+            ["open", "fixed"]
+        );
+        let down = HubExport::Error {
+            region: "us-east-1".into(),
+            error: "InvalidAccessException".into(),
+        };
+        assert_eq!(
+            written(&reconciliation, &down, &ImportOutcome::default()),
+            ["open"]
+        );
+        assert_eq!(
+            written(
+                &reconciliation,
+                &HubExport::Disabled,
+                &ImportOutcome::default()
+            ),
+            ["open", "fixed", "refused"]
+        );
+    }
+}
