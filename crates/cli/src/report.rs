@@ -27,8 +27,8 @@ pub struct ReportArgs {
 
 #[derive(Debug, Subcommand)]
 enum ReportAction {
-    /// Place a legal hold on every object of a run (run document, scans, reports): no version
-    /// can be deleted or overwritten until it is released, whatever the retention.
+    /// Place a legal hold on every object of a run (run document, scans, reports): their
+    /// current versions cannot be deleted until released, whatever the retention.
     Hold(HoldArgs),
     /// Release the legal hold of a run's objects (the bucket's retention still applies).
     Release(HoldArgs),
