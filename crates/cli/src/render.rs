@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use compliance_core::report::clip;
 use compliance_core::{ScanReport, Severity};
 
 fn colour(severity: Severity) -> &'static str {
@@ -11,16 +12,6 @@ fn colour(severity: Severity) -> &'static str {
         Severity::Medium => "\x1b[33m",
         Severity::Low => "\x1b[36m",
         Severity::Informational => "\x1b[2m",
-    }
-}
-
-/// Cuts a cell to `width` characters so one long ARN cannot wreck the layout.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
     }
 }
 
@@ -46,7 +37,7 @@ pub fn table(report: &ScanReport, ansi: bool) -> String {
                 f.status.as_str().to_string(),
                 f.rule_id.clone(),
                 f.region.clone(),
-                fit(&display_name(f), 60),
+                clip(&display_name(f), 60),
             ]
         })
         .collect();

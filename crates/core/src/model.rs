@@ -84,6 +84,25 @@ impl fmt::Display for ResourceType {
     }
 }
 
+/// The ARN partition of a region.
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The partition an ARN names (`None` for ids that are not ARNs, such as `AWS::::Account:…`).
+pub fn partition_of_arn(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:")?
+        .split(':')
+        .next()
+        .filter(|p| !p.is_empty())
+}
+
 /// The identifier Security Hub uses for account-level resources.
 pub fn account_resource_id(account_id: &str) -> String {
     format!("AWS::::Account:{account_id}")

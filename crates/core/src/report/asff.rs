@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::finding::{Finding, FindingStatus, Severity};
 use crate::lifecycle::FindingRecord;
-use crate::model::{ResourceType, Tags};
+use crate::model::{partition_of_arn, ResourceType, Tags};
+use crate::report::clip;
 use crate::rules::{rule, Controls};
 
 pub const SCHEMA_VERSION: &str = "2018-10-08";
@@ -127,17 +128,6 @@ pub struct AsffContext {
     pub run_id: Option<String>,
     /// The import time: Security Hub applies an update only when `UpdatedAt` moves forward.
     pub updated_at: String,
-}
-
-/// The partition a region belongs to (product ARNs carry it).
-pub fn partition_of_region(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
 }
 
 impl AsffContext {
@@ -316,7 +306,7 @@ fn base(who: Identity, description: String, observed: Observed, ctx: &AsffContex
         resources: vec![AsffResource {
             resource_type: who.resource_type.as_str(),
             id: who.resource_arn.to_string(),
-            partition: partition_of(who.resource_arn)
+            partition: partition_of_arn(who.resource_arn)
                 .unwrap_or(&ctx.partition)
                 .to_string(),
             region: who.region.to_string(),
@@ -411,23 +401,6 @@ fn resource_tags(tags: &Tags) -> BTreeMap<String, String> {
         .take(MAX_RESOURCE_TAGS)
         .map(|(k, v)| (allowed(k, MAX_TAG_KEY), allowed(v, MAX_TAG_VALUE)))
         .collect()
-}
-
-fn partition_of(arn: &str) -> Option<&str> {
-    arn.strip_prefix("arn:")?
-        .split(':')
-        .next()
-        .filter(|p| !p.is_empty())
-}
-
-/// Cuts `text` to at most `max` characters (on a character boundary), marking the cut.
-pub fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 #[cfg(test)]
@@ -568,6 +541,7 @@ mod tests {
         };
         assert_eq!(related_requirements(&c).len(), 32);
         assert_eq!(clip("abcdef", 4), "abc…");
+        use crate::model::partition_of_region;
         assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
         assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
         assert_eq!(partition_of_region("eu-west-1"), "aws");

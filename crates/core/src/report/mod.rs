@@ -21,6 +21,16 @@ use crate::finding::{
 };
 use crate::model::Service;
 
+/// Cuts `text` to at most `max` characters (on a character boundary), marking the cut with `…`.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Where a workflow run's reports live: `reports/YYYY/MM/DD/{run_id}`, browsable by date and
 /// unique per run.
 pub fn report_prefix(created_at: &str, run_id: &str) -> String {

@@ -159,10 +159,7 @@ fn with_envelope(
 }
 
 fn partition(arn: &str) -> &str {
-    arn.split(':')
-        .nth(1)
-        .filter(|p| !p.is_empty())
-        .unwrap_or("aws")
+    crate::model::partition_of_arn(arn).unwrap_or("aws")
 }
 
 fn open_event(report: &RunReport, row: &ReportFinding) -> Value {
