@@ -4,7 +4,7 @@
 //! what it found; a finding that is gone is resolved only where the run actually looked, so a
 //! failed region or an unreadable API never "fixes" anything.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -237,8 +237,12 @@ impl Reconciliation {
         counts
     }
 
-    pub fn record(&self, finding_id: &str) -> Option<&FindingRecord> {
-        self.current.iter().find(|r| r.finding_id == finding_id)
+    /// The run's records by finding id (one lookup per finding, not a scan of all of them).
+    pub fn by_finding_id(&self) -> HashMap<&str, &FindingRecord> {
+        self.current
+            .iter()
+            .map(|r| (r.finding_id.as_str(), r))
+            .collect()
     }
 }
 
@@ -440,7 +444,7 @@ mod tests {
             &everywhere,
             clock("r3", 3),
         );
-        let back = run3.record(&other.id).unwrap();
+        let back = run3.by_finding_id()[other.id.as_str()];
         assert_eq!(
             (back.status, back.times_reopened, back.expires_at),
             (LifecycleStatus::Reopened, 1, None)

@@ -42,11 +42,12 @@ pub fn asff_findings(
     reconciliation: &Reconciliation,
     ctx: &AsffContext,
 ) -> Vec<AsffFinding> {
+    let records = reconciliation.by_finding_id();
     let mut out: Vec<AsffFinding> = run
         .findings
         .iter()
         .map(|f| {
-            let record = reconciliation.record(&f.id);
+            let record = records.get(f.id.as_str()).copied();
             let observed = Observed {
                 first: record.map_or(run.created_at.as_str(), |r| r.first_seen_at.as_str()),
                 last: record.map_or(run.created_at.as_str(), |r| r.last_seen_at.as_str()),

@@ -166,20 +166,21 @@ impl RunReport {
     /// A workflow run, with its analysis, its reconciliation with the findings table, the
     /// account's earlier runs (oldest first) and the remediation decisions.
     pub fn from_run(run: &RunDocument, parts: RunParts) -> RunReport {
+        let records = parts
+            .reconciliation
+            .map(Reconciliation::by_finding_id)
+            .unwrap_or_default();
         let findings = run
             .findings
             .iter()
             .map(|f| ReportFinding {
                 finding: f.clone(),
-                lifecycle: parts
-                    .reconciliation
-                    .and_then(|r| r.record(&f.id))
-                    .map(|rec| FindingLifecycle {
-                        status: rec.status,
-                        first_seen_at: rec.first_seen_at.clone(),
-                        last_seen_at: rec.last_seen_at.clone(),
-                        times_reopened: rec.times_reopened,
-                    }),
+                lifecycle: records.get(f.id.as_str()).map(|rec| FindingLifecycle {
+                    status: rec.status,
+                    first_seen_at: rec.first_seen_at.clone(),
+                    last_seen_at: rec.last_seen_at.clone(),
+                    times_reopened: rec.times_reopened,
+                }),
             })
             .collect();
         let resolved = match (parts.reconciliation, parts.analysis) {
