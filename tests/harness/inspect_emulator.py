@@ -3,7 +3,6 @@
 
   subscribe-queue TOPIC_ARN      create an SQS queue subscribed to the topic; print its URL
   receive QUEUE_URL              the SNS notifications in the queue (subject, message, attributes)
-  history TABLE                  the items of a DynamoDB table
   execution EXECUTION_ARN        event counts, states entered, and the largest input/output size
   automations                    SSM Automation executions (id, document, status, parameters)
   s3-keys BUCKET PREFIX          the object keys under a prefix
@@ -55,17 +54,6 @@ def receive(url):
                 "attributes": {k: v.get("Value") for k, v in body.get("MessageAttributes", {}).items()},
             })
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-
-
-def history(table):
-    ddb = client("dynamodb")
-    items, kwargs = [], {"TableName": table}
-    while True:
-        page = ddb.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def execution(arn):
@@ -189,7 +177,6 @@ COMMANDS = {
     "start": start,
     "subscribe-queue": subscribe_queue,
     "receive": receive,
-    "history": history,
     "execution": execution,
     "automations": automations,
     "s3-keys": s3_keys,

@@ -9,33 +9,46 @@ pub async fn state_machine_from_stack(
     cfn: &aws_sdk_cloudformation::Client,
     stack: &str,
 ) -> Result<String, AwsError> {
-    stack_output(cfn, stack, "StateMachineArn").await
+    stack_outputs(cfn, stack).await?.get("StateMachineArn")
 }
 
-/// One output of a deployed stack (resource names the CLI needs).
-pub async fn stack_output(
+/// The outputs of a deployed stack (resource names the CLI needs), from one DescribeStacks.
+pub struct StackOutputs {
+    stack: String,
+    outputs: std::collections::BTreeMap<String, String>,
+}
+
+impl StackOutputs {
+    pub fn get(&self, key: &str) -> Result<String, AwsError> {
+        self.outputs.get(key).cloned().ok_or_else(|| AwsError::Api {
+            service: "cloudformation",
+            api: "DescribeStacks",
+            code: "MissingOutput".into(),
+            message: format!("stack `{}` has no {key} output", self.stack),
+        })
+    }
+}
+
+pub async fn stack_outputs(
     cfn: &aws_sdk_cloudformation::Client,
     stack: &str,
-    key: &str,
-) -> Result<String, AwsError> {
+) -> Result<StackOutputs, AwsError> {
     let out = cfn
         .describe_stacks()
         .stack_name(stack)
         .send()
         .await
         .map_err(|e| AwsError::api("cloudformation", "DescribeStacks", &e))?;
-    out.stacks()
+    let outputs = out
+        .stacks()
         .iter()
         .flat_map(|s| s.outputs())
-        .find(|o| o.output_key() == Some(key))
-        .and_then(|o| o.output_value())
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::Api {
-            service: "cloudformation",
-            api: "DescribeStacks",
-            code: "MissingOutput".into(),
-            message: format!("stack `{stack}` has no {key} output"),
-        })
+        .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+        .collect();
+    Ok(StackOutputs {
+        stack: stack.to_string(),
+        outputs,
+    })
 }
 
 pub async fn start(

@@ -5,7 +5,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use compliance_aws::history::HistoryStore;
 use compliance_aws::sdk::{self, ClientFactory};
 use compliance_aws::store::{get_json, S3Store};
-use compliance_aws::workflow::stack_output;
+use compliance_aws::workflow::stack_outputs;
 use compliance_core::report::frameworks::{
     framework_views, frameworks_named, ControlStatus, FrameworkView,
 };
@@ -86,20 +86,30 @@ struct Stored {
 async fn open(location: &Location, need_history: bool) -> Result<Stored, String> {
     let region = sdk::home_region();
     let factory = sdk::factory(&region).await;
-    let cfn = factory.cloudformation();
+    let need_table = need_history && location.history_table.is_none();
+    let outputs = if location.bucket.is_none() || need_table {
+        Some(
+            stack_outputs(&factory.cloudformation(), &location.stack_name)
+                .await
+                .map_err(|e| format!("{e} (or pass --bucket and --history-table)"))?,
+        )
+    } else {
+        None
+    };
+    let from_stack = |key: &str, flag: &str| -> Result<String, String> {
+        outputs
+            .as_ref()
+            .ok_or_else(|| format!("no stack outputs read for {key}"))?
+            .get(key)
+            .map_err(|e| format!("{e} (or pass {flag})"))
+    };
     let bucket = match &location.bucket {
         Some(b) => b.clone(),
-        None => stack_output(&cfn, &location.stack_name, "ReportsBucketName")
-            .await
-            .map_err(|e| format!("{e} (or pass --bucket)"))?,
+        None => from_stack("ReportsBucketName", "--bucket")?,
     };
     let history_table = match (&location.history_table, need_history) {
         (Some(t), _) => Some(t.clone()),
-        (None, true) => Some(
-            stack_output(&cfn, &location.stack_name, "HistoryTableName")
-                .await
-                .map_err(|e| format!("{e} (or pass --history-table)"))?,
-        ),
+        (None, true) => Some(from_stack("HistoryTableName", "--history-table")?),
         (None, false) => None,
     };
     Ok(Stored {

@@ -278,7 +278,7 @@ fn scheduled_run_alerts_remediates_and_closes_the_loop() {
     assert!(table
         .values()
         .all(|r| r["status"] == "new" && r["account_state"] == "123456789012#ACTIVE"));
-    let history_items = wf.inspect(&["history", &wf.deployment.output("HistoryTableName")]);
+    let history_items = wf.inspect(&["table-items", &wf.deployment.output("HistoryTableName")]);
     assert_eq!(history_items.as_array().unwrap().len(), 1);
 
     // Run 2: enforce the three runbooks; executions start and change the resources.
@@ -499,7 +499,7 @@ fn scheduled_run_alerts_remediates_and_closes_the_loop() {
         );
     }
     assert_eq!(
-        wf.inspect(&["history", &wf.deployment.output("HistoryTableName")])
+        wf.inspect(&["table-items", &wf.deployment.output("HistoryTableName")])
             .as_array()
             .unwrap()
             .len(),
