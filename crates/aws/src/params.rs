@@ -33,6 +33,26 @@ pub async fn load_config(ssm: &aws_sdk_ssm::Client) -> Result<ScannerConfig, Aws
     Ok(ScannerConfig::from_parameters(&params)?)
 }
 
+/// Several plain parameters in one GetParameters call (at most 10 names); the ones that do not
+/// exist are absent from the map (callers then use defaults).
+pub async fn load_parameters(
+    ssm: &aws_sdk_ssm::Client,
+    names: &[&str],
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = ssm
+        .get_parameters()
+        .set_names(Some(names.iter().map(|n| n.to_string()).collect()))
+        .with_decryption(false)
+        .send()
+        .await
+        .map_err(|e| AwsError::api("ssm", "GetParameters", &e))?;
+    Ok(out
+        .parameters()
+        .iter()
+        .filter_map(|p| Some((p.name()?.to_string(), p.value()?.to_string())))
+        .collect())
+}
+
 /// One parameter's value, or `None` when it does not exist (callers then use defaults).
 pub async fn load_parameter(
     ssm: &aws_sdk_ssm::Client,

@@ -13,7 +13,7 @@ use compliance_aws::lambda::{
     expect_object, init_tracing, required_env, run_id, run_key, StateError,
 };
 use compliance_aws::metrics::put_metrics;
-use compliance_aws::params::load_parameter;
+use compliance_aws::params::load_parameters;
 use compliance_aws::sdk::{self, ClientFactory};
 use compliance_aws::security_hub::{ImportOutcome, SecurityHub};
 use compliance_aws::store::{get_json, S3Store};
@@ -53,13 +53,14 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
     let run_id = run_id(&event)?;
     let run_key = run_key(&event, &run_id)?;
     // Configuration first: a broken parameter stops the state before anything is written.
-    let config = match load_parameter(&f.ssm, PARAM_FINDINGS).await? {
-        Some(json) => FindingsConfig::parse(&json)?,
+    let params = load_parameters(&f.ssm, &[PARAM_FINDINGS, PARAM_WEBHOOK]).await?;
+    let config = match params.get(PARAM_FINDINGS) {
+        Some(json) => FindingsConfig::parse(json)?,
         None => FindingsConfig::default(),
     };
-    let webhook = load_parameter(&f.ssm, PARAM_WEBHOOK)
-        .await?
-        .map(|json| WebhookConfig::parse(&json))
+    let webhook = params
+        .get(PARAM_WEBHOOK)
+        .map(|json| WebhookConfig::parse(json))
         .transpose()?;
     let run: RunDocument = get_json(&f.store, &run_key, "the run document").await?;
     // Analysis and remediation exist only when their states ran.
