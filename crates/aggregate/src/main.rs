@@ -3,41 +3,32 @@
 
 use std::time::SystemTime;
 
-use compliance_aws::lambda::{expect_object, init_tracing, required_env, run_id, StateError};
+use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
 use compliance_aws::sdk;
 use compliance_aws::store::{get_json, put_json, ObjectStore, S3Store};
-use compliance_core::run::{scan_entries, RunDocument, ScanEntry, MAX_INLINE_FAILED_UNITS};
+use compliance_core::contract::{AggregateInput, AggregateOutput};
+use compliance_core::run::{RunDocument, ScanEntry, MAX_INLINE_FAILED_UNITS};
 use compliance_core::time::rfc3339;
-use compliance_core::unit::{unit_key, UnitScanDocument};
+use compliance_core::unit::UnitScanDocument;
 use futures::StreamExt;
-use lambda_runtime::{service_fn, LambdaEvent};
-use serde_json::{json, Value};
 
 /// Unit documents read at once.
 const READ_CONCURRENCY: usize = 8;
 
-async fn handle(store: &S3Store, event: LambdaEvent<Value>) -> Result<Value, StateError> {
-    let event = event.payload;
-    expect_object(&event, r#"{"run_id", "trigger", "scans"}"#)?;
-    let run_id = run_id(&event)?;
-    let trigger = event
-        .get("trigger")
-        .and_then(Value::as_str)
-        .unwrap_or("manual")
-        .to_string();
-    let scans = event
-        .get("scans")
-        .ok_or_else(|| StateError::InvalidInput("missing field `scans`".into()))?;
-    let entries = scan_entries(scans).map_err(|e| StateError::InvalidInput(e.to_string()))?;
+struct Function {
+    store: Box<dyn ObjectStore>,
+}
 
+async fn handle(f: &Function, input: AggregateInput) -> Result<AggregateOutput, StateError> {
+    let run_id = &input.run_id;
     let mut keys = Vec::new();
     let mut failed = Vec::new();
-    for entry in entries {
+    for entry in input.scans.0 {
         match entry {
             ScanEntry::Completed(unit) => {
                 // Only this run's unit objects may be read: the key is derived, not trusted.
-                let expected = unit_key(&run_id, &unit.region, unit.service);
-                if unit.run_id != run_id || unit.findings_key != expected {
+                let expected = run_id.keys().unit(&unit.region, unit.service);
+                if unit.run_id != run_id.as_str() || unit.findings_key != expected {
                     return Err(StateError::InvalidInput(format!(
                         "scan result for {} {} belongs to run `{}` at `{}`, not to run `{run_id}`",
                         unit.region, unit.service, unit.run_id, unit.findings_key
@@ -45,13 +36,13 @@ async fn handle(store: &S3Store, event: LambdaEvent<Value>) -> Result<Value, Sta
                 }
                 keys.push(expected);
             }
-            ScanEntry::Failed(f) => failed.push(f),
+            ScanEntry::Failed(failure) => failed.push(failure),
         }
     }
-    let store_ref: &dyn ObjectStore = store;
+    let store = f.store.as_ref();
     let mut reads = futures::stream::iter(keys)
         .map(|key| async move {
-            let doc = get_json::<UnitScanDocument>(store_ref, &key, "a region-scan document").await;
+            let doc = get_json::<UnitScanDocument>(store, &key, "a region-scan document").await;
             (key, doc)
         })
         .buffer_unordered(READ_CONCURRENCY);
@@ -59,36 +50,50 @@ async fn handle(store: &S3Store, event: LambdaEvent<Value>) -> Result<Value, Sta
     while let Some((key, doc)) = reads.next().await {
         units.push((key, doc?));
     }
-    let document = RunDocument::merge(&run_id, &trigger, rfc3339(SystemTime::now()), units, failed);
-    let run_key = RunDocument::key(&run_id);
+    let document = RunDocument::merge(
+        run_id.as_str(),
+        &input.trigger,
+        rfc3339(SystemTime::now()),
+        units,
+        failed,
+    );
+    let run_key = run_id.keys().run_document();
     put_json(store, &run_key, &document, "the run document").await?;
     tracing::info!(
-        run_id = %run_id,
         units = document.units.len(),
         failed_units = document.failed_units.len(),
         findings = document.findings.len(),
         "run aggregated"
     );
-    Ok(json!({
-        "run_id": run_id,
-        "run_key": run_key,
-        "account_id": document.account_id,
-        "resources_scanned": document.summary.resources_scanned,
-        "findings_total": document.findings.len(),
-        "findings_by_severity": document.summary.findings_by_severity,
-        "failed_units": document.failed_units.iter().take(MAX_INLINE_FAILED_UNITS).collect::<Vec<_>>(),
-        "failed_unit_count": document.failed_units.len(),
-        "partial": !document.complete,
-    }))
+    Ok(AggregateOutput {
+        run_id: run_id.clone(),
+        run_key,
+        account_id: document.account_id,
+        resources_scanned: document.summary.resources_scanned,
+        findings_total: document.findings.len(),
+        findings_by_severity: document.summary.findings_by_severity,
+        failed_unit_count: document.failed_units.len(),
+        failed_units: document
+            .failed_units
+            .into_iter()
+            .take(MAX_INLINE_FAILED_UNITS)
+            .collect(),
+        partial: !document.complete,
+    })
+}
+
+impl Function {
+    async fn from_env() -> Result<Function, MissingEnv> {
+        let bucket = required_env("REPORTS_BUCKET")?;
+        let region = sdk::home_region();
+        let factory = sdk::factory(&region).await;
+        Ok(Function {
+            store: Box::new(S3Store::new(factory.s3(&region), bucket)),
+        })
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
-    let bucket = required_env("REPORTS_BUCKET")?;
-    let region = sdk::home_region();
-    let factory = sdk::factory(&region).await;
-    let store = S3Store::new(factory.s3(&region), bucket);
-    let store = &store;
-    lambda_runtime::run(service_fn(move |event| handle(store, event))).await
+    lambda::run(Function::from_env(), handle).await
 }

@@ -1,95 +1,92 @@
 //! alert: tells people about a run that breached its thresholds (score, counts, the most severe
 //! findings, what is new, where the report is), or about a run that failed.
 
-use compliance_aws::lambda::{
-    expect_object, init_tracing, required_env, run_id, run_key, StateError,
-};
-use compliance_aws::notify::Notifier;
+use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
+use compliance_aws::notify::{Message, Notifier, Publisher};
 use compliance_aws::sdk;
-use compliance_aws::store::{get_json, S3Store};
-use compliance_core::alert::{failure_alert, findings_alert};
+use compliance_aws::store::{get_optional_json, read_run_document, ObjectStore, S3Store};
+use compliance_core::alert::{failure_alert, findings_alert, AlertMessage};
 use compliance_core::analysis::Analysis;
-use compliance_core::run::RunDocument;
-use lambda_runtime::{service_fn, LambdaEvent};
-use serde_json::{json, Value};
+use compliance_core::contract::{AlertInput, AlertOutput, StateInput};
 
 struct Function {
-    store: S3Store,
+    store: Box<dyn ObjectStore>,
+    /// `s3://bucket`, named in findings alerts as where the run's documents are.
+    location: String,
     /// Findings alerts go to the alerts topic, failed runs to the operators' failure topic.
-    alerts: Notifier,
-    failures: Notifier,
+    alerts: Box<dyn Publisher>,
+    failures: Box<dyn Publisher>,
 }
 
-async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateError> {
-    let event = event.payload;
-    expect_object(&event, r#"{"run_id", "mode": "findings"|"failure", ...}"#)?;
-    let run_id = run_id(&event)?;
-    let mode = event
-        .get("mode")
-        .and_then(Value::as_str)
-        .unwrap_or("findings");
-    let (message, account) = match mode {
-        "failure" => {
-            let text = |field: &str| match event.get(field) {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Null) | None => String::new(),
-                Some(other) => other.to_string(),
-            };
-            (
-                failure_alert(&run_id, &text("error"), &text("cause")),
-                String::new(),
+async fn handle(f: &Function, input: AlertInput) -> Result<AlertOutput, StateError> {
+    let (kind, alert, account, topic): (_, AlertMessage, _, &dyn Publisher) = match &input {
+        AlertInput::Failure(failure) => (
+            "failure",
+            failure_alert(failure.run_id.as_str(), &failure.error, &failure.cause),
+            None,
+            f.failures.as_ref(),
+        ),
+        AlertInput::Findings(run_ref) => {
+            let run = read_run_document(f.store.as_ref(), run_ref).await?;
+            // A run alerted on without its analysis (a replay of this state alone) still alerts.
+            let analysis: Option<Analysis> = get_optional_json(
+                f.store.as_ref(),
+                &run_ref.run_id.keys().analysis(),
+                "the analysis",
             )
-        }
-        "findings" => {
-            let run_key = run_key(&event, &run_id)?;
-            let run: RunDocument = get_json(&f.store, &run_key, "the run document").await?;
-            let analysis = get_json::<Analysis>(&f.store, &Analysis::key(&run_id), "the analysis")
-                .await
-                .ok();
-            let location = format!("s3://{}/{}", f.store.bucket(), run_key);
+            .await?;
+            let location = format!("{}/{}", f.location, run_ref.run_key);
             (
+                "findings",
                 findings_alert(&run, analysis.as_ref(), &location),
-                run.account_id.clone(),
+                Some(run.account_id),
+                f.alerts.as_ref(),
             )
-        }
-        other => {
-            return Err(StateError::InvalidInput(format!(
-                "field `mode`: `{other}` is neither `findings` nor `failure`"
-            )));
         }
     };
-    let mut attributes = vec![("run_id", run_id.clone()), ("kind", mode.to_string())];
-    if let Some(severity) = message.severity {
+    let mut attributes = vec![
+        ("run_id", input.run_id().to_string()),
+        ("kind", kind.to_string()),
+    ];
+    if let Some(severity) = alert.severity {
         attributes.push(("severity", severity.to_string()));
     }
-    if !account.is_empty() {
+    if let Some(account) = account.filter(|a| !a.is_empty()) {
         attributes.push(("account", account));
     }
-    let notifier = if mode == "failure" {
-        &f.failures
-    } else {
-        &f.alerts
+    let message = Message {
+        subject: alert.subject,
+        body: alert.body,
+        attributes,
     };
-    let message_id = notifier
-        .publish(&message.subject, &message.body, &attributes)
-        .await?;
-    tracing::info!(run_id = %run_id, mode, message_id = %message_id, "alert published");
-    Ok(json!({ "message_id": message_id, "subject": message.subject }))
+    let message_id = topic.publish(&message).await?;
+    tracing::info!(kind, message_id = %message_id, "alert published");
+    Ok(AlertOutput {
+        message_id,
+        subject: message.subject,
+    })
+}
+
+impl Function {
+    async fn from_env() -> Result<Function, MissingEnv> {
+        let bucket = required_env("REPORTS_BUCKET")?;
+        let alerts_topic = required_env("ALERTS_TOPIC_ARN")?;
+        let failure_topic = required_env("FAILURE_TOPIC_ARN")?;
+        let region = sdk::home_region();
+        let factory = sdk::factory(&region).await;
+        Ok(Function {
+            location: format!("s3://{bucket}"),
+            store: Box::new(S3Store::new(factory.s3(&region), bucket)),
+            alerts: Box::new(Notifier::new(factory.sns(), alerts_topic)),
+            failures: Box::new(Notifier::new(factory.sns(), failure_topic)),
+        })
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
-    let bucket = required_env("REPORTS_BUCKET")?;
-    let alerts_topic = required_env("ALERTS_TOPIC_ARN")?;
-    let failure_topic = required_env("FAILURE_TOPIC_ARN")?;
-    let region = sdk::home_region();
-    let factory = sdk::factory(&region).await;
-    let function = Function {
-        store: S3Store::new(factory.s3(&region), bucket),
-        alerts: Notifier::new(factory.sns(), alerts_topic),
-        failures: Notifier::new(factory.sns(), failure_topic),
-    };
-    let function = &function;
-    lambda_runtime::run(service_fn(move |event| handle(function, event))).await
+    lambda::run(Function::from_env(), handle).await
 }
+
+#[cfg(test)]
+mod tests;

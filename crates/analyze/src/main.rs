@@ -2,37 +2,32 @@
 //! still open / resolved, and returns the alert-or-clean decision with its reason.
 
 use compliance_aws::history::HistoryStore;
-use compliance_aws::lambda::{
-    expect_object, init_tracing, required_env, run_id, run_key, StateError,
-};
-use compliance_aws::params::load_parameter;
+use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
+use compliance_aws::params::load_setting;
 use compliance_aws::sdk;
-use compliance_aws::store::{get_json, put_json, S3Store};
-use compliance_core::analysis::{analyse, Analysis, Thresholds, PARAM_THRESHOLDS};
+use compliance_aws::store::{get_json, put_json, read_run_document, ObjectStore, S3Store};
+use compliance_core::analysis::{analyse, Analysis, Thresholds};
+use compliance_core::contract::{AnalyzeInput, AnalyzeOutput};
 use compliance_core::run::RunDocument;
-use lambda_runtime::{service_fn, LambdaEvent};
-use serde_json::{json, Value};
 
 struct Function {
-    store: S3Store,
+    store: Box<dyn ObjectStore>,
     history: HistoryStore,
     ssm: aws_sdk_ssm::Client,
 }
 
-async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateError> {
-    let event = event.payload;
-    expect_object(&event, r#"{"run_id", "run_key"}"#)?;
-    let run_id = run_id(&event)?;
-    let run_key = run_key(&event, &run_id)?;
-    let thresholds = match load_parameter(&f.ssm, PARAM_THRESHOLDS).await? {
-        Some(json) => Thresholds::parse(&json)?,
-        None => Thresholds::default(),
-    };
-    let run: RunDocument = get_json(&f.store, &run_key, "the run document").await?;
-    let previous = match f.history.latest(&run.account_id, &run_id).await? {
+async fn handle(f: &Function, input: AnalyzeInput) -> Result<AnalyzeOutput, StateError> {
+    let run_id = &input.run_id;
+    let thresholds: Thresholds = load_setting(&f.ssm).await?;
+    let run = read_run_document(f.store.as_ref(), &input).await?;
+    let previous = match f.history.latest(&run.account_id, run_id.as_str()).await? {
         Some(item) => {
-            match get_json::<RunDocument>(&f.store, &item.run_key, "the previous run document")
-                .await
+            match get_json::<RunDocument>(
+                f.store.as_ref(),
+                &item.run_key,
+                "the previous run document",
+            )
+            .await
             {
                 Ok(doc) => Some(doc),
                 Err(e) => {
@@ -45,7 +40,7 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
         None => None,
     };
     let analysis: Analysis = analyse(
-        &run_id,
+        run_id.as_str(),
         &run.summary,
         &run.findings,
         previous
@@ -53,35 +48,38 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
             .map(|p| (p.run_id.as_str(), p.findings.as_slice())),
         &thresholds,
     );
-    let analysis_key = Analysis::key(&run_id);
-    put_json(&f.store, &analysis_key, &analysis, "the analysis").await?;
-    tracing::info!(run_id = %run_id, decision = ?analysis.decision, reason = %analysis.reason, new = analysis.new.len(), resolved = analysis.resolved.len(), "run analysed");
-    Ok(json!({
-        "run_id": run_id,
-        "decision": analysis.decision,
-        "reason": analysis.reason,
-        "compliance_score": run.summary.compliance_score,
-        "findings_by_severity": run.summary.findings_by_severity,
-        "new": analysis.new.len(),
-        "still_open": analysis.still_open,
-        "resolved": analysis.resolved.len(),
-        "previous_run_id": analysis.previous_run_id,
-        "analysis_key": analysis_key,
-    }))
+    let analysis_key = run_id.keys().analysis();
+    put_json(f.store.as_ref(), &analysis_key, &analysis, "the analysis").await?;
+    tracing::info!(decision = ?analysis.decision, reason = %analysis.reason, new = analysis.new.len(), resolved = analysis.resolved.len(), "run analysed");
+    Ok(AnalyzeOutput {
+        run_id: run_id.clone(),
+        decision: analysis.decision,
+        reason: analysis.reason,
+        compliance_score: run.summary.compliance_score,
+        findings_by_severity: run.summary.findings_by_severity,
+        new: analysis.new.len(),
+        still_open: analysis.still_open,
+        resolved: analysis.resolved.len(),
+        previous_run_id: analysis.previous_run_id,
+        analysis_key,
+    })
+}
+
+impl Function {
+    async fn from_env() -> Result<Function, MissingEnv> {
+        let bucket = required_env("REPORTS_BUCKET")?;
+        let table = required_env("HISTORY_TABLE")?;
+        let region = sdk::home_region();
+        let factory = sdk::factory(&region).await;
+        Ok(Function {
+            store: Box::new(S3Store::new(factory.s3(&region), bucket)),
+            history: HistoryStore::new(factory.dynamodb(), table),
+            ssm: factory.ssm(),
+        })
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
-    let bucket = required_env("REPORTS_BUCKET")?;
-    let table = required_env("HISTORY_TABLE")?;
-    let region = sdk::home_region();
-    let factory = sdk::factory(&region).await;
-    let function = Function {
-        store: S3Store::new(factory.s3(&region), bucket),
-        history: HistoryStore::new(factory.dynamodb(), table),
-        ssm: factory.ssm(),
-    };
-    let function = &function;
-    lambda_runtime::run(service_fn(move |event| handle(function, event))).await
+    lambda::run(Function::from_env(), handle).await
 }

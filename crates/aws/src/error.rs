@@ -19,6 +19,8 @@ pub enum AwsError {
     Webhook { url: String, reason: String },
     #[error("could not serialise {what}: {reason}")]
     Serialise { what: &'static str, reason: String },
+    #[error("{what} does not exist: s3 object {key}")]
+    Missing { what: &'static str, key: String },
 }
 
 impl AwsError {

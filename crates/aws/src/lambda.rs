@@ -1,9 +1,15 @@
-//! What every state function shares: its error type (with the `errorType` the state machine's
-//! Retry and Catch match), JSON logging, and input field parsing that names the field at fault.
+//! The shell every state function runs in: JSON logs, the function's adapters built once from
+//! its environment, then one typed invocation per event in a span that carries the run id, and
+//! the error type (`errorType`) the state machine's Retry and Catch match.
 
-use lambda_runtime::Diagnostic;
+use std::future::Future;
+
+use compliance_core::contract::{parse_input, StateInput};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
+use tracing::Instrument;
 
 use crate::error::AwsError;
 
@@ -52,7 +58,76 @@ impl From<StateError> for Diagnostic {
     }
 }
 
-/// Structured JSON logs (CloudWatch Logs Insights reads the fields); `RUST_LOG` overrides `info`.
+/// Why a function could not start: a missing environment variable, named.
+#[derive(Debug, Error)]
+#[error("environment variable {0} is not set")]
+pub struct MissingEnv(pub &'static str);
+
+/// A configured environment variable (resource names only; settings live in Parameter Store).
+pub fn required_env(name: &'static str) -> Result<String, MissingEnv> {
+    std::env::var(name).map_err(|_| MissingEnv(name))
+}
+
+/// Runs a state function: logs set up, `function` built once (its environment read, its clients
+/// made), then `handler` for every event with a typed input and output.
+pub async fn run<F, I, O, H, Fut>(
+    function: impl Future<Output = Result<F, MissingEnv>>,
+    handler: H,
+) -> Result<(), lambda_runtime::Error>
+where
+    F: Sync + 'static,
+    I: StateInput,
+    O: Serialize,
+    H: Fn(&'static F, I) -> Fut,
+    Fut: Future<Output = Result<O, StateError>>,
+{
+    init_tracing();
+    let function = match function.await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "function could not start");
+            return Err(e.into());
+        }
+    };
+    // One per process, alive as long as the process: the runtime's service borrows it.
+    let function: &'static F = Box::leak(Box::new(function));
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        invoke(function, handler, event).await
+    }))
+    .await
+}
+
+async fn invoke<F, I, O, H, Fut>(
+    function: &'static F,
+    handler: &H,
+    event: LambdaEvent<Value>,
+) -> Result<O, StateError>
+where
+    I: StateInput,
+    H: Fn(&'static F, I) -> Fut,
+    Fut: Future<Output = Result<O, StateError>>,
+{
+    let request_id = event.context.request_id.clone();
+    let input: I = parse_input(event.payload).map_err(|e| {
+        tracing::error!(request_id = %request_id, error = %e, "invalid input");
+        StateError::InvalidInput(e)
+    })?;
+    let span =
+        tracing::info_span!("invocation", run_id = %input.run_id(), request_id = %request_id);
+    async move {
+        let result = handler(function, input).await;
+        if let Err(e) = &result {
+            tracing::error!(error_type = e.error_type(), error = %e, "invocation failed");
+        }
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+/// Structured JSON logs (CloudWatch Logs Insights reads the fields), each line with the fields
+/// of its invocation's span (the run id); `RUST_LOG` overrides `info`.
 pub fn init_tracing() {
     tracing_subscriber::fmt()
         .json()
@@ -60,65 +135,8 @@ pub fn init_tracing() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_current_span(false)
+        .with_current_span(true)
+        .with_span_list(false)
         .without_time()
         .init();
-}
-
-/// A configured environment variable (resource names only), or an init error naming it.
-pub fn required_env(name: &str) -> Result<String, String> {
-    std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
-}
-
-pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// The event must be an object; `shape` describes what was expected.
-pub fn expect_object(event: &Value, shape: &str) -> Result<(), StateError> {
-    if event.is_object() {
-        Ok(())
-    } else {
-        Err(StateError::InvalidInput(format!(
-            "expected an object {shape}, got {}",
-            type_name(event)
-        )))
-    }
-}
-
-pub fn required_string<'a>(event: &'a Value, field: &str) -> Result<&'a str, StateError> {
-    match event.get(field) {
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(StateError::InvalidInput(format!(
-            "field `{field}` must be a string, got {}",
-            type_name(other)
-        ))),
-        None => Err(StateError::InvalidInput(format!("missing field `{field}`"))),
-    }
-}
-
-/// A run id (validated: it becomes part of S3 keys).
-pub fn run_id(event: &Value) -> Result<String, StateError> {
-    let id = required_string(event, "run_id")?;
-    compliance_core::unit::validate_run_id(id)
-        .map_err(|e| StateError::InvalidInput(format!("field `run_id`: {e}")))?;
-    Ok(id.to_string())
-}
-
-/// A run document key, which must belong to the run (no reading other runs' objects).
-pub fn run_key(event: &Value, run_id: &str) -> Result<String, StateError> {
-    let key = required_string(event, "run_key")?;
-    if key != compliance_core::run::RunDocument::key(run_id) {
-        return Err(StateError::InvalidInput(format!(
-            "field `run_key`: `{key}` is not the run document of run `{run_id}`"
-        )));
-    }
-    Ok(key.to_string())
 }

@@ -1,8 +1,29 @@
 //! Alerts to SNS, with message attributes subscribers can filter on.
 
 use aws_sdk_sns::types::MessageAttributeValue;
+use futures::future::BoxFuture;
 
 use crate::error::AwsError;
+
+/// One message to a topic: its String attributes are what subscribers filter on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub subject: String,
+    pub body: String,
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+/// Where alerts go (an SNS topic in production).
+pub trait Publisher: Send + Sync {
+    /// Publishes; returns the message id.
+    fn publish<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<String, AwsError>>;
+}
+
+impl<T: Publisher + ?Sized> Publisher for std::sync::Arc<T> {
+    fn publish<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<String, AwsError>> {
+        (**self).publish(message)
+    }
+}
 
 pub struct Notifier {
     client: aws_sdk_sns::Client,
@@ -16,35 +37,60 @@ impl Notifier {
             topic_arn: topic_arn.into(),
         }
     }
+}
 
-    /// Publishes; returns the message id. `attributes` are String attributes.
-    pub async fn publish(
-        &self,
-        subject: &str,
-        message: &str,
-        attributes: &[(&str, String)],
-    ) -> Result<String, AwsError> {
-        let mut request = self
-            .client
-            .publish()
-            .topic_arn(&self.topic_arn)
-            .subject(subject)
-            .message(message);
-        for (name, value) in attributes {
-            let attribute = MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(value)
-                .build()
-                .map_err(|e| AwsError::Serialise {
-                    what: "an SNS message attribute",
-                    reason: e.to_string(),
-                })?;
-            request = request.message_attributes(*name, attribute);
-        }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| AwsError::api("sns", "Publish", &e))?;
-        Ok(out.message_id().unwrap_or_default().to_string())
+impl Publisher for Notifier {
+    fn publish<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<String, AwsError>> {
+        Box::pin(async move {
+            let mut request = self
+                .client
+                .publish()
+                .topic_arn(&self.topic_arn)
+                .subject(&message.subject)
+                .message(&message.body);
+            for (name, value) in &message.attributes {
+                let attribute = MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(value)
+                    .build()
+                    .map_err(|e| AwsError::Serialise {
+                        what: "an SNS message attribute",
+                        reason: e.to_string(),
+                    })?;
+                request = request.message_attributes(*name, attribute);
+            }
+            let out = request
+                .send()
+                .await
+                .map_err(|e| AwsError::api("sns", "Publish", &e))?;
+            Ok(out.message_id().unwrap_or_default().to_string())
+        })
+    }
+}
+
+/// A topic in memory: keeps every message, for tests.
+#[derive(Default)]
+pub struct MemoryTopic {
+    messages: std::sync::Mutex<Vec<Message>>,
+}
+
+impl MemoryTopic {
+    pub fn messages(&self) -> Vec<Message> {
+        self.messages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Publisher for MemoryTopic {
+    fn publish<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<String, AwsError>> {
+        let mut messages = self
+            .messages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        messages.push(message.clone());
+        let id = format!("memory-{}", messages.len());
+        Box::pin(async move { Ok(id) })
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use compliance_core::config::{ScannerConfig, CONFIG_PREFIX};
+use compliance_core::config::{ScannerConfig, Setting, CONFIG_PREFIX};
 
 use crate::error::AwsError;
 
@@ -69,4 +69,10 @@ pub async fn load_parameter(
         Err(e) if crate::error::code(&e) == Some("ParameterNotFound") => Ok(None),
         Err(e) => Err(AwsError::api("ssm", "GetParameter", &e)),
     }
+}
+
+/// A setting from its parameter, or its default when the parameter does not exist.
+pub async fn load_setting<T: Setting>(ssm: &aws_sdk_ssm::Client) -> Result<T, AwsError> {
+    let value = load_parameter(ssm, T::PARAMETER).await?;
+    Ok(T::from_parameter(value.as_deref())?)
 }

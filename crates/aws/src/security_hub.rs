@@ -23,12 +23,8 @@ pub struct ImportOutcome {
     pub failed: Vec<FailedImport>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FailedImport {
-    pub id: String,
-    pub code: String,
-    pub message: String,
-}
+/// A finding Security Hub refused (the state output names the first ones).
+pub use compliance_core::contract::RefusedFinding as FailedImport;
 
 impl ImportOutcome {
     pub fn failed_ids(&self) -> std::collections::BTreeSet<&str> {

@@ -1,5 +1,8 @@
-//! Where scan results go: an object store keyed by run-scoped keys (S3 in production).
+//! Where scan results go: an object store keyed by run-scoped keys (S3 in production, a map in
+//! memory for the handlers' tests).
 
+use compliance_core::contract::RunRef;
+use compliance_core::run::RunDocument;
 use futures::future::BoxFuture;
 
 use crate::error::AwsError;
@@ -11,7 +14,24 @@ pub trait ObjectStore: Send + Sync {
         body: Vec<u8>,
         content_type: &'a str,
     ) -> BoxFuture<'a, Result<(), AwsError>>;
-    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Vec<u8>, AwsError>>;
+    /// The object's bytes; `None` only when no object has the key (a denied read is an error).
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, AwsError>>;
+}
+
+/// Shared handles store in what they share (a test keeps one to look inside).
+impl<T: ObjectStore + ?Sized> ObjectStore for std::sync::Arc<T> {
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        body: Vec<u8>,
+        content_type: &'a str,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
+        (**self).put(key, body, content_type)
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, AwsError>> {
+        (**self).get(key)
+    }
 }
 
 pub struct S3Store {
@@ -53,38 +73,70 @@ impl ObjectStore for S3Store {
         })
     }
 
-    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Vec<u8>, AwsError>> {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, AwsError>> {
         Box::pin(async move {
-            let out = self
+            let out = match self
                 .client
                 .get_object()
                 .bucket(&self.bucket)
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| AwsError::api("s3", "GetObject", &e))?;
+            {
+                Ok(out) => out,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                    return Ok(None)
+                }
+                Err(e) => return Err(AwsError::api("s3", "GetObject", &e)),
+            };
             let bytes = out.body.collect().await.map_err(|e| AwsError::Api {
                 service: "s3",
                 api: "GetObject",
                 code: "ResponseError".into(),
                 message: e.to_string(),
             })?;
-            Ok(bytes.into_bytes().to_vec())
+            Ok(Some(bytes.into_bytes().to_vec()))
         })
     }
 }
 
-/// Reads and parses a JSON object; `what` names it in errors.
+/// Reads and parses a JSON object that must exist; `what` names it in errors.
 pub async fn get_json<T: serde::de::DeserializeOwned>(
     store: &dyn ObjectStore,
     key: &str,
     what: &'static str,
 ) -> Result<T, AwsError> {
-    let bytes = store.get(key).await?;
-    serde_json::from_slice(&bytes).map_err(|e| AwsError::Serialise {
-        what,
-        reason: format!("s3 object {key}: {e}"),
-    })
+    get_optional_json(store, key, what)
+        .await?
+        .ok_or_else(|| AwsError::Missing {
+            what,
+            key: key.to_string(),
+        })
+}
+
+/// Reads and parses a JSON object that may not exist (yet): `None` only when it does not.
+pub async fn get_optional_json<T: serde::de::DeserializeOwned>(
+    store: &dyn ObjectStore,
+    key: &str,
+    what: &'static str,
+) -> Result<Option<T>, AwsError> {
+    let Some(bytes) = store.get(key).await? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| AwsError::Serialise {
+            what,
+            reason: format!("s3 object {key}: {e}"),
+        })
+}
+
+/// The run document a state was handed.
+pub async fn read_run_document(
+    store: &dyn ObjectStore,
+    run: &RunRef,
+) -> Result<RunDocument, AwsError> {
+    get_json(store, &run.run_key, "the run document").await
 }
 
 pub async fn put_json<T: serde::Serialize>(
@@ -98,4 +150,48 @@ pub async fn put_json<T: serde::Serialize>(
         reason: e.to_string(),
     })?;
     store.put(key, body, "application/json").await
+}
+
+/// An object store in memory, for tests of the handlers' decisions.
+#[derive(Default)]
+pub struct MemoryStore {
+    objects: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemoryStore {
+    /// The keys stored, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
+    /// A stored object parsed as JSON, if present.
+    pub fn json(&self, key: &str) -> Option<serde_json::Value> {
+        self.lock()
+            .get(key)
+            .and_then(|b| serde_json::from_slice(b).ok())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, Vec<u8>>> {
+        // A panic while holding the lock already failed the test that caused it.
+        self.objects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl ObjectStore for MemoryStore {
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        body: Vec<u8>,
+        _content_type: &'a str,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
+        self.lock().insert(key.to_string(), body);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, AwsError>> {
+        let found = self.lock().get(key).cloned();
+        Box::pin(async move { Ok(found) })
+    }
 }

@@ -6,12 +6,11 @@ use compliance_aws::history::HistoryStore;
 use compliance_aws::sdk::{self, ClientFactory};
 use compliance_aws::store::{get_json, S3Store};
 use compliance_aws::workflow::stack_outputs;
+use compliance_core::contract::RunId;
 use compliance_core::report::frameworks::{
     framework_views, frameworks_named, ControlStatus, FrameworkView,
 };
-use compliance_core::report::report_prefix;
 use compliance_core::run::RunDocument;
-use compliance_core::unit::validate_run_id;
 use compliance_core::FindingStatus;
 
 use crate::exit;
@@ -131,15 +130,15 @@ async fn view(args: ViewArgs) -> Result<u8, String> {
     let frameworks = frameworks_named(&args.framework).map_err(|e| e.to_string())?;
     let stored = open(&args.location, args.run_id.is_none()).await?;
     let run_id = match args.run_id {
-        Some(id) => {
-            validate_run_id(&id).map_err(|e| format!("--run: {e}"))?;
-            id
+        Some(id) => RunId::parse(&id).map_err(|e| format!("--run: {e}"))?,
+        None => {
+            let latest = latest_run(&stored).await?;
+            RunId::parse(&latest).map_err(|e| format!("the latest run in the history: {e}"))?
         }
-        None => latest_run(&stored).await?,
     };
     let run: RunDocument = get_json(
         &stored.store,
-        &RunDocument::key(&run_id),
+        &run_id.keys().run_document(),
         "the run document",
     )
     .await
@@ -237,11 +236,11 @@ fn render(run: &RunDocument, views: &[FrameworkView], all: bool) -> String {
 }
 
 async fn legal_hold(args: HoldArgs, on: bool) -> Result<u8, String> {
-    validate_run_id(&args.run_id).map_err(|e| format!("RUN_ID: {e}"))?;
+    let run_id = RunId::parse(&args.run_id).map_err(|e| format!("RUN_ID: {e}"))?;
     let stored = open(&args.location, false).await?;
     let run: RunDocument = get_json(
         &stored.store,
-        &RunDocument::key(&args.run_id),
+        &run_id.keys().run_document(),
         "the run document",
     )
     .await
@@ -250,8 +249,8 @@ async fn legal_hold(args: HoldArgs, on: bool) -> Result<u8, String> {
     let bucket = stored.store.bucket().to_string();
     let mut keys = Vec::new();
     for prefix in [
-        format!("runs/{}/", run.run_id),
-        format!("{}/", report_prefix(&run.created_at, &run.run_id)),
+        run_id.keys().run_prefix(),
+        format!("{}/", run_id.keys().report_prefix(&run.created_at)),
     ] {
         let mut pages = s3
             .list_objects_v2()

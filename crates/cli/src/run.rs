@@ -39,7 +39,7 @@ pub async fn run(args: RunArgs) -> Result<u8, String> {
             .map_err(|e| e.to_string())?,
     };
     let run_id = args.run_id.unwrap_or_else(default_run_id);
-    compliance_core::unit::validate_run_id(&run_id).map_err(|e| format!("--run-id: {e}"))?;
+    compliance_core::contract::RunId::parse(&run_id).map_err(|e| format!("--run-id: {e}"))?;
     let execution = workflow::start(
         &sfn,
         &state_machine,

@@ -123,12 +123,6 @@ pub struct Analysis {
     pub by_rule: std::collections::BTreeMap<String, usize>,
 }
 
-impl Analysis {
-    pub fn key(run_id: &str) -> String {
-        format!("runs/{run_id}/analysis.json")
-    }
-}
-
 /// Compares a run with the previous one and decides whether to alert.
 pub fn analyse(
     run_id: &str,

@@ -199,3 +199,38 @@ mod tests {
         }
     }
 }
+
+/// A JSON setting kept in one Parameter Store parameter, with a default for when the parameter
+/// does not exist (an existing but invalid one is an error, never the default).
+pub trait Setting: Default + Sized {
+    /// The parameter's name.
+    const PARAMETER: &'static str;
+
+    fn parse_json(json: &str) -> Result<Self, CoreError>;
+
+    /// The setting from the parameter's value, or the default when there is none.
+    fn from_parameter(value: Option<&str>) -> Result<Self, CoreError> {
+        value.map_or_else(|| Ok(Self::default()), Self::parse_json)
+    }
+}
+
+impl Setting for crate::analysis::Thresholds {
+    const PARAMETER: &'static str = crate::analysis::PARAM_THRESHOLDS;
+    fn parse_json(json: &str) -> Result<Self, CoreError> {
+        Self::parse(json)
+    }
+}
+
+impl Setting for crate::remediation::RemediationConfig {
+    const PARAMETER: &'static str = crate::remediation::PARAM_REMEDIATION;
+    fn parse_json(json: &str) -> Result<Self, CoreError> {
+        Self::parse(json)
+    }
+}
+
+impl Setting for crate::lifecycle::FindingsConfig {
+    const PARAMETER: &'static str = crate::lifecycle::PARAM_FINDINGS;
+    fn parse_json(json: &str) -> Result<Self, CoreError> {
+        Self::parse(json)
+    }
+}

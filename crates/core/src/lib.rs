@@ -4,6 +4,7 @@
 pub mod alert;
 pub mod analysis;
 pub mod config;
+pub mod contract;
 pub mod engine;
 pub mod error;
 pub mod finding;
@@ -15,6 +16,8 @@ pub mod remediation;
 pub mod report;
 pub mod rules;
 pub mod run;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 pub mod unit;
 pub mod webhook;

@@ -170,10 +170,6 @@ impl RunDocument {
             errors,
         }
     }
-
-    pub fn key(run_id: &str) -> String {
-        format!("runs/{run_id}/run.json")
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
 use crate::finding::{Finding, ScanError, SeverityCounts};
 use crate::model::{Inventory, Service};
 use crate::report::{Summary, REPORT_SCHEMA_VERSION};
@@ -80,45 +79,5 @@ impl UnitScanDocument {
                 .collect(),
             error_count: self.errors.len(),
         }
-    }
-}
-
-/// The S3 key of a unit's document: run-scoped, one object per (region, service).
-pub fn unit_key(run_id: &str, region: &str, service: Service) -> String {
-    format!("runs/{run_id}/scans/{region}/{service}.json")
-}
-
-/// Run ids end up in S3 keys and execution names: 1-80 of `[A-Za-z0-9_-]` (the Step Functions
-/// execution-name alphabet), so no key can escape its run's prefix.
-pub fn validate_run_id(run_id: &str) -> Result<(), CoreError> {
-    let ok = !run_id.is_empty()
-        && run_id.len() <= 80
-        && run_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(CoreError::InvalidParameter {
-            parameter: "run_id".into(),
-            reason: format!("`{run_id}` must be 1-80 characters of letters, digits, `-` and `_`"),
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn run_ids_cannot_escape_their_prefix() {
-        assert!(validate_run_id("2026-11-23T10-00-00Z_scheduled").is_ok());
-        for bad in ["", "../x", "a/b", "a b", &"x".repeat(81)] {
-            assert!(validate_run_id(bad).is_err(), "{bad}");
-        }
-        assert_eq!(
-            unit_key("r1", "eu-west-1", Service::Ec2),
-            "runs/r1/scans/eu-west-1/ec2.json"
-        );
     }
 }

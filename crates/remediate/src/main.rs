@@ -5,39 +5,28 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use compliance_aws::automation::start_automation;
-use compliance_aws::lambda::{
-    expect_object, init_tracing, required_env, run_id, run_key, StateError,
-};
+use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
 use compliance_aws::ledger::RemediationLedger;
-use compliance_aws::params::load_parameter;
+use compliance_aws::params::load_setting;
 use compliance_aws::sdk;
-use compliance_aws::store::{get_json, put_json, S3Store};
+use compliance_aws::store::{put_json, read_run_document, ObjectStore, S3Store};
+use compliance_core::contract::{RemediateInput, RemediateOutput};
 use compliance_core::finding::deterministic_uuid;
-use compliance_core::remediation::{
-    plan, DecisionRecord, Mode, Outcome, RemediationConfig, PARAM_REMEDIATION,
-};
-use compliance_core::run::RunDocument;
-use lambda_runtime::{service_fn, LambdaEvent};
-use serde_json::{json, Value};
+use compliance_core::remediation::{plan, DecisionRecord, Mode, Outcome, RemediationConfig};
+use serde_json::json;
 
 struct Function {
-    store: S3Store,
+    store: Box<dyn ObjectStore>,
     ledger: RemediationLedger,
     ssm: aws_sdk_ssm::Client,
     automation_role: String,
     home_region: String,
 }
 
-async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateError> {
-    let event = event.payload;
-    expect_object(&event, r#"{"run_id", "run_key"}"#)?;
-    let run_id = run_id(&event)?;
-    let run_key = run_key(&event, &run_id)?;
-    let config = match load_parameter(&f.ssm, PARAM_REMEDIATION).await? {
-        Some(json) => RemediationConfig::parse(&json)?,
-        None => RemediationConfig::default(),
-    };
-    let run: RunDocument = get_json(&f.store, &run_key, "the run document").await?;
+async fn handle(f: &Function, input: RemediateInput) -> Result<RemediateOutput, StateError> {
+    let run_id = input.run_id.as_str();
+    let config: RemediationConfig = load_setting(&f.ssm).await?;
+    let run = read_run_document(f.store.as_ref(), &input).await?;
     let (planned, mut decisions) = plan(&run.findings, &config, &f.home_region);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -49,7 +38,7 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
             Mode::Enforce => {
                 if !f
                     .ledger
-                    .claim(&execution.key, &run_id, now, config.cooldown_minutes * 60)
+                    .claim(&execution.key, run_id, now, config.cooldown_minutes * 60)
                     .await?
                 {
                     Outcome::Skipped {
@@ -64,7 +53,7 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
                         "AutomationAssumeRole".into(),
                         vec![f.automation_role.clone()],
                     );
-                    let token = deterministic_uuid(&[&run_id, &execution.key]);
+                    let token = deterministic_uuid(&[run_id, &execution.key]);
                     match start_automation(&f.ssm, &execution.runbook, &parameters, &token).await {
                         Ok(id) => {
                             f.ledger
@@ -105,39 +94,43 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
     let dry_run = count(|o| matches!(o, Outcome::DryRun));
     let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
     let failed = count(|o| matches!(o, Outcome::Failed { .. }));
-    let decisions_key = format!("runs/{run_id}/remediation.json");
-    let mode = match config.mode {
-        Mode::DryRun => "dry-run",
-        Mode::Enforce => "enforce",
-    };
+    let decisions_key = input.run_id.keys().remediation();
     put_json(
-        &f.store,
+        f.store.as_ref(),
         &decisions_key,
-        &json!({ "run_id": run_id, "mode": mode, "decisions": decisions }),
+        &json!({ "run_id": run_id, "mode": config.mode, "decisions": decisions }),
         "the remediation decisions",
     )
     .await?;
-    tracing::info!(run_id = %run_id, mode, started, dry_run, skipped, failed, "remediation decided");
-    Ok(
-        json!({ "mode": mode, "started": started, "dry_run": dry_run, "skipped": skipped, "failed": failed, "decisions_key": decisions_key }),
-    )
+    tracing::info!(mode = ?config.mode, started, dry_run, skipped, failed, "remediation decided");
+    Ok(RemediateOutput {
+        mode: config.mode,
+        started,
+        dry_run,
+        skipped,
+        failed,
+        decisions_key,
+    })
+}
+
+impl Function {
+    async fn from_env() -> Result<Function, MissingEnv> {
+        let bucket = required_env("REPORTS_BUCKET")?;
+        let table = required_env("REMEDIATION_TABLE")?;
+        let automation_role = required_env("AUTOMATION_ROLE_ARN")?;
+        let region = sdk::home_region();
+        let factory = sdk::factory(&region).await;
+        Ok(Function {
+            store: Box::new(S3Store::new(factory.s3(&region), bucket)),
+            ledger: RemediationLedger::new(factory.dynamodb(), table),
+            ssm: factory.ssm(),
+            automation_role,
+            home_region: region,
+        })
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
-    let bucket = required_env("REPORTS_BUCKET")?;
-    let table = required_env("REMEDIATION_TABLE")?;
-    let automation_role = required_env("AUTOMATION_ROLE_ARN")?;
-    let region = sdk::home_region();
-    let factory = sdk::factory(&region).await;
-    let function = Function {
-        store: S3Store::new(factory.s3(&region), bucket),
-        ledger: RemediationLedger::new(factory.dynamodb(), table),
-        ssm: factory.ssm(),
-        automation_role,
-        home_region: region.clone(),
-    };
-    let function = &function;
-    lambda_runtime::run(service_fn(move |event| handle(function, event))).await
+    lambda::run(Function::from_env(), handle).await
 }

@@ -5,12 +5,12 @@ use std::collections::BTreeSet;
 use compliance_aws::findings_table::{by_id, FindingsTable};
 use compliance_aws::security_hub::{ImportOutcome, SecurityHub};
 use compliance_aws::AwsError;
+use compliance_core::contract::SecurityHubExport;
 use compliance_core::lifecycle::{reconcile, FindingRecord, Reconciliation, RunClock, RunScope};
 use compliance_core::report::asff::{
     open_finding, resolved_finding, AsffContext, AsffFinding, Observed,
 };
 use compliance_core::run::RunDocument;
-use serde::Serialize;
 
 /// Reads what the table knows of the account's active findings and of this run's findings,
 /// and reconciles the run with it.
@@ -68,46 +68,18 @@ pub fn asff_findings(
 /// Refused findings named in the state output.
 const MAX_LISTED_FAILURES: usize = 20;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum HubExport {
-    Disabled,
-    Exported {
-        region: String,
-        imported: usize,
-        failed_count: usize,
-        /// The first refused findings (the state output stays small; the logs have them all).
-        failed: Vec<compliance_aws::security_hub::FailedImport>,
-    },
-    /// The API refused the whole export (not enabled, access denied): reported, not fatal.
-    Error {
-        region: String,
-        error: String,
-    },
-}
-
-impl HubExport {
-    pub fn failures(&self) -> Option<usize> {
-        match self {
-            HubExport::Disabled => None,
-            HubExport::Exported { failed_count, .. } => Some(*failed_count),
-            HubExport::Error { .. } => Some(1),
-        }
-    }
-}
-
 pub async fn export(
     hub: &SecurityHub,
     region: &str,
     findings: &[AsffFinding],
-) -> Result<(HubExport, ImportOutcome), AwsError> {
+) -> Result<(SecurityHubExport, ImportOutcome), AwsError> {
     match hub.import(findings).await {
         Ok(outcome) => {
             for failure in &outcome.failed {
                 tracing::warn!(id = %failure.id, code = %failure.code, message = %failure.message, "Security Hub refused a finding");
             }
             Ok((
-                HubExport::Exported {
+                SecurityHubExport::Exported {
                     region: region.to_string(),
                     imported: outcome.imported,
                     failed_count: outcome.failed.len(),
@@ -125,7 +97,7 @@ pub async fn export(
         Err(e) => {
             tracing::error!(error = %e, region, "Security Hub export failed");
             Ok((
-                HubExport::Error {
+                SecurityHubExport::Error {
                     region: region.to_string(),
                     error: e.to_string(),
                 },
@@ -139,14 +111,14 @@ pub async fn export(
 /// Security Hub (the others stay active, so the next run closes them again).
 pub fn records_to_write<'a>(
     reconciliation: &'a Reconciliation,
-    hub: &HubExport,
+    hub: &SecurityHubExport,
     outcome: &ImportOutcome,
 ) -> Vec<&'a FindingRecord> {
     let failed: BTreeSet<&str> = outcome.failed_ids();
     let hub_missed = |r: &FindingRecord| match hub {
-        HubExport::Disabled => false,
-        HubExport::Error { .. } => true,
-        HubExport::Exported { .. } => failed.contains(r.finding_id.as_str()),
+        SecurityHubExport::Disabled => false,
+        SecurityHubExport::Error { .. } => true,
+        SecurityHubExport::Exported { .. } => failed.contains(r.finding_id.as_str()),
     };
     reconciliation
         .current
@@ -189,7 +161,7 @@ mod tests {
 
     fn written(
         reconciliation: &Reconciliation,
-        hub: &HubExport,
+        hub: &SecurityHubExport,
         outcome: &ImportOutcome,
     ) -> Vec<String> {
         records_to_write(reconciliation, hub, outcome)
@@ -216,7 +188,7 @@ mod tests {
                 message: String::new(),
             }],
         };
-        let exported = HubExport::Exported {
+        let exported = SecurityHubExport::Exported {
             region: "us-east-1".into(),
             imported: 2,
             failed_count: 1,
@@ -226,7 +198,7 @@ mod tests {
             written(&reconciliation, &exported, &refused),
             ["open", "fixed"]
         );
-        let down = HubExport::Error {
+        let down = SecurityHubExport::Error {
             region: "us-east-1".into(),
             error: "InvalidAccessException".into(),
         };
@@ -237,7 +209,7 @@ mod tests {
         assert_eq!(
             written(
                 &reconciliation,
-                &HubExport::Disabled,
+                &SecurityHubExport::Disabled,
                 &ImportOutcome::default()
             ),
             ["open", "fixed", "refused"]

@@ -9,29 +9,26 @@ use std::time::SystemTime;
 
 use compliance_aws::findings_table::FindingsTable;
 use compliance_aws::history::{HistoryItem, HistoryStore};
-use compliance_aws::lambda::{
-    expect_object, init_tracing, required_env, run_id, run_key, StateError,
-};
+use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
 use compliance_aws::metrics::put_metrics;
 use compliance_aws::params::load_parameters;
 use compliance_aws::sdk::{self, ClientFactory};
 use compliance_aws::security_hub::{ImportOutcome, SecurityHub};
-use compliance_aws::store::{get_json, S3Store};
+use compliance_aws::store::{get_optional_json, read_run_document, ObjectStore, S3Store};
 use compliance_aws::webhook;
 use compliance_core::analysis::Analysis;
-use compliance_core::lifecycle::{FindingsConfig, RunClock, PARAM_FINDINGS};
+use compliance_core::config::Setting;
+use compliance_core::contract::{
+    ReportKeys, SecurityHubExport, StoreReportInput, StoreReportOutput, WebhookDelivery,
+};
+use compliance_core::lifecycle::{FindingsConfig, RunClock};
 use compliance_core::model::partition_of_region;
 use compliance_core::report::asff::AsffContext;
 use compliance_core::report::document::{RunParts, TrendPoint};
-use compliance_core::report::{report_prefix, RunReport};
-use compliance_core::run::RunDocument;
+use compliance_core::report::RunReport;
 use compliance_core::time::{parse_rfc3339, rfc3339};
 use compliance_core::webhook::{WebhookConfig, PARAM_WEBHOOK};
-use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::{json, Value};
-
-use crate::lifecycle::HubExport;
-use crate::outputs::ReportKeys;
 
 /// Earlier runs drawn in the report's trend chart.
 const TREND_RUNS: i32 = 30;
@@ -39,7 +36,9 @@ const TREND_RUNS: i32 = 30;
 struct Function {
     factory: ClientFactory,
     home_region: String,
-    store: S3Store,
+    store: Box<dyn ObjectStore>,
+    /// The reports bucket, named to the webhook's receiver.
+    bucket: String,
     history: HistoryStore,
     findings: FindingsTable,
     ssm: aws_sdk_ssm::Client,
@@ -47,33 +46,29 @@ struct Function {
     namespace: String,
 }
 
-async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateError> {
-    let event = event.payload;
-    expect_object(&event, r#"{"run_id", "run_key"}"#)?;
-    let run_id = run_id(&event)?;
-    let run_key = run_key(&event, &run_id)?;
+async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutput, StateError> {
+    let run_id = input.run_id.to_string();
+    let run_key = input.run_key.clone();
     // Configuration first: a broken parameter stops the state before anything is written.
-    let params = load_parameters(&f.ssm, &[PARAM_FINDINGS, PARAM_WEBHOOK]).await?;
-    let config = match params.get(PARAM_FINDINGS) {
-        Some(json) => FindingsConfig::parse(json)?,
-        None => FindingsConfig::default(),
-    };
+    let params = load_parameters(&f.ssm, &[FindingsConfig::PARAMETER, PARAM_WEBHOOK]).await?;
+    let config =
+        FindingsConfig::from_parameter(params.get(FindingsConfig::PARAMETER).map(String::as_str))?;
     let webhook = params
         .get(PARAM_WEBHOOK)
         .map(|json| WebhookConfig::parse(json))
         .transpose()?;
-    let run: RunDocument = get_json(&f.store, &run_key, "the run document").await?;
-    // Analysis and remediation exist only when their states ran.
-    let analysis = get_json::<Analysis>(&f.store, &Analysis::key(&run_id), "the analysis")
-        .await
-        .ok();
-    let remediation = get_json::<Value>(
-        &f.store,
-        &format!("runs/{run_id}/remediation.json"),
+    let run = read_run_document(f.store.as_ref(), &input).await?;
+    // Analysis and remediation exist only when their states ran; any other failure to read
+    // them is an error, not an absence.
+    let keys_of_run = input.run_id.keys();
+    let analysis: Option<Analysis> =
+        get_optional_json(f.store.as_ref(), &keys_of_run.analysis(), "the analysis").await?;
+    let remediation: Option<Value> = get_optional_json(
+        f.store.as_ref(),
+        &keys_of_run.remediation(),
         "the remediation decisions",
     )
-    .await
-    .ok();
+    .await?;
 
     let now = rfc3339(SystemTime::now());
     let observed_epoch = parse_rfc3339(&run.created_at).ok_or_else(|| {
@@ -123,14 +118,14 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
         updated_at: now.clone(),
     };
     let asff = lifecycle::asff_findings(&run, &reconciliation, &asff_ctx);
-    let keys = ReportKeys::under(&report_prefix(&run.created_at, &run_id));
-    outputs::store_all(&f.store, &keys, &report, &asff).await?;
+    let keys = ReportKeys::under(&keys_of_run.report_prefix(&run.created_at));
+    outputs::store_all(f.store.as_ref(), &keys, &report, &asff).await?;
 
     let (hub, imported) = if config.security_hub.enabled {
         let hub = SecurityHub::new(f.factory.securityhub(&hub_region));
         lifecycle::export(&hub, &hub_region, &asff).await?
     } else {
-        (HubExport::Disabled, ImportOutcome::default())
+        (SecurityHubExport::Disabled, ImportOutcome::default())
     };
     f.findings
         .put_many(&lifecycle::records_to_write(
@@ -165,13 +160,15 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
         .await?;
 
     let delivery = match &webhook {
-        None => json!({"status": "not_configured"}),
+        None => WebhookDelivery::NotConfigured,
         Some(config) => send_webhook(f, config, &report, &keys).await,
     };
     let integrations = metrics::Integrations {
         lifecycle: report.lifecycle,
         security_hub_failures: hub.failures(),
-        webhook_failed: webhook.as_ref().map(|_| delivery["status"] != "delivered"),
+        webhook_failed: webhook
+            .as_ref()
+            .map(|_| !matches!(delivery, WebhookDelivery::Delivered { .. })),
     };
     let metrics_sent = put_metrics(
         &f.cloudwatch,
@@ -179,15 +176,15 @@ async fn handle(f: &Function, event: LambdaEvent<Value>) -> Result<Value, StateE
         metrics::metrics(&run, &integrations),
     )
     .await?;
-    tracing::info!(run_id = %run_id, json_key = %keys.json, metrics_sent, lifecycle = ?report.lifecycle, "report stored");
-    Ok(json!({
-        "reports": keys,
-        "compliance_score": run.summary.compliance_score,
-        "findings_total": c.total(),
-        "lifecycle": report.lifecycle,
-        "security_hub": hub,
-        "webhook": delivery,
-    }))
+    tracing::info!(json_key = %keys.json, metrics_sent, lifecycle = ?report.lifecycle, "report stored");
+    Ok(StoreReportOutput {
+        reports: keys,
+        compliance_score: run.summary.compliance_score,
+        findings_total: c.total(),
+        lifecycle: report.lifecycle,
+        security_hub: hub,
+        webhook: delivery,
+    })
 }
 
 /// Delivery problems are reported in the output and a metric, never fatal: the reports are
@@ -197,45 +194,54 @@ async fn send_webhook(
     config: &WebhookConfig,
     report: &RunReport,
     keys: &ReportKeys,
-) -> Value {
+) -> WebhookDelivery {
     let payload = compliance_core::webhook::payload(
         report,
         config.min_severity,
-        &json!({"bucket": f.store.bucket(), "keys": keys}),
+        &json!({"bucket": f.bucket, "keys": keys}),
     );
     let result = match webhook::load_secret(&f.ssm).await {
         Ok(key) => webhook::deliver(config, &key, &payload).await,
         Err(e) => Err(e),
     };
     match result {
-        Ok(d) => json!({"status": "delivered", "http_status": d.status, "attempts": d.attempts}),
+        Ok(d) => WebhookDelivery::Delivered {
+            http_status: d.status,
+            attempts: d.attempts,
+        },
         Err(e) => {
             tracing::error!(error = %e, "webhook not delivered");
-            json!({"status": "failed", "error": e.to_string()})
+            WebhookDelivery::Failed {
+                error: e.to_string(),
+            }
         }
+    }
+}
+
+impl Function {
+    async fn from_env() -> Result<Function, MissingEnv> {
+        let bucket = required_env("REPORTS_BUCKET")?;
+        let history_table = required_env("HISTORY_TABLE")?;
+        let findings_table = required_env("FINDINGS_TABLE")?;
+        let namespace =
+            std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "ComplianceScanner".into());
+        let home_region = sdk::home_region();
+        let factory = sdk::factory(&home_region).await;
+        Ok(Function {
+            store: Box::new(S3Store::new(factory.s3(&home_region), bucket.clone())),
+            bucket,
+            history: HistoryStore::new(factory.dynamodb(), history_table),
+            findings: FindingsTable::new(factory.dynamodb(), findings_table),
+            ssm: factory.ssm(),
+            cloudwatch: factory.cloudwatch(),
+            namespace,
+            home_region,
+            factory,
+        })
     }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
-    let bucket = required_env("REPORTS_BUCKET")?;
-    let history_table = required_env("HISTORY_TABLE")?;
-    let findings_table = required_env("FINDINGS_TABLE")?;
-    let namespace =
-        std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "ComplianceScanner".into());
-    let home_region = sdk::home_region();
-    let factory = sdk::factory(&home_region).await;
-    let function = Function {
-        store: S3Store::new(factory.s3(&home_region), bucket),
-        history: HistoryStore::new(factory.dynamodb(), history_table),
-        findings: FindingsTable::new(factory.dynamodb(), findings_table),
-        ssm: factory.ssm(),
-        cloudwatch: factory.cloudwatch(),
-        namespace,
-        home_region,
-        factory,
-    };
-    let function = &function;
-    lambda_runtime::run(service_fn(move |event| handle(function, event))).await
+    lambda::run(Function::from_env(), handle).await
 }

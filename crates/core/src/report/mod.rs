@@ -31,16 +31,6 @@ pub fn clip(text: &str, max: usize) -> String {
     out
 }
 
-/// Where a workflow run's reports live: `reports/YYYY/MM/DD/{run_id}`, browsable by date and
-/// unique per run.
-pub fn report_prefix(created_at: &str, run_id: &str) -> String {
-    let date = created_at
-        .get(..10)
-        .unwrap_or("1970-01-01")
-        .replace('-', "/");
-    format!("reports/{date}/{run_id}")
-}
-
 /// Bumped whenever a field changes meaning or disappears.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 

@@ -1,0 +1,135 @@
+//! The alert's decisions with the reports bucket and the topics in memory.
+
+use compliance_aws::notify::MemoryTopic;
+use compliance_aws::store::{put_json, MemoryStore};
+use compliance_core::analysis::{analyse, Thresholds};
+use compliance_core::contract::{RunId, RunRef};
+use compliance_core::testing::{ec2_unit, run_document, ACCOUNT_ID};
+use serde_json::json;
+
+use super::*;
+
+struct Fixture {
+    store: std::sync::Arc<MemoryStore>,
+    alerts: std::sync::Arc<MemoryTopic>,
+    failures: std::sync::Arc<MemoryTopic>,
+}
+
+fn function() -> (Function, Fixture) {
+    let fixture = Fixture {
+        store: Default::default(),
+        alerts: Default::default(),
+        failures: Default::default(),
+    };
+    let function = Function {
+        store: Box::new(fixture.store.clone()),
+        location: "s3://reports".into(),
+        alerts: Box::new(fixture.alerts.clone()),
+        failures: Box::new(fixture.failures.clone()),
+    };
+    (function, fixture)
+}
+
+fn run_ref(id: &str) -> RunRef {
+    RunRef::of(RunId::parse(id).unwrap())
+}
+
+async fn store_run(store: &MemoryStore, id: &str) {
+    let run = run_document(
+        id,
+        vec![ec2_unit(
+            id,
+            "eu-west-1",
+            &[("sg-ssh", &[22]), ("sg-closed", &[])],
+        )],
+        vec![],
+    );
+    put_json(store, &run_ref(id).run_key, &run, "run")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_findings_alert_goes_to_the_alerts_topic_with_filterable_attributes() {
+    let (function, fixture) = function();
+    store_run(&fixture.store, "r1").await;
+    let out = handle(&function, AlertInput::Findings(run_ref("r1")))
+        .await
+        .unwrap();
+    let sent = fixture.alerts.messages();
+    assert_eq!(sent.len(), 1);
+    assert!(fixture.failures.messages().is_empty());
+    assert_eq!(out.message_id, "memory-1");
+    assert_eq!(out.subject, sent[0].subject);
+    assert!(
+        sent[0].body.contains("s3://reports/runs/r1/run.json"),
+        "{}",
+        sent[0].body
+    );
+    let attributes: std::collections::BTreeMap<_, _> = sent[0].attributes.iter().cloned().collect();
+    assert_eq!(attributes["run_id"], "r1");
+    assert_eq!(attributes["kind"], "findings");
+    assert_eq!(attributes["account"], ACCOUNT_ID);
+    // An SSH port open to the internet is the run's most severe finding.
+    assert_eq!(attributes["severity"], "HIGH");
+    // Without an analysis the body says nothing about the previous run.
+    assert!(!sent[0].body.contains("Since the previous run"));
+}
+
+#[tokio::test]
+async fn the_analysis_when_there_is_one_says_why() {
+    let (function, fixture) = function();
+    store_run(&fixture.store, "r1").await;
+    let run: compliance_core::run::RunDocument =
+        serde_json::from_value(fixture.store.json("runs/r1/run.json").unwrap()).unwrap();
+    let analysis = analyse(
+        "r1",
+        &run.summary,
+        &run.findings,
+        None,
+        &Thresholds::default(),
+    );
+    put_json(
+        fixture.store.as_ref(),
+        "runs/r1/analysis.json",
+        &analysis,
+        "analysis",
+    )
+    .await
+    .unwrap();
+    handle(&function, AlertInput::Findings(run_ref("r1")))
+        .await
+        .unwrap();
+    let body = &fixture.alerts.messages()[0].body;
+    assert!(
+        body.contains(&format!("Why this alert: {}", analysis.reason)),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_run_goes_to_the_operators_topic() {
+    let (function, fixture) = function();
+    let input: AlertInput = serde_json::from_value(json!({
+        "run_id": "r2", "mode": "failure", "error": "States.Timeout", "cause": "Aggregate timed out"
+    }))
+    .unwrap();
+    handle(&function, input).await.unwrap();
+    assert!(fixture.alerts.messages().is_empty());
+    let sent = fixture.failures.messages();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].subject.contains("r2") && sent[0].subject.contains("FAILED"));
+    assert!(sent[0].body.contains("Aggregate timed out"));
+    assert!(!sent[0].attributes.iter().any(|(k, _)| *k == "account"));
+}
+
+#[tokio::test]
+async fn a_missing_run_document_is_an_error_and_nothing_is_sent() {
+    let (function, fixture) = function();
+    let err = handle(&function, AlertInput::Findings(run_ref("r3")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "ComplianceScanner.AwsError");
+    assert!(err.to_string().contains("runs/r3/run.json"), "{err}");
+    assert!(fixture.alerts.messages().is_empty());
+}
