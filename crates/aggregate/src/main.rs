@@ -1,6 +1,8 @@
 //! aggregate: merges the per-(region, service) scan results of a run into one run document in
 //! S3 and lists the units that failed.
 
+use std::sync::Arc;
+
 use std::time::SystemTime;
 
 use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
@@ -16,7 +18,7 @@ use futures::StreamExt;
 const READ_CONCURRENCY: usize = 8;
 
 struct Function {
-    store: Box<dyn ObjectStore>,
+    store: Arc<dyn ObjectStore>,
 }
 
 async fn handle(f: &Function, input: AggregateInput) -> Result<AggregateOutput, StateError> {
@@ -88,7 +90,7 @@ impl Function {
         let region = sdk::home_region();
         let factory = sdk::factory(&region).await;
         Ok(Function {
-            store: Box::new(S3Store::new(factory.s3(&region), bucket)),
+            store: Arc::new(S3Store::new(factory.s3(&region), bucket)),
         })
     }
 }
@@ -97,3 +99,6 @@ impl Function {
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda::run(Function::from_env(), handle).await
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,8 @@
 //! alert: tells people about a run that breached its thresholds (score, counts, the most severe
 //! findings, what is new, where the report is), or about a run that failed.
 
+use std::sync::Arc;
+
 use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
 use compliance_aws::notify::{Message, Notifier, Publisher};
 use compliance_aws::sdk;
@@ -10,12 +12,12 @@ use compliance_core::analysis::Analysis;
 use compliance_core::contract::{AlertInput, AlertOutput, StateInput};
 
 struct Function {
-    store: Box<dyn ObjectStore>,
+    store: Arc<dyn ObjectStore>,
     /// `s3://bucket`, named in findings alerts as where the run's documents are.
     location: String,
     /// Findings alerts go to the alerts topic, failed runs to the operators' failure topic.
-    alerts: Box<dyn Publisher>,
-    failures: Box<dyn Publisher>,
+    alerts: Arc<dyn Publisher>,
+    failures: Arc<dyn Publisher>,
 }
 
 async fn handle(f: &Function, input: AlertInput) -> Result<AlertOutput, StateError> {
@@ -76,9 +78,9 @@ impl Function {
         let factory = sdk::factory(&region).await;
         Ok(Function {
             location: format!("s3://{bucket}"),
-            store: Box::new(S3Store::new(factory.s3(&region), bucket)),
-            alerts: Box::new(Notifier::new(factory.sns(), alerts_topic)),
-            failures: Box::new(Notifier::new(factory.sns(), failure_topic)),
+            store: Arc::new(S3Store::new(factory.s3(&region), bucket)),
+            alerts: Arc::new(Notifier::new(factory.sns(), alerts_topic)),
+            failures: Arc::new(Notifier::new(factory.sns(), failure_topic)),
         })
     }
 }

@@ -22,10 +22,10 @@ fn function() -> (Function, Fixture) {
         failures: Default::default(),
     };
     let function = Function {
-        store: Box::new(fixture.store.clone()),
+        store: fixture.store.clone(),
         location: "s3://reports".into(),
-        alerts: Box::new(fixture.alerts.clone()),
-        failures: Box::new(fixture.failures.clone()),
+        alerts: fixture.alerts.clone(),
+        failures: fixture.failures.clone(),
     };
     (function, fixture)
 }

@@ -1,9 +1,11 @@
 //! analyze: compares a run with the thresholds and the previous run, labels findings new /
 //! still open / resolved, and returns the alert-or-clean decision with its reason.
 
-use compliance_aws::history::HistoryStore;
+use std::sync::Arc;
+
+use compliance_aws::history::{HistoryStore, RunHistory};
 use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
-use compliance_aws::params::load_setting;
+use compliance_aws::params::{load_setting, ParameterStore};
 use compliance_aws::sdk;
 use compliance_aws::store::{get_json, put_json, read_run_document, ObjectStore, S3Store};
 use compliance_core::analysis::{analyse, Analysis, Thresholds};
@@ -11,14 +13,14 @@ use compliance_core::contract::{AnalyzeInput, AnalyzeOutput};
 use compliance_core::run::RunDocument;
 
 struct Function {
-    store: Box<dyn ObjectStore>,
-    history: HistoryStore,
-    ssm: aws_sdk_ssm::Client,
+    store: Arc<dyn ObjectStore>,
+    history: Arc<dyn RunHistory>,
+    parameters: Arc<dyn ParameterStore>,
 }
 
 async fn handle(f: &Function, input: AnalyzeInput) -> Result<AnalyzeOutput, StateError> {
     let run_id = &input.run_id;
-    let thresholds: Thresholds = load_setting(&f.ssm).await?;
+    let thresholds: Thresholds = load_setting(f.parameters.as_ref()).await?;
     let run = read_run_document(f.store.as_ref(), &input).await?;
     let previous = match f.history.latest(&run.account_id, run_id.as_str()).await? {
         Some(item) => {
@@ -72,12 +74,15 @@ impl Function {
         let region = sdk::home_region();
         let factory = sdk::factory(&region).await;
         Ok(Function {
-            store: Box::new(S3Store::new(factory.s3(&region), bucket)),
-            history: HistoryStore::new(factory.dynamodb(), table),
-            ssm: factory.ssm(),
+            store: Arc::new(S3Store::new(factory.s3(&region), bucket)),
+            history: Arc::new(HistoryStore::new(factory.dynamodb(), table)),
+            parameters: Arc::new(factory.ssm()),
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

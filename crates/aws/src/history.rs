@@ -143,3 +143,46 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Option<HistoryItem> {
         decision: text("decision").unwrap_or_default(),
     })
 }
+
+/// The run history a state reads and writes (DynamoDB in production, memory in tests).
+pub trait RunHistory: Send + Sync {
+    /// The most recent run of the account other than `except_run_id`, if any.
+    fn latest<'a>(
+        &'a self,
+        account_id: &'a str,
+        except_run_id: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Option<HistoryItem>, AwsError>>;
+}
+
+impl RunHistory for HistoryStore {
+    fn latest<'a>(
+        &'a self,
+        account_id: &'a str,
+        except_run_id: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Option<HistoryItem>, AwsError>> {
+        Box::pin(HistoryStore::latest(self, account_id, except_run_id))
+    }
+}
+
+/// Runs in memory, newest last, for tests.
+#[derive(Default)]
+pub struct MemoryHistory(pub std::sync::Mutex<Vec<HistoryItem>>);
+
+impl RunHistory for MemoryHistory {
+    fn latest<'a>(
+        &'a self,
+        account_id: &'a str,
+        except_run_id: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Option<HistoryItem>, AwsError>> {
+        let items = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let found = items
+            .iter()
+            .rev()
+            .find(|i| i.account_id == account_id && i.run_id != except_run_id)
+            .cloned();
+        Box::pin(async move { Ok(found) })
+    }
+}

@@ -90,3 +90,112 @@ impl RemediationLedger {
         Ok(())
     }
 }
+
+/// The remediation ledger: one execution per (runbook, resource) within the cooldown.
+pub trait Ledger: Send + Sync {
+    /// Claims `key` for a new execution; `false` when another one started within the cooldown.
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        run_id: &'a str,
+        now_epoch: u64,
+        cooldown_secs: u64,
+    ) -> futures::future::BoxFuture<'a, Result<bool, AwsError>>;
+
+    /// Records the execution id (or the failure) on the claimed entry.
+    fn record<'a>(
+        &'a self,
+        key: &'a str,
+        status: &'a str,
+        execution_id: Option<&'a str>,
+    ) -> futures::future::BoxFuture<'a, Result<(), AwsError>>;
+}
+
+impl Ledger for RemediationLedger {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        run_id: &'a str,
+        now_epoch: u64,
+        cooldown_secs: u64,
+    ) -> futures::future::BoxFuture<'a, Result<bool, AwsError>> {
+        Box::pin(RemediationLedger::claim(
+            self,
+            key,
+            run_id,
+            now_epoch,
+            cooldown_secs,
+        ))
+    }
+
+    fn record<'a>(
+        &'a self,
+        key: &'a str,
+        status: &'a str,
+        execution_id: Option<&'a str>,
+    ) -> futures::future::BoxFuture<'a, Result<(), AwsError>> {
+        Box::pin(RemediationLedger::record(self, key, status, execution_id))
+    }
+}
+
+/// One ledger entry in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub run_id: String,
+    pub started_at: u64,
+    pub status: String,
+    pub execution_id: Option<String>,
+}
+
+/// The ledger in memory (same claim rule as the table's condition), for tests.
+#[derive(Default)]
+pub struct MemoryLedger(pub std::sync::Mutex<std::collections::BTreeMap<String, LedgerEntry>>);
+
+impl MemoryLedger {
+    fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, LedgerEntry>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Ledger for MemoryLedger {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        run_id: &'a str,
+        now_epoch: u64,
+        cooldown_secs: u64,
+    ) -> futures::future::BoxFuture<'a, Result<bool, AwsError>> {
+        let mut entries = self.entries();
+        let cutoff = now_epoch.saturating_sub(cooldown_secs);
+        let free = entries.get(key).is_none_or(|e| e.started_at < cutoff);
+        if free {
+            entries.insert(
+                key.to_string(),
+                LedgerEntry {
+                    run_id: run_id.to_string(),
+                    started_at: now_epoch,
+                    status: "claimed".into(),
+                    execution_id: None,
+                },
+            );
+        }
+        Box::pin(async move { Ok(free) })
+    }
+
+    fn record<'a>(
+        &'a self,
+        key: &'a str,
+        status: &'a str,
+        execution_id: Option<&'a str>,
+    ) -> futures::future::BoxFuture<'a, Result<(), AwsError>> {
+        if let Some(entry) = self.entries().get_mut(key) {
+            entry.status = status.to_string();
+            entry.execution_id = execution_id.map(str::to_string);
+        }
+        Box::pin(async { Ok(()) })
+    }
+}

@@ -19,12 +19,6 @@ pub trait Publisher: Send + Sync {
     fn publish<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<String, AwsError>>;
 }
 
-impl<T: Publisher + ?Sized> Publisher for std::sync::Arc<T> {
-    fn publish<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<String, AwsError>> {
-        (**self).publish(message)
-    }
-}
-
 pub struct Notifier {
     client: aws_sdk_sns::Client,
     topic_arn: String,

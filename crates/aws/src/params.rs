@@ -72,7 +72,39 @@ pub async fn load_parameter(
 }
 
 /// A setting from its parameter, or its default when the parameter does not exist.
-pub async fn load_setting<T: Setting>(ssm: &aws_sdk_ssm::Client) -> Result<T, AwsError> {
-    let value = load_parameter(ssm, T::PARAMETER).await?;
+pub async fn load_setting<T: Setting>(parameters: &dyn ParameterStore) -> Result<T, AwsError> {
+    let value = parameters.parameter(T::PARAMETER).await?;
     Ok(T::from_parameter(value.as_deref())?)
+}
+
+/// Where settings are read from (Parameter Store in production, a map in memory for tests).
+pub trait ParameterStore: Send + Sync {
+    /// A plain parameter's value; `None` only when it does not exist.
+    fn parameter<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Option<String>, AwsError>>;
+}
+
+impl ParameterStore for aws_sdk_ssm::Client {
+    fn parameter<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Option<String>, AwsError>> {
+        Box::pin(load_parameter(self, name))
+    }
+}
+
+/// Parameters in memory, for tests.
+#[derive(Default)]
+pub struct MemoryParameters(pub BTreeMap<String, String>);
+
+impl ParameterStore for MemoryParameters {
+    fn parameter<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Option<String>, AwsError>> {
+        let value = self.0.get(name).cloned();
+        Box::pin(async move { Ok(value) })
+    }
 }

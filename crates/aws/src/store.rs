@@ -18,22 +18,6 @@ pub trait ObjectStore: Send + Sync {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, AwsError>>;
 }
 
-/// Shared handles store in what they share (a test keeps one to look inside).
-impl<T: ObjectStore + ?Sized> ObjectStore for std::sync::Arc<T> {
-    fn put<'a>(
-        &'a self,
-        key: &'a str,
-        body: Vec<u8>,
-        content_type: &'a str,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        (**self).put(key, body, content_type)
-    }
-
-    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, AwsError>> {
-        (**self).get(key)
-    }
-}
-
 pub struct S3Store {
     client: aws_sdk_s3::Client,
     bucket: String,

@@ -1,6 +1,8 @@
 //! region-scan: scans one (region, service) of a run, writes findings and inventory to the
 //! reports bucket, and returns only keys and counts.
 
+use std::sync::Arc;
+
 use std::time::SystemTime;
 
 use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
@@ -17,7 +19,7 @@ const ENV_REPORTS_BUCKET: &str = "REPORTS_BUCKET";
 
 struct Function {
     scanner: Scanner,
-    store: Box<dyn ObjectStore>,
+    store: Arc<dyn ObjectStore>,
     ssm: aws_sdk_ssm::Client,
 }
 
@@ -76,7 +78,7 @@ impl Function {
         let home = compliance_aws::sdk::home_region();
         let scanner = Scanner::from_env(&home).await;
         Ok(Function {
-            store: Box::new(S3Store::new(scanner.factory().s3(&home), bucket)),
+            store: Arc::new(S3Store::new(scanner.factory().s3(&home), bucket)),
             ssm: scanner.factory().ssm(),
             scanner,
         })

@@ -2,12 +2,14 @@
 //! (dry-run by default, rule allowlist, exclusion tag, cap per run, one execution per resource
 //! within the cooldown), and records every decision.
 
+use std::sync::Arc;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use compliance_aws::automation::start_automation;
+use compliance_aws::automation::Automation;
 use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
-use compliance_aws::ledger::RemediationLedger;
-use compliance_aws::params::load_setting;
+use compliance_aws::ledger::{Ledger, RemediationLedger};
+use compliance_aws::params::{load_setting, ParameterStore};
 use compliance_aws::sdk;
 use compliance_aws::store::{put_json, read_run_document, ObjectStore, S3Store};
 use compliance_core::contract::{RemediateInput, RemediateOutput};
@@ -16,16 +18,17 @@ use compliance_core::remediation::{plan, DecisionRecord, Mode, Outcome, Remediat
 use serde_json::json;
 
 struct Function {
-    store: Box<dyn ObjectStore>,
-    ledger: RemediationLedger,
-    ssm: aws_sdk_ssm::Client,
+    store: Arc<dyn ObjectStore>,
+    ledger: Arc<dyn Ledger>,
+    parameters: Arc<dyn ParameterStore>,
+    automation: Arc<dyn Automation>,
     automation_role: String,
     home_region: String,
 }
 
 async fn handle(f: &Function, input: RemediateInput) -> Result<RemediateOutput, StateError> {
     let run_id = input.run_id.as_str();
-    let config: RemediationConfig = load_setting(&f.ssm).await?;
+    let config: RemediationConfig = load_setting(f.parameters.as_ref()).await?;
     let run = read_run_document(f.store.as_ref(), &input).await?;
     let (planned, mut decisions) = plan(&run.findings, &config, &f.home_region);
     let now = SystemTime::now()
@@ -54,7 +57,11 @@ async fn handle(f: &Function, input: RemediateInput) -> Result<RemediateOutput, 
                         vec![f.automation_role.clone()],
                     );
                     let token = deterministic_uuid(&[run_id, &execution.key]);
-                    match start_automation(&f.ssm, &execution.runbook, &parameters, &token).await {
+                    match f
+                        .automation
+                        .start(&execution.runbook, &parameters, &token)
+                        .await
+                    {
                         Ok(id) => {
                             f.ledger
                                 .record(&execution.key, "started", Some(&id))
@@ -121,14 +128,18 @@ impl Function {
         let region = sdk::home_region();
         let factory = sdk::factory(&region).await;
         Ok(Function {
-            store: Box::new(S3Store::new(factory.s3(&region), bucket)),
-            ledger: RemediationLedger::new(factory.dynamodb(), table),
-            ssm: factory.ssm(),
+            store: Arc::new(S3Store::new(factory.s3(&region), bucket)),
+            ledger: Arc::new(RemediationLedger::new(factory.dynamodb(), table)),
+            parameters: Arc::new(factory.ssm()),
+            automation: Arc::new(factory.ssm()),
             automation_role,
             home_region: region,
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -1,6 +1,8 @@
 //! store-report: the run's reports in every format, the finding lifecycle (findings table and
 //! Security Hub), the history item, the dashboard's metrics and the optional webhook.
 
+use std::sync::Arc;
+
 mod lifecycle;
 mod metrics;
 mod outputs;
@@ -36,7 +38,7 @@ const TREND_RUNS: i32 = 30;
 struct Function {
     factory: ClientFactory,
     home_region: String,
-    store: Box<dyn ObjectStore>,
+    store: Arc<dyn ObjectStore>,
     /// The reports bucket, named to the webhook's receiver.
     bucket: String,
     history: HistoryStore,
@@ -228,7 +230,7 @@ impl Function {
         let home_region = sdk::home_region();
         let factory = sdk::factory(&home_region).await;
         Ok(Function {
-            store: Box::new(S3Store::new(factory.s3(&home_region), bucket.clone())),
+            store: Arc::new(S3Store::new(factory.s3(&home_region), bucket.clone())),
             bucket,
             history: HistoryStore::new(factory.dynamodb(), history_table),
             findings: FindingsTable::new(factory.dynamodb(), findings_table),

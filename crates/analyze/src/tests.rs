@@ -1,0 +1,122 @@
+//! The analysis's decisions with the bucket, the history and the parameters in memory.
+
+use compliance_aws::history::{HistoryItem, MemoryHistory};
+use compliance_aws::params::MemoryParameters;
+use compliance_aws::store::{put_json, MemoryStore};
+use compliance_core::analysis::{Decision, PARAM_THRESHOLDS};
+use compliance_core::contract::{RunId, RunRef};
+use compliance_core::testing::{ec2_unit, run_document, ACCOUNT_ID, CREATED_AT};
+
+use super::*;
+
+struct Fixture {
+    store: Arc<MemoryStore>,
+    history: Arc<MemoryHistory>,
+}
+
+fn function(thresholds: Option<&str>) -> (Function, Fixture) {
+    let store = Arc::new(MemoryStore::default());
+    let history = Arc::new(MemoryHistory::default());
+    let mut parameters = MemoryParameters::default();
+    if let Some(json) = thresholds {
+        parameters.0.insert(PARAM_THRESHOLDS.into(), json.into());
+    }
+    let function = Function {
+        store: store.clone(),
+        history: history.clone(),
+        parameters: Arc::new(parameters),
+    };
+    (function, Fixture { store, history })
+}
+
+fn run_ref(id: &str) -> RunRef {
+    RunRef::of(RunId::parse(id).unwrap())
+}
+
+/// Stores a run whose groups have `groups` open, and records it in the history.
+async fn stored_run(fixture: &Fixture, id: &str, groups: &[(&str, &[i32])]) {
+    let run = run_document(id, vec![ec2_unit(id, "eu-west-1", groups)], vec![]);
+    put_json(fixture.store.as_ref(), &run_ref(id).run_key, &run, "run")
+        .await
+        .unwrap();
+}
+
+fn history_item(id: &str) -> HistoryItem {
+    HistoryItem {
+        account_id: ACCOUNT_ID.into(),
+        run_id: id.into(),
+        created_at: CREATED_AT.into(),
+        run_key: run_ref(id).run_key,
+        report_json_key: String::new(),
+        report_csv_key: String::new(),
+        compliance_score: None,
+        findings_total: 0,
+        critical: 0,
+        high: 0,
+        medium: 0,
+        low: 0,
+        informational: 0,
+        complete: true,
+        decision: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_first_run_over_the_thresholds_alerts_and_everything_is_new() {
+    let (function, fixture) = function(None);
+    stored_run(&fixture, "r1", &[("sg-ssh", &[22])]).await;
+    let out = handle(&function, run_ref("r1")).await.unwrap();
+    assert_eq!(out.decision, Decision::Alert, "{}", out.reason);
+    assert_eq!(out.previous_run_id, None);
+    assert_eq!(out.new, out.findings_by_severity.total());
+    assert_eq!(out.resolved, 0);
+    assert_eq!(out.analysis_key, "runs/r1/analysis.json");
+    let stored = fixture
+        .store
+        .json("runs/r1/analysis.json")
+        .expect("analysis written");
+    assert_eq!(stored["decision"], "alert");
+}
+
+#[tokio::test]
+async fn a_run_is_compared_with_the_previous_one_of_its_account() {
+    let (function, fixture) = function(None);
+    stored_run(&fixture, "r1", &[("sg-ssh", &[22]), ("sg-rdp", &[3389])]).await;
+    fixture.history.0.lock().unwrap().push(history_item("r1"));
+    stored_run(&fixture, "r2", &[("sg-ssh", &[22]), ("sg-rdp", &[])]).await;
+    let out = handle(&function, run_ref("r2")).await.unwrap();
+    assert_eq!(out.previous_run_id.as_deref(), Some("r1"));
+    assert_eq!(out.new, 0, "SSH was open before");
+    assert!(out.still_open > 0);
+    assert!(out.resolved > 0, "RDP was closed");
+}
+
+#[tokio::test]
+async fn an_unreadable_previous_run_is_compared_with_nothing() {
+    let (function, fixture) = function(None);
+    fixture.history.0.lock().unwrap().push(history_item("r0"));
+    stored_run(&fixture, "r1", &[("sg-ssh", &[22])]).await;
+    let out = handle(&function, run_ref("r1")).await.unwrap();
+    assert_eq!(out.previous_run_id, None);
+    assert_eq!(out.new, out.findings_by_severity.total());
+}
+
+#[tokio::test]
+async fn thresholds_from_the_parameter_decide() {
+    let (function, fixture) = function(Some(
+        r#"{"max_critical": -1, "max_high": -1, "max_medium": -1, "max_low": -1, "min_score": 0}"#,
+    ));
+    stored_run(&fixture, "r1", &[("sg-ssh", &[22])]).await;
+    let out = handle(&function, run_ref("r1")).await.unwrap();
+    assert_eq!(out.decision, Decision::Clean, "{}", out.reason);
+}
+
+#[tokio::test]
+async fn a_broken_thresholds_parameter_stops_before_anything_is_written() {
+    let (function, fixture) = function(Some(r#"{"max_critical": "none"}"#));
+    stored_run(&fixture, "r1", &[("sg-ssh", &[22])]).await;
+    let err = handle(&function, run_ref("r1")).await.unwrap_err();
+    assert_eq!(err.error_type(), "ComplianceScanner.InvalidConfiguration");
+    assert!(err.to_string().contains(PARAM_THRESHOLDS), "{err}");
+    assert!(fixture.store.json("runs/r1/analysis.json").is_none());
+}
