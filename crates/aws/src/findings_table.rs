@@ -286,3 +286,96 @@ mod tests {
         assert_eq!(from_item(&item).unwrap(), open);
     }
 }
+
+/// The finding lifecycle's records (the findings table in production, memory in tests).
+pub trait FindingsStore: Send + Sync {
+    /// Every active (new, open, reopened) record of the account.
+    fn active<'a>(
+        &'a self,
+        account_id: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<FindingRecord>, AwsError>>;
+
+    /// The records of these ids that exist (resolved ones included).
+    fn get_many<'a>(
+        &'a self,
+        ids: &'a [&'a str],
+    ) -> futures::future::BoxFuture<'a, Result<Vec<FindingRecord>, AwsError>>;
+
+    fn put_many<'a>(
+        &'a self,
+        records: &'a [&'a FindingRecord],
+    ) -> futures::future::BoxFuture<'a, Result<(), AwsError>>;
+}
+
+impl FindingsStore for FindingsTable {
+    fn active<'a>(
+        &'a self,
+        account_id: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<FindingRecord>, AwsError>> {
+        Box::pin(FindingsTable::active(self, account_id))
+    }
+
+    fn get_many<'a>(
+        &'a self,
+        ids: &'a [&'a str],
+    ) -> futures::future::BoxFuture<'a, Result<Vec<FindingRecord>, AwsError>> {
+        Box::pin(FindingsTable::get_many(self, ids))
+    }
+
+    fn put_many<'a>(
+        &'a self,
+        records: &'a [&'a FindingRecord],
+    ) -> futures::future::BoxFuture<'a, Result<(), AwsError>> {
+        Box::pin(FindingsTable::put_many(self, records))
+    }
+}
+
+/// Records in memory, keyed by finding id, for tests.
+#[derive(Default)]
+pub struct MemoryFindings(pub std::sync::Mutex<BTreeMap<String, FindingRecord>>);
+
+impl MemoryFindings {
+    fn records(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, FindingRecord>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl FindingsStore for MemoryFindings {
+    fn active<'a>(
+        &'a self,
+        account_id: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<FindingRecord>, AwsError>> {
+        let found = self
+            .records()
+            .values()
+            .filter(|r| r.account_id == account_id && r.status.is_active())
+            .cloned()
+            .collect();
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn get_many<'a>(
+        &'a self,
+        ids: &'a [&'a str],
+    ) -> futures::future::BoxFuture<'a, Result<Vec<FindingRecord>, AwsError>> {
+        let records = self.records();
+        let found = ids
+            .iter()
+            .filter_map(|id| records.get(*id).cloned())
+            .collect();
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn put_many<'a>(
+        &'a self,
+        records: &'a [&'a FindingRecord],
+    ) -> futures::future::BoxFuture<'a, Result<(), AwsError>> {
+        let mut stored = self.records();
+        for record in records {
+            stored.insert(record.finding_id.clone(), (*record).clone());
+        }
+        Box::pin(async { Ok(()) })
+    }
+}

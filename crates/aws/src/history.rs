@@ -152,6 +152,18 @@ pub trait RunHistory: Send + Sync {
         account_id: &'a str,
         except_run_id: &'a str,
     ) -> futures::future::BoxFuture<'a, Result<Option<HistoryItem>, AwsError>>;
+
+    /// The account's last `limit` runs, newest first.
+    fn recent<'a>(
+        &'a self,
+        account_id: &'a str,
+        limit: i32,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<HistoryItem>, AwsError>>;
+
+    fn put<'a>(
+        &'a self,
+        item: &'a HistoryItem,
+    ) -> futures::future::BoxFuture<'a, Result<(), AwsError>>;
 }
 
 impl RunHistory for HistoryStore {
@@ -161,6 +173,21 @@ impl RunHistory for HistoryStore {
         except_run_id: &'a str,
     ) -> futures::future::BoxFuture<'a, Result<Option<HistoryItem>, AwsError>> {
         Box::pin(HistoryStore::latest(self, account_id, except_run_id))
+    }
+
+    fn recent<'a>(
+        &'a self,
+        account_id: &'a str,
+        limit: i32,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<HistoryItem>, AwsError>> {
+        Box::pin(HistoryStore::recent(self, account_id, limit))
+    }
+
+    fn put<'a>(
+        &'a self,
+        item: &'a HistoryItem,
+    ) -> futures::future::BoxFuture<'a, Result<(), AwsError>> {
+        Box::pin(HistoryStore::put(self, item))
     }
 }
 
@@ -184,5 +211,38 @@ impl RunHistory for MemoryHistory {
             .find(|i| i.account_id == account_id && i.run_id != except_run_id)
             .cloned();
         Box::pin(async move { Ok(found) })
+    }
+
+    fn recent<'a>(
+        &'a self,
+        account_id: &'a str,
+        limit: i32,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<HistoryItem>, AwsError>> {
+        let items = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let found = items
+            .iter()
+            .rev()
+            .filter(|i| i.account_id == account_id)
+            .take(usize::try_from(limit).unwrap_or(0))
+            .cloned()
+            .collect();
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn put<'a>(
+        &'a self,
+        item: &'a HistoryItem,
+    ) -> futures::future::BoxFuture<'a, Result<(), AwsError>> {
+        let mut items = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // One item per run, as the table's key (account, start#run) makes it.
+        items.retain(|i| !(i.account_id == item.account_id && i.run_id == item.run_id));
+        items.push(item.clone());
+        Box::pin(async { Ok(()) })
     }
 }

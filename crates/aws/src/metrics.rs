@@ -49,3 +49,42 @@ pub async fn put_metrics(
     }
     Ok(count)
 }
+
+/// Where the dashboard's metrics go (CloudWatch in production, memory in tests).
+pub trait MetricsSink: Send + Sync {
+    /// Sends the metrics; returns how many data points went out.
+    fn put<'a>(
+        &'a self,
+        namespace: &'a str,
+        metrics: Vec<Metric>,
+    ) -> futures::future::BoxFuture<'a, Result<usize, AwsError>>;
+}
+
+impl MetricsSink for aws_sdk_cloudwatch::Client {
+    fn put<'a>(
+        &'a self,
+        namespace: &'a str,
+        metrics: Vec<Metric>,
+    ) -> futures::future::BoxFuture<'a, Result<usize, AwsError>> {
+        Box::pin(put_metrics(self, namespace, metrics))
+    }
+}
+
+/// Metrics in memory (name, value), for tests.
+#[derive(Default)]
+pub struct MemoryMetrics(pub std::sync::Mutex<Vec<(String, f64)>>);
+
+impl MetricsSink for MemoryMetrics {
+    fn put<'a>(
+        &'a self,
+        _namespace: &'a str,
+        metrics: Vec<Metric>,
+    ) -> futures::future::BoxFuture<'a, Result<usize, AwsError>> {
+        let count = metrics.len();
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(metrics.into_iter().map(|m| (m.name.to_string(), m.value)));
+        Box::pin(async move { Ok(count) })
+    }
+}

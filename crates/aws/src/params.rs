@@ -84,6 +84,12 @@ pub trait ParameterStore: Send + Sync {
         &'a self,
         name: &'a str,
     ) -> futures::future::BoxFuture<'a, Result<Option<String>, AwsError>>;
+
+    /// Several parameters at once; the ones that do not exist are absent from the map.
+    fn parameters<'a>(
+        &'a self,
+        names: &'a [&'a str],
+    ) -> futures::future::BoxFuture<'a, Result<BTreeMap<String, String>, AwsError>>;
 }
 
 impl ParameterStore for aws_sdk_ssm::Client {
@@ -92,6 +98,13 @@ impl ParameterStore for aws_sdk_ssm::Client {
         name: &'a str,
     ) -> futures::future::BoxFuture<'a, Result<Option<String>, AwsError>> {
         Box::pin(load_parameter(self, name))
+    }
+
+    fn parameters<'a>(
+        &'a self,
+        names: &'a [&'a str],
+    ) -> futures::future::BoxFuture<'a, Result<BTreeMap<String, String>, AwsError>> {
+        Box::pin(load_parameters(self, names))
     }
 }
 
@@ -106,5 +119,16 @@ impl ParameterStore for MemoryParameters {
     ) -> futures::future::BoxFuture<'a, Result<Option<String>, AwsError>> {
         let value = self.0.get(name).cloned();
         Box::pin(async move { Ok(value) })
+    }
+
+    fn parameters<'a>(
+        &'a self,
+        names: &'a [&'a str],
+    ) -> futures::future::BoxFuture<'a, Result<BTreeMap<String, String>, AwsError>> {
+        let found = names
+            .iter()
+            .filter_map(|n| Some((n.to_string(), self.0.get(*n)?.clone())))
+            .collect();
+        Box::pin(async move { Ok(found) })
     }
 }

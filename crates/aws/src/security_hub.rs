@@ -173,3 +173,45 @@ fn to_sdk(f: &AsffFinding) -> AwsSecurityFinding {
     }
     finding.build()
 }
+
+/// Where ASFF findings are imported (Security Hub in production, memory in tests).
+pub trait FindingsHub: Send + Sync {
+    /// Imports every finding; per-finding rejections are in the outcome.
+    fn import<'a>(
+        &'a self,
+        findings: &'a [AsffFinding],
+    ) -> futures::future::BoxFuture<'a, Result<ImportOutcome, AwsError>>;
+}
+
+impl FindingsHub for SecurityHub {
+    fn import<'a>(
+        &'a self,
+        findings: &'a [AsffFinding],
+    ) -> futures::future::BoxFuture<'a, Result<ImportOutcome, AwsError>> {
+        Box::pin(SecurityHub::import(self, findings))
+    }
+}
+
+/// A hub in memory: the latest import of each finding id, by id, for tests.
+#[derive(Default)]
+pub struct MemoryHub(pub std::sync::Mutex<BTreeMap<String, AsffFinding>>);
+
+impl FindingsHub for MemoryHub {
+    fn import<'a>(
+        &'a self,
+        findings: &'a [AsffFinding],
+    ) -> futures::future::BoxFuture<'a, Result<ImportOutcome, AwsError>> {
+        let mut stored = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for finding in findings {
+            stored.insert(finding.id.clone(), finding.clone());
+        }
+        let outcome = ImportOutcome {
+            imported: findings.len(),
+            failed: vec![],
+        };
+        Box::pin(async move { Ok(outcome) })
+    }
+}

@@ -117,6 +117,33 @@ pub async fn deliver(
     Err(failed(format!("{last_error} after {ATTEMPTS} attempts")))
 }
 
+/// Sends the webhook's payload (HTTPS with the key from Parameter Store in production).
+pub trait WebhookSender: Send + Sync {
+    fn send<'a>(
+        &'a self,
+        config: &'a WebhookConfig,
+        payload: &'a Value,
+    ) -> futures::future::BoxFuture<'a, Result<Delivery, AwsError>>;
+}
+
+/// The production sender: reads the key (only when a webhook is configured), then delivers.
+pub struct HttpsWebhook {
+    pub ssm: aws_sdk_ssm::Client,
+}
+
+impl WebhookSender for HttpsWebhook {
+    fn send<'a>(
+        &'a self,
+        config: &'a WebhookConfig,
+        payload: &'a Value,
+    ) -> futures::future::BoxFuture<'a, Result<Delivery, AwsError>> {
+        Box::pin(async move {
+            let key = load_secret(&self.ssm).await?;
+            deliver(config, &key, payload).await
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

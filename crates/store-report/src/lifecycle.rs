@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use compliance_aws::findings_table::{by_id, FindingsTable};
-use compliance_aws::security_hub::{ImportOutcome, SecurityHub};
+use compliance_aws::findings_table::{by_id, FindingsStore};
+use compliance_aws::security_hub::{FindingsHub, ImportOutcome};
 use compliance_aws::AwsError;
 use compliance_core::contract::SecurityHubExport;
 use compliance_core::lifecycle::{reconcile, FindingRecord, Reconciliation, RunClock, RunScope};
@@ -15,7 +15,7 @@ use compliance_core::run::RunDocument;
 /// Reads what the table knows of the account's active findings and of this run's findings,
 /// and reconciles the run with it.
 pub async fn reconcile_run(
-    table: &FindingsTable,
+    table: &dyn FindingsStore,
     run: &RunDocument,
     clock: RunClock<'_>,
 ) -> Result<Reconciliation, AwsError> {
@@ -69,7 +69,7 @@ pub fn asff_findings(
 const MAX_LISTED_FAILURES: usize = 20;
 
 pub async fn export(
-    hub: &SecurityHub,
+    hub: &dyn FindingsHub,
     region: &str,
     findings: &[AsffFinding],
 ) -> Result<(SecurityHubExport, ImportOutcome), AwsError> {

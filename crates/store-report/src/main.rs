@@ -1,23 +1,22 @@
 //! store-report: the run's reports in every format, the finding lifecycle (findings table and
 //! Security Hub), the history item, the dashboard's metrics and the optional webhook.
 
-use std::sync::Arc;
-
 mod lifecycle;
 mod metrics;
 mod outputs;
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use compliance_aws::findings_table::FindingsTable;
-use compliance_aws::history::{HistoryItem, HistoryStore};
+use compliance_aws::findings_table::{FindingsStore, FindingsTable};
+use compliance_aws::history::{HistoryItem, HistoryStore, RunHistory};
 use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
-use compliance_aws::metrics::put_metrics;
-use compliance_aws::params::load_parameters;
-use compliance_aws::sdk::{self, ClientFactory};
-use compliance_aws::security_hub::{ImportOutcome, SecurityHub};
+use compliance_aws::metrics::MetricsSink;
+use compliance_aws::params::ParameterStore;
+use compliance_aws::sdk;
+use compliance_aws::security_hub::{FindingsHub, ImportOutcome, SecurityHub};
 use compliance_aws::store::{get_optional_json, read_run_document, ObjectStore, S3Store};
-use compliance_aws::webhook;
+use compliance_aws::webhook::{HttpsWebhook, WebhookSender};
 use compliance_core::analysis::Analysis;
 use compliance_core::config::Setting;
 use compliance_core::contract::{
@@ -35,16 +34,20 @@ use serde_json::{json, Value};
 /// Earlier runs drawn in the report's trend chart.
 const TREND_RUNS: i32 = 30;
 
+/// The Security Hub of a region (the aggregation region comes from the findings setting).
+type HubOfRegion = dyn Fn(&str) -> Arc<dyn FindingsHub> + Send + Sync;
+
 struct Function {
-    factory: ClientFactory,
     home_region: String,
     store: Arc<dyn ObjectStore>,
     /// The reports bucket, named to the webhook's receiver.
     bucket: String,
-    history: HistoryStore,
-    findings: FindingsTable,
-    ssm: aws_sdk_ssm::Client,
-    cloudwatch: aws_sdk_cloudwatch::Client,
+    history: Arc<dyn RunHistory>,
+    findings: Arc<dyn FindingsStore>,
+    parameters: Arc<dyn ParameterStore>,
+    security_hub: Box<HubOfRegion>,
+    metrics: Arc<dyn MetricsSink>,
+    webhook: Arc<dyn WebhookSender>,
     namespace: String,
 }
 
@@ -52,7 +55,10 @@ async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutp
     let run_id = input.run_id.to_string();
     let run_key = input.run_key.clone();
     // Configuration first: a broken parameter stops the state before anything is written.
-    let params = load_parameters(&f.ssm, &[FindingsConfig::PARAMETER, PARAM_WEBHOOK]).await?;
+    let params = f
+        .parameters
+        .parameters(&[FindingsConfig::PARAMETER, PARAM_WEBHOOK])
+        .await?;
     let config =
         FindingsConfig::from_parameter(params.get(FindingsConfig::PARAMETER).map(String::as_str))?;
     let webhook = params
@@ -85,7 +91,7 @@ async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutp
         observed_epoch,
         resolved_retention_days: config.resolved_retention_days,
     };
-    let reconciliation = lifecycle::reconcile_run(&f.findings, &run, clock).await?;
+    let reconciliation = lifecycle::reconcile_run(f.findings.as_ref(), &run, clock).await?;
     let trend: Vec<TrendPoint> = f
         .history
         .recent(&run.account_id, TREND_RUNS)
@@ -124,8 +130,8 @@ async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutp
     outputs::store_all(f.store.as_ref(), &keys, &report, &asff).await?;
 
     let (hub, imported) = if config.security_hub.enabled {
-        let hub = SecurityHub::new(f.factory.securityhub(&hub_region));
-        lifecycle::export(&hub, &hub_region, &asff).await?
+        let hub = (f.security_hub)(&hub_region);
+        lifecycle::export(hub.as_ref(), &hub_region, &asff).await?
     } else {
         (SecurityHubExport::Disabled, ImportOutcome::default())
     };
@@ -172,12 +178,10 @@ async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutp
             .as_ref()
             .map(|_| !matches!(delivery, WebhookDelivery::Delivered { .. })),
     };
-    let metrics_sent = put_metrics(
-        &f.cloudwatch,
-        &f.namespace,
-        metrics::metrics(&run, &integrations),
-    )
-    .await?;
+    let metrics_sent = f
+        .metrics
+        .put(&f.namespace, metrics::metrics(&run, &integrations))
+        .await?;
     tracing::info!(json_key = %keys.json, metrics_sent, lifecycle = ?report.lifecycle, "report stored");
     Ok(StoreReportOutput {
         reports: keys,
@@ -202,11 +206,7 @@ async fn send_webhook(
         config.min_severity,
         &json!({"bucket": f.bucket, "keys": keys}),
     );
-    let result = match webhook::load_secret(&f.ssm).await {
-        Ok(key) => webhook::deliver(config, &key, &payload).await,
-        Err(e) => Err(e),
-    };
-    match result {
+    match f.webhook.send(config, &payload).await {
         Ok(d) => WebhookDelivery::Delivered {
             http_status: d.status,
             attempts: d.attempts,
@@ -229,19 +229,26 @@ impl Function {
             std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "ComplianceScanner".into());
         let home_region = sdk::home_region();
         let factory = sdk::factory(&home_region).await;
+        let hubs = factory.clone();
         Ok(Function {
             store: Arc::new(S3Store::new(factory.s3(&home_region), bucket.clone())),
             bucket,
-            history: HistoryStore::new(factory.dynamodb(), history_table),
-            findings: FindingsTable::new(factory.dynamodb(), findings_table),
-            ssm: factory.ssm(),
-            cloudwatch: factory.cloudwatch(),
+            history: Arc::new(HistoryStore::new(factory.dynamodb(), history_table)),
+            findings: Arc::new(FindingsTable::new(factory.dynamodb(), findings_table)),
+            parameters: Arc::new(factory.ssm()),
+            security_hub: Box::new(move |region| {
+                Arc::new(SecurityHub::new(hubs.securityhub(region))) as Arc<dyn FindingsHub>
+            }),
+            metrics: Arc::new(factory.cloudwatch()),
+            webhook: Arc::new(HttpsWebhook { ssm: factory.ssm() }),
             namespace,
             home_region,
-            factory,
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
