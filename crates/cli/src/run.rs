@@ -1,11 +1,14 @@
 //! `compliance run`: starts the workflow on demand and, with `--wait`, follows it to the end.
 
+use std::fmt::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_sfn::types::ExecutionStatus;
 use clap::Args;
 use compliance_aws::{sdk, workflow};
-use serde_json::{json, Value};
+use compliance_core::contract::{ExecutionOutput, SecurityHubExport, WebhookDelivery};
+use compliance_core::remediation::Mode;
+use serde_json::json;
 
 use crate::exit;
 
@@ -71,13 +74,17 @@ pub async fn run(args: RunArgs) -> Result<u8, String> {
         match state.status {
             ExecutionStatus::Running | ExecutionStatus::PendingRedrive => {}
             ExecutionStatus::Succeeded => {
-                let output: Value = state
-                    .output
-                    .as_deref()
-                    .and_then(|o| serde_json::from_str(o).ok())
-                    .unwrap_or(Value::Null);
-                print!("{}", summary(&run_id, &output));
-                return Ok(exit::OK);
+                let output = state.output.as_deref().unwrap_or("null");
+                return match serde_json::from_str::<ExecutionOutput>(output) {
+                    Ok(output) => {
+                        print!("{}", summary(&output));
+                        Ok(exit::OK)
+                    }
+                    Err(e) => {
+                        println!("run {run_id} succeeded, but its output is not a run's: {e}");
+                        Ok(exit::ERROR)
+                    }
+                };
             }
             other => {
                 println!(
@@ -111,122 +118,100 @@ fn default_run_id() -> String {
 }
 
 /// The run summary from the execution output (keys and counts only).
-pub fn summary(run_id: &str, output: &Value) -> String {
-    let n = |v: &Value| {
-        v.as_u64()
-            .map(|x| x.to_string())
-            .unwrap_or_else(|| "-".into())
-    };
-    let agg = &output["aggregate"];
-    let analysis = &output["analysis"];
-    let sev = &agg["findings_by_severity"];
-    let score = analysis["compliance_score"]
-        .as_f64()
+pub fn summary(output: &ExecutionOutput) -> String {
+    let agg = &output.aggregate;
+    let analysis = &output.analysis;
+    let sev = &agg.findings_by_severity;
+    let score = analysis
+        .compliance_score
         .map(|s| format!("{s:.1}%"))
         .unwrap_or_else(|| "n/a".into());
     let mut out = String::new();
-    out.push_str(&format!(
-        "\nrun {run_id}: score {score}, {} resources scanned\n",
-        n(&agg["resources_scanned"])
-    ));
-    out.push_str(&format!(
-        "  findings: {} critical, {} high, {} medium, {} low, {} informational\n",
-        n(&sev["critical"]),
-        n(&sev["high"]),
-        n(&sev["medium"]),
-        n(&sev["low"]),
-        n(&sev["informational"])
-    ));
-    out.push_str(&format!(
-        "  since previous run ({}): {} new, {} still open, {} resolved\n",
-        analysis["previous_run_id"].as_str().unwrap_or("none"),
-        n(&analysis["new"]),
-        n(&analysis["still_open"]),
-        n(&analysis["resolved"])
-    ));
-    out.push_str(&format!(
-        "  decision: {} ({})\n",
-        analysis["decision"].as_str().unwrap_or("-"),
-        analysis["reason"].as_str().unwrap_or("-")
-    ));
-    if agg["partial"] == true {
-        out.push_str(&format!(
-            "  PARTIAL: {} scan units failed\n",
-            n(&agg["failed_unit_count"])
-        ));
-        for unit in agg["failed_units"].as_array().into_iter().flatten() {
-            out.push_str(&format!(
-                "    {} {}: {}\n",
-                unit["region"].as_str().unwrap_or("?"),
-                unit["service"].as_str().unwrap_or("?"),
-                unit["error"].as_str().unwrap_or("?")
-            ));
+    let _ = writeln!(
+        out,
+        "\nrun {}: score {score}, {} resources scanned",
+        output.run_id, agg.resources_scanned
+    );
+    let _ = writeln!(
+        out,
+        "  findings: {} critical, {} high, {} medium, {} low, {} informational",
+        sev.critical, sev.high, sev.medium, sev.low, sev.informational
+    );
+    let _ = writeln!(
+        out,
+        "  since previous run ({}): {} new, {} still open, {} resolved",
+        analysis.previous_run_id.as_deref().unwrap_or("none"),
+        analysis.new,
+        analysis.still_open,
+        analysis.resolved
+    );
+    let _ = writeln!(
+        out,
+        "  decision: {} ({})",
+        analysis.decision.as_str(),
+        analysis.reason
+    );
+    if agg.partial {
+        let _ = writeln!(
+            out,
+            "  PARTIAL: {} scan units failed",
+            agg.failed_unit_count
+        );
+        for unit in &agg.failed_units {
+            let _ = writeln!(out, "    {} {}: {}", unit.region, unit.service, unit.error);
         }
     }
-    if let Some(actions) = output["actions"].as_array() {
-        for action in actions {
-            if action.get("mode").is_some() {
-                out.push_str(&format!(
-                    "  remediation ({}): {} started, {} dry-run, {} skipped, {} failed\n",
-                    action["mode"].as_str().unwrap_or("-"),
-                    n(&action["started"]),
-                    n(&action["dry_run"]),
-                    n(&action["skipped"]),
-                    n(&action["failed"])
-                ));
-            } else if action.get("message_id").is_some() {
-                out.push_str(&format!(
-                    "  alert sent: {}\n",
-                    action["subject"].as_str().unwrap_or("-")
-                ));
-            }
+    if let Some((alert, remediation)) = &output.actions {
+        let mode = match remediation.mode {
+            Mode::DryRun => "dry-run",
+            Mode::Enforce => "enforce",
+        };
+        let _ = writeln!(
+            out,
+            "  remediation ({mode}): {} started, {} dry-run, {} skipped, {} failed",
+            remediation.started, remediation.dry_run, remediation.skipped, remediation.failed
+        );
+        let _ = writeln!(out, "  alert sent: {}", alert.subject);
+    }
+    if let Some(error) = &output.actions_error {
+        let _ = writeln!(out, "  alert/remediation error: {}", error.error);
+    }
+    let report = &output.report;
+    let _ = writeln!(
+        out,
+        "  reports: {} (also .csv, .ocsf.json, .html)",
+        report.reports.json
+    );
+    if let Some(l) = &report.lifecycle {
+        let _ = writeln!(
+            out,
+            "  findings table: {} new, {} open, {} reopened, {} resolved, {} unconfirmed",
+            l.new, l.open, l.reopened, l.resolved, l.unconfirmed
+        );
+    }
+    match &report.security_hub {
+        SecurityHubExport::Exported {
+            region,
+            imported,
+            failed_count,
+            ..
+        } => {
+            let _ = writeln!(
+                out,
+                "  security hub ({region}): {imported} imported, {failed_count} refused"
+            );
         }
+        SecurityHubExport::Error { region, error } => {
+            let _ = writeln!(out, "  security hub ({region}): NOT EXPORTED: {error}");
+        }
+        SecurityHubExport::Disabled => out.push_str("  security hub: disabled\n"),
     }
-    if !output["actions_error"].is_null() {
-        out.push_str(&format!(
-            "  alert/remediation error: {}\n",
-            output["actions_error"]["Error"].as_str().unwrap_or("?")
-        ));
-    }
-    let report = &output["report"];
-    out.push_str(&format!(
-        "  reports: {} (also .csv, .ocsf.json, .html)\n",
-        report["reports"]["json"].as_str().unwrap_or("-"),
-    ));
-    let lifecycle = &report["lifecycle"];
-    if lifecycle.is_object() {
-        out.push_str(&format!(
-            "  findings table: {} new, {} open, {} reopened, {} resolved, {} unconfirmed\n",
-            n(&lifecycle["new"]),
-            n(&lifecycle["open"]),
-            n(&lifecycle["reopened"]),
-            n(&lifecycle["resolved"]),
-            n(&lifecycle["unconfirmed"])
-        ));
-    }
-    let hub = &report["security_hub"];
-    match hub["status"].as_str() {
-        Some("exported") => out.push_str(&format!(
-            "  security hub ({}): {} imported, {} refused\n",
-            hub["region"].as_str().unwrap_or("-"),
-            n(&hub["imported"]),
-            n(&hub["failed_count"])
-        )),
-        Some("error") => out.push_str(&format!(
-            "  security hub ({}): NOT EXPORTED: {}\n",
-            hub["region"].as_str().unwrap_or("-"),
-            hub["error"].as_str().unwrap_or("?")
-        )),
-        Some(other) => out.push_str(&format!("  security hub: {other}\n")),
-        None => {}
-    }
-    match report["webhook"]["status"].as_str() {
-        Some("failed") => out.push_str(&format!(
-            "  webhook: FAILED: {}\n",
-            report["webhook"]["error"].as_str().unwrap_or("?")
-        )),
-        Some("delivered") => out.push_str("  webhook: delivered\n"),
-        _ => {}
+    match &report.webhook {
+        WebhookDelivery::Failed { error } => {
+            let _ = writeln!(out, "  webhook: FAILED: {error}");
+        }
+        WebhookDelivery::Delivered { .. } => out.push_str("  webhook: delivered\n"),
+        WebhookDelivery::NotConfigured => {}
     }
     out
 }

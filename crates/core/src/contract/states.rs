@@ -266,3 +266,30 @@ pub struct AlertOutput {
     pub message_id: String,
     pub subject: String,
 }
+
+// ------------------------------------------------------------------ the execution
+
+/// What a succeeded execution returns: the run's state data after its last state
+/// (`compliance run --wait` prints it). Other state data may be there too; it is not read.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ExecutionOutput {
+    pub run_id: RunId,
+    pub aggregate: AggregateOutput,
+    pub analysis: AnalyzeOutput,
+    /// The alert and remediation results, when the run alerted (branch order of `Respond`).
+    #[serde(default)]
+    pub actions: Option<(AlertOutput, RemediateOutput)>,
+    /// Why alerting or remediation failed, when it did (the report is stored all the same).
+    #[serde(default)]
+    pub actions_error: Option<CaughtError>,
+    pub report: StoreReportOutput,
+}
+
+/// An error a Catch recorded (`ResultPath` of the Catch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaughtError {
+    #[serde(rename = "Error")]
+    pub error: String,
+    #[serde(rename = "Cause", default)]
+    pub cause: String,
+}
