@@ -3,8 +3,9 @@
 
 use serde_json::json;
 
-use super::Context;
-use crate::finding::Outcome;
+use super::controls::{NIST_BACKUPS, NIST_ENCRYPTION_AT_REST, NIST_NETWORK_BOUNDARY};
+use super::{runbooks, Check, Context, Controls, Rule};
+use crate::finding::{Outcome, Severity};
 use crate::model::DbInstance;
 
 fn flag(ok: bool, field: &str, value: impl serde::Serialize) -> Outcome {
@@ -15,6 +16,25 @@ fn flag(ok: bool, field: &str, value: impl serde::Serialize) -> Outcome {
     }
 }
 
+pub const RDS_INSTANCE_PUBLIC: Rule = Rule {
+    id: "rds_instance_public",
+    title: "RDS DB instance is publicly accessible",
+    severity: Severity::Critical,
+    rationale: "A public endpoint exposes the database to credential attacks and engine exploits from anywhere.",
+    remediation: "Modify the instance with PubliclyAccessible=false and reach it from inside the VPC.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-2",
+    runbook: Some(runbooks::PRIVATE_RDS_INSTANCE),
+    controls: Controls {
+        aws_fsbp: &["RDS.2"],
+        security_hub: &["RDS.2"],
+        cis_v3_0_0: &["2.3.3"],
+        pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v3.2.1/7.2.1", "v4.0.1/1.4.4"],
+        nist_800_53_r5: NIST_NETWORK_BOUNDARY,
+        ..Controls::NONE
+    },
+    check: Check::DbInstance(publicly_accessible),
+};
+
 pub fn publicly_accessible(db: &DbInstance, _: &Context) -> Outcome {
     flag(
         !db.publicly_accessible,
@@ -23,6 +43,25 @@ pub fn publicly_accessible(db: &DbInstance, _: &Context) -> Outcome {
     )
 }
 
+pub const RDS_INSTANCE_STORAGE_ENCRYPTED: Rule = Rule {
+    id: "rds_instance_storage_encrypted",
+    title: "RDS DB instance storage is not encrypted",
+    severity: Severity::Medium,
+    rationale: "Data, logs, backups and snapshots of an unencrypted instance are stored in clear.",
+    remediation: "Restore an encrypted copy from an encrypted snapshot copy and switch over; encryption cannot be turned on in place.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-3",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["RDS.3"],
+        security_hub: &["RDS.3"],
+        cis_v1_4_0: &["2.3.1"],
+        cis_v3_0_0: &["2.3.1"],
+        nist_800_53_r5: NIST_ENCRYPTION_AT_REST,
+        ..Controls::NONE
+    },
+    check: Check::DbInstance(storage_encrypted),
+};
+
 pub fn storage_encrypted(db: &DbInstance, _: &Context) -> Outcome {
     flag(
         db.storage_encrypted,
@@ -30,6 +69,25 @@ pub fn storage_encrypted(db: &DbInstance, _: &Context) -> Outcome {
         db.storage_encrypted,
     )
 }
+
+pub const RDS_INSTANCE_BACKUP_ENABLED: Rule = Rule {
+    id: "rds_instance_backup_enabled",
+    title: "RDS DB instance has automated backups turned off",
+    severity: Severity::Medium,
+    rationale:
+        "Without automated backups there is no point-in-time recovery after corruption or deletion.",
+    remediation: "Set a backup retention period of at least 7 days.",
+    remediation_url:
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-11",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["RDS.11"],
+        security_hub: &["RDS.11"],
+        nist_800_53_r5: NIST_BACKUPS,
+        ..Controls::NONE
+    },
+    check: Check::DbInstance(backup_enabled),
+};
 
 pub fn backup_enabled(db: &DbInstance, _: &Context) -> Outcome {
     if db.is_aurora() {
@@ -42,6 +100,24 @@ pub fn backup_enabled(db: &DbInstance, _: &Context) -> Outcome {
     )
 }
 
+pub const RDS_INSTANCE_DELETION_PROTECTION: Rule = Rule {
+    id: "rds_instance_deletion_protection",
+    title: "RDS DB instance does not have deletion protection",
+    severity: Severity::Low,
+    rationale: "Deletion protection stops an accidental or malicious DeleteDBInstance.",
+    remediation: "Modify the instance with DeletionProtection=true.",
+    remediation_url:
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-8",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["RDS.8"],
+        security_hub: &["RDS.8"],
+        nist_800_53_r5: &["CM-3", "SC-5(2)", "SI-13(5)"],
+        ..Controls::NONE
+    },
+    check: Check::DbInstance(deletion_protection),
+};
+
 pub fn deletion_protection(db: &DbInstance, _: &Context) -> Outcome {
     if db.is_aurora() {
         return Outcome::NotApplicable;
@@ -53,12 +129,49 @@ pub fn deletion_protection(db: &DbInstance, _: &Context) -> Outcome {
     )
 }
 
+pub const RDS_INSTANCE_MULTI_AZ: Rule = Rule {
+    id: "rds_instance_multi_az",
+    title: "RDS DB instance is not Multi-AZ",
+    severity: Severity::Medium,
+    rationale: "A single-AZ instance is down for the length of an AZ outage or a host failure.",
+    remediation: "Modify the instance with MultiAZ=true.",
+    remediation_url:
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-5",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["RDS.5"],
+        security_hub: &["RDS.5"],
+        nist_800_53_r5: &["CP-10", "CP-6(2)", "SC-36", "SC-5(2)", "SI-13(5)"],
+        ..Controls::NONE
+    },
+    check: Check::DbInstance(multi_az),
+};
+
 pub fn multi_az(db: &DbInstance, _: &Context) -> Outcome {
     if db.is_aurora() {
         return Outcome::NotApplicable;
     }
     flag(db.multi_az, "multi_az", db.multi_az)
 }
+
+pub const RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE: Rule = Rule {
+    id: "rds_instance_auto_minor_version_upgrade",
+    title: "RDS DB instance does not apply minor version upgrades automatically",
+    severity: Severity::High,
+    rationale: "Minor versions carry security fixes; without automatic upgrades they wait for someone to remember.",
+    remediation: "Modify the instance with AutoMinorVersionUpgrade=true.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-13",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["RDS.13"],
+        security_hub: &["RDS.13"],
+        cis_v3_0_0: &["2.3.2"],
+        pci_dss: &["v4.0.1/6.3.3"],
+        nist_800_53_r5: &["SI-2", "SI-2(2)", "SI-2(4)", "SI-2(5)"],
+        ..Controls::NONE
+    },
+    check: Check::DbInstance(auto_minor_version_upgrade),
+};
 
 pub fn auto_minor_version_upgrade(db: &DbInstance, _: &Context) -> Outcome {
     flag(
@@ -67,6 +180,25 @@ pub fn auto_minor_version_upgrade(db: &DbInstance, _: &Context) -> Outcome {
         db.auto_minor_version_upgrade,
     )
 }
+
+pub const RDS_INSTANCE_IAM_AUTHENTICATION: Rule = Rule {
+    id: "rds_instance_iam_authentication",
+    title: "RDS DB instance does not use IAM database authentication",
+    severity: Severity::Medium,
+    rationale: "IAM authentication replaces long-lived database passwords with short-lived tokens.",
+    remediation:
+        "Modify the instance with EnableIAMDatabaseAuthentication=true and grant rds-db:connect.",
+    remediation_url:
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-10",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["RDS.10"],
+        security_hub: &["RDS.10"],
+        nist_800_53_r5: &["AC-2(1)", "AC-3", "AC-3(15)", "AC-3(7)", "AC-6"],
+        ..Controls::NONE
+    },
+    check: Check::DbInstance(iam_authentication),
+};
 
 /// IAM authentication exists only for MySQL, MariaDB, PostgreSQL and their Aurora flavours.
 pub fn iam_authentication(db: &DbInstance, _: &Context) -> Outcome {
@@ -82,6 +214,25 @@ pub fn iam_authentication(db: &DbInstance, _: &Context) -> Outcome {
         db.iam_database_authentication,
     )
 }
+
+pub const RDS_INSTANCE_COPY_TAGS_TO_SNAPSHOT: Rule = Rule {
+    id: "rds_instance_copy_tags_to_snapshot",
+    title: "RDS DB instance does not copy tags to snapshots",
+    severity: Severity::Low,
+    rationale:
+        "Untagged snapshots lose ownership and classification, and escape tag-based access control.",
+    remediation: "Modify the instance with CopyTagsToSnapshot=true.",
+    remediation_url:
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-17",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["RDS.17"],
+        security_hub: &["RDS.17"],
+        nist_800_53_r5: &["CA-9(1)", "CM-2", "CM-2(2)"],
+        ..Controls::NONE
+    },
+    check: Check::DbInstance(copy_tags_to_snapshot),
+};
 
 pub fn copy_tags_to_snapshot(db: &DbInstance, _: &Context) -> Outcome {
     if db.is_aurora() {

@@ -1,8 +1,26 @@
+//! The cross-service rule: required tag keys on every taggable resource.
+
 use serde_json::json;
 
-use super::Context;
-use crate::finding::Outcome;
+use super::{Check, Context, Controls, Rule};
+use crate::finding::{Outcome, Severity};
 use crate::model::Tags;
+
+pub const RESOURCE_REQUIRED_TAGS: Rule = Rule {
+    id: "resource_required_tags",
+    title: "Resource is missing required tags",
+    severity: Severity::Low,
+    rationale: "Ownership and classification tags route findings to the right team and drive tag-based access and cost controls.",
+    remediation: "Add the missing tag keys listed in the evidence (required keys come from /compliance/scanner/config/required-tags).",
+    remediation_url: "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
+    runbook: None,
+    controls: Controls {
+        // The Resource Tagging standard's controls; S3 has none.
+        security_hub: &["EC2.38", "EC2.43", "EC2.45", "RDS.30"],
+        ..Controls::NONE
+    },
+    check: Check::Tags(required_tags),
+};
 
 pub fn required_tags(tags: &Tags, ctx: &Context) -> Outcome {
     if ctx.required_tags.is_empty() {

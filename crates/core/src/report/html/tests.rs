@@ -24,9 +24,9 @@ fn finding(rule_id: &str, resource_id: &str, arn: &str, region: &str) -> Finding
         severity: rule.severity,
         status: FindingStatus::Fail,
         muted_reason: None,
-        service: rule.service.unwrap_or(Service::Ec2),
+        service: rule.service().unwrap_or(Service::Ec2),
         resource_type: rule
-            .resource_type
+            .resource_type()
             .unwrap_or(crate::model::ResourceType::AwsAccount),
         resource_id: resource_id.into(),
         resource_arn: arn.into(),
