@@ -205,7 +205,7 @@ impl Evaluation {
         ctx: &Context,
         mutelist: &Mutelist,
     ) {
-        let evidence = match outcome {
+        let (evidence, remediation) = match outcome {
             Outcome::NotApplicable => return,
             Outcome::Pass => {
                 self.checks_evaluated += 1;
@@ -216,7 +216,10 @@ impl Evaluation {
                     .add(true);
                 return;
             }
-            Outcome::Fail(evidence) => evidence,
+            Outcome::Fail {
+                evidence,
+                remediation,
+            } => (evidence, remediation),
         };
         self.checks_evaluated += 1;
         self.checks_by_rule
@@ -245,7 +248,9 @@ impl Evaluation {
             account_id: ctx.account_id.to_string(),
             evidence,
             remediation: rule.remediation.to_string(),
-            runbook: rule.runbook.map(str::to_string),
+            runbook: rule.runbook,
+            // Kept only where a runbook will read it.
+            remediation_evidence: rule.runbook.and(remediation),
             compliance: rule.controls.to_refs(),
             resource_tags: tags.clone(),
         });

@@ -109,7 +109,8 @@ fn finding(spec: &Spec) -> Finding {
         account_id: ACCOUNT.into(),
         evidence: serde_json::json!({ "resource": spec.resource }),
         remediation: rule.remediation.into(),
-        runbook: rule.runbook.map(str::to_string),
+        runbook: rule.runbook,
+        remediation_evidence: None,
         compliance: rule.controls.to_refs(),
         resource_tags: tags,
     }

@@ -283,6 +283,7 @@ mod tests {
             evidence: json!({"PubliclyAccessible": true}),
             remediation: rule.remediation.into(),
             runbook: None,
+            remediation_evidence: None,
             compliance: rule.controls.to_refs(),
             resource_tags: Default::default(),
         };

@@ -75,7 +75,10 @@ mod tests {
             );
             assert!(r.remediation_url.starts_with("https://"), "{}", r.id);
             if let Some(runbook) = r.runbook {
-                assert!(runbook.starts_with("ComplianceScanner-"), "{runbook}");
+                assert!(
+                    runbook.document_name().starts_with("ComplianceScanner-"),
+                    "{runbook}"
+                );
             }
         }
     }

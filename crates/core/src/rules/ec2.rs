@@ -1,12 +1,14 @@
 //! EC2 checks: security groups, instances, EBS volumes and the EBS encryption default.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::controls::{
     CIS_V1_4_0_ADMIN_PORTS, CIS_V3_0_0_ADMIN_PORTS, NIST_ENCRYPTION_AT_REST, NIST_NETWORK_BOUNDARY,
     NIST_OPEN_PORTS, NIST_PUBLIC_ACCESS,
 };
-use super::{runbooks, Check, Context, Controls, Rule};
+use super::runbook::{RemediationEvidence, Runbook};
+use super::{Check, Context, Controls, Rule};
 use crate::finding::{Outcome, Severity};
 use crate::model::{EbsEncryptionDefault, Instance, IpPermission, SecurityGroup, Volume};
 
@@ -81,26 +83,40 @@ pub fn internet_sources(perm: &IpPermission) -> Vec<&str> {
         .collect()
 }
 
-fn describe(perm: &IpPermission, source: &str) -> Value {
-    json!({
-        "protocol": perm.protocol,
-        "from_port": perm.from_port,
-        "to_port": perm.to_port,
-        "source": source,
-    })
+/// One internet source of an ingress permission: what the evidence lists and the runbook revokes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenPermission {
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    /// A CIDR of length 0 (`0.0.0.0/0`, `::/0`).
+    pub source: String,
 }
 
-/// Ingress permissions open to the internet that satisfy `exposes`, as evidence entries.
-fn open_ingress(sg: &SecurityGroup, exposes: impl Fn(&IpPermission) -> bool) -> Vec<Value> {
+/// Ingress permissions open to the internet that satisfy `exposes`, one entry per source.
+fn open_ingress(
+    sg: &SecurityGroup,
+    exposes: impl Fn(&IpPermission) -> bool,
+) -> Vec<OpenPermission> {
     sg.ingress
         .iter()
         .filter(|perm| exposes(perm))
         .flat_map(|perm| {
             internet_sources(perm)
                 .into_iter()
-                .map(move |src| describe(perm, src))
+                .map(move |source| OpenPermission {
+                    protocol: perm.protocol.clone(),
+                    from_port: perm.from_port,
+                    to_port: perm.to_port,
+                    source: source.to_string(),
+                })
         })
         .collect()
+}
+
+/// A failure the security-group runbook fixes by revoking `open`; `evidence` lists it too.
+fn open_ingress_failure(evidence: Value, open: Vec<OpenPermission>) -> Outcome {
+    Outcome::fail_with(evidence, RemediationEvidence::OpenIngress(open))
 }
 
 fn port_outcome(sg: &SecurityGroup, port: u16) -> Outcome {
@@ -108,7 +124,7 @@ fn port_outcome(sg: &SecurityGroup, port: u16) -> Outcome {
     if open.is_empty() {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({ "port": port, "open_permissions": open }))
+        open_ingress_failure(json!({ "port": port, "open_permissions": open }), open)
     }
 }
 
@@ -119,7 +135,7 @@ pub const EC2_SG_OPEN_SSH: Rule = Rule {
     rationale: "SSH open to 0.0.0.0/0 or ::/0 exposes hosts to brute force and exploitation of the daemon.",
     remediation: "Restrict the source to known CIDRs or a prefix list, or use Session Manager instead of SSH.",
     remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-13",
-    runbook: Some(runbooks::RESTRICT_SECURITY_GROUP),
+    runbook: Some(Runbook::RestrictSecurityGroup),
     controls: Controls {
         aws_fsbp: &["EC2.19"],
         security_hub: &["EC2.13", "EC2.19", "EC2.53", "EC2.54"],
@@ -144,7 +160,7 @@ pub const EC2_SG_OPEN_RDP: Rule = Rule {
         "Restrict the source to known CIDRs or a prefix list, or use Fleet Manager / a bastion.",
     remediation_url:
         "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-14",
-    runbook: Some(runbooks::RESTRICT_SECURITY_GROUP),
+    runbook: Some(Runbook::RestrictSecurityGroup),
     controls: Controls {
         aws_fsbp: &["EC2.19"],
         security_hub: &["EC2.14", "EC2.19", "EC2.53", "EC2.54"],
@@ -168,7 +184,7 @@ pub const EC2_SG_OPEN_ALL_PORTS: Rule = Rule {
     remediation: "Replace the rule with rules for the specific ports the workload serves.",
     remediation_url:
         "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-18",
-    runbook: Some(runbooks::RESTRICT_SECURITY_GROUP),
+    runbook: Some(Runbook::RestrictSecurityGroup),
     controls: Controls {
         aws_fsbp: &["EC2.18", "EC2.19"],
         security_hub: &["EC2.18", "EC2.19"],
@@ -185,7 +201,7 @@ pub fn sg_open_all_ports(sg: &SecurityGroup, _: &Context) -> Outcome {
     if open.is_empty() {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({ "open_permissions": open }))
+        open_ingress_failure(json!({ "open_permissions": open }), open)
     }
 }
 
@@ -199,7 +215,7 @@ pub const EC2_SG_OPEN_HIGH_RISK_PORTS: Rule = Rule {
         "Restrict these ports to private CIDRs, prefix lists or security group references.",
     remediation_url:
         "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-19",
-    runbook: Some(runbooks::RESTRICT_SECURITY_GROUP),
+    runbook: Some(Runbook::RestrictSecurityGroup),
     controls: Controls {
         aws_fsbp: &["EC2.19"],
         security_hub: &["EC2.19"],
@@ -225,7 +241,10 @@ pub fn sg_open_high_risk_ports(sg: &SecurityGroup, _: &Context) -> Outcome {
         return Outcome::Pass;
     }
     let open = open_ingress(sg, |p| ports.iter().any(|port| opens_tcp_port(p, *port)));
-    Outcome::Fail(json!({ "exposed_ports": ports, "open_permissions": open }))
+    open_ingress_failure(
+        json!({ "exposed_ports": ports, "open_permissions": open }),
+        open,
+    )
 }
 
 pub const EC2_DEFAULT_SG_RESTRICTS_ALL: Rule = Rule {
@@ -255,7 +274,7 @@ pub fn default_sg_restricts_all(sg: &SecurityGroup, _: &Context) -> Outcome {
     if sg.ingress.is_empty() && sg.egress.is_empty() {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({
+        Outcome::fail(json!({
             "ingress_permissions": sg.ingress.len(),
             "egress_permissions": sg.egress.len(),
         }))
@@ -283,7 +302,7 @@ pub fn volume_encrypted(volume: &Volume, _: &Context) -> Outcome {
     if volume.encrypted {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({
+        Outcome::fail(json!({
             "encrypted": false,
             "state": volume.state,
             "attached_instance_ids": volume.attached_instance_ids,
@@ -314,7 +333,7 @@ pub fn ebs_default_encryption(setting: &EbsEncryptionDefault, _: &Context) -> Ou
     if setting.enabled {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({ "ebs_encryption_by_default": false }))
+        Outcome::fail(json!({ "ebs_encryption_by_default": false }))
     }
 }
 
@@ -348,7 +367,7 @@ pub fn instance_imdsv2(instance: &Instance, _: &Context) -> Outcome {
         return Outcome::Pass;
     }
     match tokens {
-        Some(tokens) => Outcome::Fail(json!({ "http_tokens": tokens, "http_endpoint": endpoint })),
+        Some(tokens) => Outcome::fail(json!({ "http_tokens": tokens, "http_endpoint": endpoint })),
         None => Outcome::NotApplicable,
     }
 }
@@ -375,7 +394,7 @@ pub fn instance_public_ip(instance: &Instance, _: &Context) -> Outcome {
         return Outcome::NotApplicable;
     }
     match &instance.public_ip {
-        Some(ip) => Outcome::Fail(json!({ "public_ip": ip, "state": instance.state })),
+        Some(ip) => Outcome::fail(json!({ "public_ip": ip, "state": instance.state })),
         None => Outcome::Pass,
     }
 }
@@ -422,7 +441,7 @@ mod tests {
     }
 
     fn fails(o: Outcome) -> bool {
-        matches!(o, Outcome::Fail(_))
+        matches!(o, Outcome::Fail { .. })
     }
 
     #[test]
@@ -467,7 +486,7 @@ mod tests {
             vec![perm("tcp", Some(3306), Some(3306), &["0.0.0.0/0"], &[])],
         );
         match sg_open_high_risk_ports(&mysql, &CTX) {
-            Outcome::Fail(e) => assert_eq!(e["exposed_ports"], json!([3306])),
+            Outcome::Fail { evidence: e, .. } => assert_eq!(e["exposed_ports"], json!([3306])),
             o => panic!("{o:?}"),
         }
         assert!(!fails(sg_open_all_ports(&mysql, &CTX)));
@@ -498,7 +517,9 @@ mod tests {
             vec![perm("tcp", Some(20), Some(23), &["0.0.0.0/0"], &[])],
         );
         match sg_open_high_risk_ports(&range, &CTX) {
-            Outcome::Fail(e) => assert_eq!(e["exposed_ports"], json!([20, 21, 23])),
+            Outcome::Fail { evidence: e, .. } => {
+                assert_eq!(e["exposed_ports"], json!([20, 21, 23]))
+            }
             o => panic!("{o:?}"),
         }
     }

@@ -5,6 +5,7 @@ mod catalog;
 pub mod controls;
 pub mod ec2;
 pub mod rds;
+pub mod runbook;
 pub mod s3;
 pub mod tags;
 
@@ -16,6 +17,7 @@ use crate::model::{
 
 pub use catalog::{catalog, rule};
 pub use controls::Controls;
+pub use runbook::{RemediationEvidence, Runbook, RunbookParameters};
 
 /// What a check may consult beyond the resource itself.
 #[derive(Debug, Clone, Copy)]
@@ -80,7 +82,7 @@ pub struct Rule {
     /// Where the remediation is documented (the Security Hub control page when there is one).
     pub remediation_url: &'static str,
     /// The SSM Automation document that fixes a failure, when automatic remediation exists.
-    pub runbook: Option<&'static str>,
+    pub runbook: Option<Runbook>,
     pub controls: Controls,
     pub check: Check,
 }
@@ -107,11 +109,4 @@ impl Rule {
     pub fn applies_to(&self, service: Service) -> bool {
         self.service().is_none_or(|s| s == service)
     }
-}
-
-/// SSM Automation documents the template defines; names may not start with `AWS-`/`Amazon`/`amzn`.
-pub mod runbooks {
-    pub const ENCRYPT_S3_BUCKET: &str = "ComplianceScanner-RemediateUnencryptedS3Bucket";
-    pub const PRIVATE_RDS_INSTANCE: &str = "ComplianceScanner-RemediatePublicRdsInstance";
-    pub const RESTRICT_SECURITY_GROUP: &str = "ComplianceScanner-RemediateOpenSecurityGroup";
 }

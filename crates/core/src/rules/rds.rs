@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::controls::{NIST_BACKUPS, NIST_ENCRYPTION_AT_REST, NIST_NETWORK_BOUNDARY};
-use super::{runbooks, Check, Context, Controls, Rule};
+use super::{Check, Context, Controls, Rule, Runbook};
 use crate::finding::{Outcome, Severity};
 use crate::model::DbInstance;
 
@@ -12,7 +12,7 @@ fn flag(ok: bool, field: &str, value: impl serde::Serialize) -> Outcome {
     if ok {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({ field: value }))
+        Outcome::fail(json!({ field: value }))
     }
 }
 
@@ -23,7 +23,7 @@ pub const RDS_INSTANCE_PUBLIC: Rule = Rule {
     rationale: "A public endpoint exposes the database to credential attacks and engine exploits from anywhere.",
     remediation: "Modify the instance with PubliclyAccessible=false and reach it from inside the VPC.",
     remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-2",
-    runbook: Some(runbooks::PRIVATE_RDS_INSTANCE),
+    runbook: Some(Runbook::PrivateRdsInstance),
     controls: Controls {
         aws_fsbp: &["RDS.2"],
         security_hub: &["RDS.2"],
@@ -291,7 +291,7 @@ mod tests {
             assert_eq!(check(&db("postgres", true), &CTX), Outcome::Pass);
             assert!(matches!(
                 check(&db("postgres", false), &CTX),
-                Outcome::Fail(_)
+                Outcome::Fail { .. }
             ));
         }
     }
@@ -304,7 +304,7 @@ mod tests {
         assert_eq!(multi_az(&aurora, &CTX), Outcome::NotApplicable);
         assert!(matches!(
             publicly_accessible(&aurora, &CTX),
-            Outcome::Fail(_)
+            Outcome::Fail { .. }
         ));
         assert_eq!(
             iam_authentication(&db("sqlserver-ex", false), &CTX),

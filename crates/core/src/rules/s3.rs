@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::controls::{NIST_PUBLIC_ACCESS, PCI_V3_2_1_PUBLIC_BUCKET};
-use super::{runbooks, Check, Context, Controls, Rule};
+use super::{Check, Context, Controls, Rule, Runbook};
 use crate::finding::{Outcome, Severity};
 use crate::model::{Bucket, PublicAccessBlock, S3AccountSettings};
 use crate::policy::BucketPolicy;
@@ -44,7 +44,7 @@ pub const S3_BUCKET_DEFAULT_ENCRYPTION: Rule = Rule {
     rationale: "Objects written without an explicit encryption header are stored unencrypted unless the bucket sets a default.",
     remediation: "Set default encryption on the bucket (SSE-KMS with a customer managed key, or at least SSE-S3).",
     remediation_url: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html",
-    runbook: Some(runbooks::ENCRYPT_S3_BUCKET),
+    runbook: Some(Runbook::EncryptS3Bucket),
     controls: Controls {
         cis_v1_4_0: &["2.1.1"],
         pci_dss: &["v3.2.1/3.4"],
@@ -58,7 +58,7 @@ pub const S3_BUCKET_DEFAULT_ENCRYPTION: Rule = Rule {
 pub fn default_encryption(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_ENCRYPTION], || match &bucket.encryption {
         Some(_) => Outcome::Pass,
-        None => Outcome::Fail(json!({ "server_side_encryption": null })),
+        None => Outcome::fail(json!({ "server_side_encryption": null })),
     })
 }
 
@@ -85,8 +85,8 @@ pub fn bucket_public_access_block(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_PUBLIC_ACCESS_BLOCK], || {
         match &bucket.public_access_block {
             Some(pab) if pab.all_enabled() => Outcome::Pass,
-            Some(pab) => Outcome::Fail(json!({ "disabled_settings": pab.disabled_settings() })),
-            None => Outcome::Fail(json!({ "public_access_block": null })),
+            Some(pab) => Outcome::fail(json!({ "disabled_settings": pab.disabled_settings() })),
+            None => Outcome::fail(json!({ "public_access_block": null })),
         }
     })
 }
@@ -113,8 +113,8 @@ pub const S3_ACCOUNT_PUBLIC_ACCESS_BLOCK: Rule = Rule {
 pub fn account_public_access_block(account: &S3AccountSettings, _: &Context) -> Outcome {
     match &account.public_access_block {
         Some(pab) if pab.all_enabled() => Outcome::Pass,
-        Some(pab) => Outcome::Fail(json!({ "disabled_settings": pab.disabled_settings() })),
-        None => Outcome::Fail(json!({ "public_access_block": null })),
+        Some(pab) => Outcome::fail(json!({ "disabled_settings": pab.disabled_settings() })),
+        None => Outcome::fail(json!({ "public_access_block": null })),
     }
 }
 
@@ -154,7 +154,7 @@ pub fn public_acl(bucket: &Bucket, ctx: &Context) -> Outcome {
         if public.is_empty() {
             Outcome::Pass
         } else {
-            Outcome::Fail(json!({ "public_grants": public }))
+            Outcome::fail(json!({ "public_grants": public }))
         }
     })
 }
@@ -197,7 +197,7 @@ pub fn public_policy(bucket: &Bucket, ctx: &Context) -> Outcome {
         if statements.is_empty() && bucket.policy_is_public != Some(true) {
             Outcome::Pass
         } else {
-            Outcome::Fail(
+            Outcome::fail(
                 json!({ "public_statements": statements, "policy_status_is_public": bucket.policy_is_public }),
             )
         }
@@ -233,7 +233,7 @@ pub fn secure_transport(bucket: &Bucket, _: &Context) -> Outcome {
         if enforced {
             Outcome::Pass
         } else {
-            Outcome::Fail(
+            Outcome::fail(
                 json!({ "has_policy": bucket.policy.is_some(), "denies_insecure_transport": false }),
             )
         }
@@ -265,7 +265,7 @@ pub fn versioning(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_VERSIONING], || {
         match bucket.versioning.status.as_deref() {
             Some("Enabled") => Outcome::Pass,
-            status => Outcome::Fail(json!({ "versioning_status": status })),
+            status => Outcome::fail(json!({ "versioning_status": status })),
         }
     })
 }
@@ -292,7 +292,7 @@ pub fn mfa_delete(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_VERSIONING], || {
         match bucket.versioning.mfa_delete.as_deref() {
             Some("Enabled") => Outcome::Pass,
-            mfa => Outcome::Fail(
+            mfa => Outcome::fail(
                 json!({ "mfa_delete": mfa, "versioning_status": bucket.versioning.status }),
             ),
         }
@@ -320,7 +320,7 @@ pub const S3_BUCKET_ACCESS_LOGGING: Rule = Rule {
 pub fn access_logging(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_LOGGING], || match &bucket.logging_target {
         Some(_) => Outcome::Pass,
-        None => Outcome::Fail(json!({ "logging_target": null })),
+        None => Outcome::fail(json!({ "logging_target": null })),
     })
 }
 
@@ -362,7 +362,7 @@ mod tests {
     }
 
     fn fails(o: Outcome) -> bool {
-        matches!(o, Outcome::Fail(_))
+        matches!(o, Outcome::Fail { .. })
     }
 
     #[test]
@@ -395,7 +395,9 @@ mod tests {
             ..ALL_ON
         });
         match bucket_public_access_block(&b, &c) {
-            Outcome::Fail(e) => assert_eq!(e["disabled_settings"], json!(["BlockPublicPolicy"])),
+            Outcome::Fail { evidence: e, .. } => {
+                assert_eq!(e["disabled_settings"], json!(["BlockPublicPolicy"]))
+            }
             o => panic!("{o:?}"),
         }
         b.public_access_block = None;

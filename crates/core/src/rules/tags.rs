@@ -35,7 +35,7 @@ pub fn required_tags(tags: &Tags, ctx: &Context) -> Outcome {
     if missing.is_empty() {
         Outcome::Pass
     } else {
-        Outcome::Fail(
+        Outcome::fail(
             json!({ "missing_tag_keys": missing, "required_tag_keys": ctx.required_tags }),
         )
     }
@@ -60,7 +60,9 @@ mod tests {
         tags.insert("owner".into(), "x".into());
         tags.insert("Environment".into(), "".into());
         match required_tags(&tags, &ctx(&required)) {
-            Outcome::Fail(e) => assert_eq!(e["missing_tag_keys"], json!(["Owner"])),
+            Outcome::Fail { evidence: e, .. } => {
+                assert_eq!(e["missing_tag_keys"], json!(["Owner"]))
+            }
             other => panic!("{other:?}"),
         }
         tags.insert("Owner".into(), "secops".into());
