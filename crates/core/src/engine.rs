@@ -8,7 +8,7 @@ use crate::model::{
     Service, Tags, Volume,
 };
 use crate::mutelist::Mutelist;
-use crate::rules::{catalog, Check, Context, Rule};
+use crate::rules::{catalog, Check, Context, Rule, RuleParameters};
 
 /// What a rule needs to know about the resource it judged, to write a finding.
 struct Subject<'a> {
@@ -34,6 +34,8 @@ pub struct Evaluation {
 pub struct EvaluationSettings {
     pub required_tags: Vec<String>,
     pub mutelist: Mutelist,
+    /// Thresholds of the rules that take parameters (`/compliance/scanner/config/rule-parameters`).
+    pub rule_parameters: RuleParameters,
 }
 
 pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluation {
@@ -45,6 +47,7 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
         account_id: &inventory.account_id,
         required_tags: &settings.required_tags,
         account_public_access_block: account_pab,
+        parameters: &settings.rule_parameters,
     };
     let account_arn = account_resource_id(&inventory.account_id);
     let mut out = Evaluation::default();
@@ -305,6 +308,7 @@ mod tests {
                 "mutelist",
             )
             .unwrap(),
+            rule_parameters: RuleParameters::default(),
         };
         let evaluation = evaluate(&inventory, &settings);
         let ids: Vec<(&str, &str, FindingStatus)> = evaluation

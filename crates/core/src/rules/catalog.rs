@@ -6,7 +6,7 @@
 
 use super::{ec2, rds, s3, tags, Rule};
 
-static CATALOG: [Rule; 27] = [
+static CATALOG: [Rule; 28] = [
     // S3
     s3::S3_BUCKET_DEFAULT_ENCRYPTION,
     s3::S3_BUCKET_PUBLIC_ACCESS_BLOCK,
@@ -32,6 +32,7 @@ static CATALOG: [Rule; 27] = [
     rds::RDS_INSTANCE_PUBLIC,
     rds::RDS_INSTANCE_STORAGE_ENCRYPTED,
     rds::RDS_INSTANCE_BACKUP_ENABLED,
+    rds::RDS_INSTANCE_BACKUP_RETENTION,
     rds::RDS_INSTANCE_DELETION_PROTECTION,
     rds::RDS_INSTANCE_MULTI_AZ,
     rds::RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE,
@@ -78,6 +79,23 @@ mod tests {
                 assert!(
                     runbook.document_name().starts_with("ComplianceScanner-"),
                     "{runbook}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rule_parameters_belong_to_their_rule_and_default_within_range() {
+        for r in catalog() {
+            let mut names = HashSet::new();
+            for p in r.parameters {
+                assert_eq!(p.rule_id, r.id, "{}", p.name);
+                assert!(names.insert(p.name), "{}: duplicate {}", r.id, p.name);
+                assert!(
+                    p.min <= p.default && p.default <= p.max,
+                    "{}.{}",
+                    r.id,
+                    p.name
                 );
             }
         }

@@ -144,6 +144,7 @@ pub const EC2_SG_OPEN_SSH: Rule = Rule {
         pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/2.2.2", "v4.0.1/1.3.1"],
         nist_800_53_r5: NIST_OPEN_PORTS,
     },
+    parameters: &[],
     check: Check::SecurityGroup(sg_open_ssh),
 };
 
@@ -169,6 +170,7 @@ pub const EC2_SG_OPEN_RDP: Rule = Rule {
         pci_dss: &["v4.0.1/1.3.1"],
         nist_800_53_r5: NIST_OPEN_PORTS,
     },
+    parameters: &[],
     check: Check::SecurityGroup(sg_open_rdp),
 };
 
@@ -193,6 +195,7 @@ pub const EC2_SG_OPEN_ALL_PORTS: Rule = Rule {
         nist_800_53_r5: NIST_OPEN_PORTS,
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::SecurityGroup(sg_open_all_ports),
 };
 
@@ -222,6 +225,7 @@ pub const EC2_SG_OPEN_HIGH_RISK_PORTS: Rule = Rule {
         nist_800_53_r5: NIST_OPEN_PORTS,
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::SecurityGroup(sg_open_high_risk_ports),
 };
 
@@ -263,6 +267,7 @@ pub const EC2_DEFAULT_SG_RESTRICTS_ALL: Rule = Rule {
         pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.4", "v3.2.1/2.1"],
         nist_800_53_r5: NIST_NETWORK_BOUNDARY,
     },
+    parameters: &[],
     check: Check::SecurityGroup(default_sg_restricts_all),
 };
 
@@ -295,6 +300,7 @@ pub const EC2_EBS_VOLUME_ENCRYPTED: Rule = Rule {
         nist_800_53_r5: NIST_ENCRYPTION_AT_REST,
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::Volume(volume_encrypted),
 };
 
@@ -326,6 +332,7 @@ pub const EC2_EBS_DEFAULT_ENCRYPTION: Rule = Rule {
         nist_800_53_r5: NIST_ENCRYPTION_AT_REST,
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::EbsDefault(ebs_default_encryption),
 };
 
@@ -353,6 +360,7 @@ pub const EC2_INSTANCE_IMDSV2: Rule = Rule {
         nist_800_53_r5: &["AC-3", "AC-3(15)", "AC-3(7)", "AC-6"],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::Instance(instance_imdsv2),
 };
 
@@ -386,6 +394,7 @@ pub const EC2_INSTANCE_PUBLIC_IP: Rule = Rule {
         nist_800_53_r5: NIST_PUBLIC_ACCESS,
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::Instance(instance_public_ip),
 };
 
@@ -403,11 +412,13 @@ pub fn instance_public_ip(instance: &Instance, _: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::model::Tags;
+    use crate::rules::RuleParameters;
 
     const CTX: Context = Context {
         account_id: "1",
         required_tags: &[],
         account_public_access_block: None,
+        parameters: &RuleParameters::DEFAULTS,
     };
 
     fn perm(

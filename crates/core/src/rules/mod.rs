@@ -4,6 +4,7 @@
 mod catalog;
 pub mod controls;
 pub mod ec2;
+pub mod parameters;
 pub mod rds;
 pub mod runbook;
 pub mod s3;
@@ -17,6 +18,7 @@ use crate::model::{
 
 pub use catalog::{catalog, rule};
 pub use controls::Controls;
+pub use parameters::{IntegerParameter, RuleParameters, PARAM_RULE_PARAMETERS};
 pub use runbook::{RemediationEvidence, Runbook, RunbookParameters};
 
 /// What a check may consult beyond the resource itself.
@@ -27,6 +29,8 @@ pub struct Context<'a> {
     pub required_tags: &'a [String],
     /// The account-wide S3 Block Public Access, which overrides bucket ACLs and policies.
     pub account_public_access_block: Option<&'a PublicAccessBlock>,
+    /// Thresholds of the rules that take parameters (defaults unless configured).
+    pub parameters: &'a RuleParameters,
 }
 
 /// A check, typed by the resource it inspects. Plain function pointers keep the catalog a
@@ -84,6 +88,8 @@ pub struct Rule {
     /// The SSM Automation document that fixes a failure, when automatic remediation exists.
     pub runbook: Option<Runbook>,
     pub controls: Controls,
+    /// The thresholds the check reads from `Context::parameters`.
+    pub parameters: &'static [IntegerParameter],
     pub check: Check,
 }
 

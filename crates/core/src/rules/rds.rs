@@ -1,10 +1,12 @@
 //! RDS DB instance checks. Aurora keeps backups, deletion protection and Multi-AZ at the
-//! cluster level, so those instance checks do not apply to Aurora instances.
+//! cluster level, so those instance checks do not apply to Aurora instances. Read replicas are
+//! judged like any instance (the model does not record the replica source yet; Security Hub's
+//! RDS.11 skips them).
 
 use serde_json::json;
 
 use super::controls::{NIST_BACKUPS, NIST_ENCRYPTION_AT_REST, NIST_NETWORK_BOUNDARY};
-use super::{Check, Context, Controls, Rule, Runbook};
+use super::{Check, Context, Controls, IntegerParameter, Rule, Runbook};
 use crate::finding::{Outcome, Severity};
 use crate::model::DbInstance;
 
@@ -32,6 +34,7 @@ pub const RDS_INSTANCE_PUBLIC: Rule = Rule {
         nist_800_53_r5: NIST_NETWORK_BOUNDARY,
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::DbInstance(publicly_accessible),
 };
 
@@ -59,6 +62,7 @@ pub const RDS_INSTANCE_STORAGE_ENCRYPTED: Rule = Rule {
         nist_800_53_r5: NIST_ENCRYPTION_AT_REST,
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::DbInstance(storage_encrypted),
 };
 
@@ -86,6 +90,7 @@ pub const RDS_INSTANCE_BACKUP_ENABLED: Rule = Rule {
         nist_800_53_r5: NIST_BACKUPS,
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::DbInstance(backup_enabled),
 };
 
@@ -98,6 +103,53 @@ pub fn backup_enabled(db: &DbInstance, _: &Context) -> Outcome {
         "backup_retention_period",
         db.backup_retention_period,
     )
+}
+
+/// Security Hub RDS.11's `backupRetentionMinimum`: days of automated backups an instance keeps.
+pub const BACKUP_RETENTION_MINIMUM: IntegerParameter = IntegerParameter {
+    rule_id: "rds_instance_backup_retention",
+    name: "backupRetentionMinimum",
+    description: "Minimum backup retention period in days",
+    default: 7,
+    min: 7,
+    max: 35,
+};
+
+pub const RDS_INSTANCE_BACKUP_RETENTION: Rule = Rule {
+    id: "rds_instance_backup_retention",
+    title: "RDS DB instance keeps automated backups for fewer days than required",
+    severity: Severity::Medium,
+    rationale: "Corruption or a bad change is often noticed days later; a short retention leaves no clean restore point by then.",
+    remediation: "Raise the backup retention period to at least the minimum (7 days unless rule-parameters sets backupRetentionMinimum).",
+    remediation_url:
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-11",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["RDS.11"],
+        security_hub: &["RDS.11"],
+        nist_800_53_r5: NIST_BACKUPS,
+        ..Controls::NONE
+    },
+    parameters: &[BACKUP_RETENTION_MINIMUM],
+    check: Check::DbInstance(backup_retention),
+};
+
+/// RDS.11 fails an instance whose backups are off or kept for fewer days than the minimum.
+/// Off is `rds_instance_backup_enabled`'s finding (same control), so this rule judges only the
+/// length of a retention that exists: one finding per instance, as Security Hub reports one.
+pub fn backup_retention(db: &DbInstance, ctx: &Context) -> Outcome {
+    if db.is_aurora() || db.backup_retention_period <= 0 {
+        return Outcome::NotApplicable;
+    }
+    let minimum = ctx.parameters.integer(&BACKUP_RETENTION_MINIMUM);
+    if i64::from(db.backup_retention_period) >= minimum {
+        Outcome::Pass
+    } else {
+        Outcome::fail(json!({
+            "backup_retention_period": db.backup_retention_period,
+            "backup_retention_minimum": minimum,
+        }))
+    }
 }
 
 pub const RDS_INSTANCE_DELETION_PROTECTION: Rule = Rule {
@@ -115,6 +167,7 @@ pub const RDS_INSTANCE_DELETION_PROTECTION: Rule = Rule {
         nist_800_53_r5: &["CM-3", "SC-5(2)", "SI-13(5)"],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::DbInstance(deletion_protection),
 };
 
@@ -144,6 +197,7 @@ pub const RDS_INSTANCE_MULTI_AZ: Rule = Rule {
         nist_800_53_r5: &["CP-10", "CP-6(2)", "SC-36", "SC-5(2)", "SI-13(5)"],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::DbInstance(multi_az),
 };
 
@@ -170,6 +224,7 @@ pub const RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE: Rule = Rule {
         nist_800_53_r5: &["SI-2", "SI-2(2)", "SI-2(4)", "SI-2(5)"],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::DbInstance(auto_minor_version_upgrade),
 };
 
@@ -197,6 +252,7 @@ pub const RDS_INSTANCE_IAM_AUTHENTICATION: Rule = Rule {
         nist_800_53_r5: &["AC-2(1)", "AC-3", "AC-3(15)", "AC-3(7)", "AC-6"],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::DbInstance(iam_authentication),
 };
 
@@ -231,6 +287,7 @@ pub const RDS_INSTANCE_COPY_TAGS_TO_SNAPSHOT: Rule = Rule {
         nist_800_53_r5: &["CA-9(1)", "CM-2", "CM-2(2)"],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::DbInstance(copy_tags_to_snapshot),
 };
 
@@ -249,11 +306,13 @@ pub fn copy_tags_to_snapshot(db: &DbInstance, _: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::model::Tags;
+    use crate::rules::RuleParameters;
 
     const CTX: Context = Context {
         account_id: "1",
         required_tags: &[],
         account_public_access_block: None,
+        parameters: &RuleParameters::DEFAULTS,
     };
 
     fn db(engine: &str, hardened: bool) -> DbInstance {
@@ -294,6 +353,112 @@ mod tests {
                 Outcome::Fail { .. }
             ));
         }
+    }
+
+    fn retention(days: i32) -> DbInstance {
+        DbInstance {
+            backup_retention_period: days,
+            ..db("postgres", true)
+        }
+    }
+
+    fn evidence(outcome: Outcome) -> serde_json::Value {
+        match outcome {
+            Outcome::Fail { evidence, .. } => evidence,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn retention_below_the_minimum_fails_with_both_numbers() {
+        assert_eq!(
+            evidence(backup_retention(&retention(3), &CTX)),
+            json!({"backup_retention_period": 3, "backup_retention_minimum": 7})
+        );
+        assert!(matches!(
+            backup_retention(&retention(6), &CTX),
+            Outcome::Fail { .. }
+        ));
+        assert_eq!(backup_retention(&retention(7), &CTX), Outcome::Pass);
+        assert_eq!(backup_retention(&retention(10), &CTX), Outcome::Pass);
+    }
+
+    #[test]
+    fn the_minimum_is_a_rule_parameter() {
+        let fourteen = RuleParameters::parse(
+            r#"{"rds_instance_backup_retention": {"backupRetentionMinimum": 14}}"#,
+        )
+        .unwrap();
+        let ctx = Context {
+            parameters: &fourteen,
+            ..CTX
+        };
+        assert_eq!(
+            evidence(backup_retention(&retention(10), &ctx)),
+            json!({"backup_retention_period": 10, "backup_retention_minimum": 14})
+        );
+        assert_eq!(backup_retention(&retention(14), &ctx), Outcome::Pass);
+        assert_eq!(backup_retention(&retention(35), &ctx), Outcome::Pass);
+    }
+
+    #[test]
+    fn retention_does_not_judge_aurora_or_backups_that_are_off() {
+        let aurora = DbInstance {
+            backup_retention_period: 1,
+            ..db("aurora-mysql", true)
+        };
+        assert_eq!(backup_retention(&aurora, &CTX), Outcome::NotApplicable);
+        // Backups off: rds_instance_backup_enabled fails RDS.11 for this instance instead.
+        assert_eq!(
+            backup_retention(&retention(0), &CTX),
+            Outcome::NotApplicable
+        );
+        assert!(matches!(
+            backup_enabled(&retention(0), &CTX),
+            Outcome::Fail { .. }
+        ));
+    }
+
+    /// Through the engine: one RDS.11 finding per failing instance, never two.
+    #[test]
+    fn one_rds_11_finding_per_instance() {
+        let mut inventory = crate::model::Inventory::new("1");
+        inventory.db_instances = vec![
+            DbInstance {
+                id: "db-off".into(),
+                arn: "arn:aws:rds:us-east-1:1:db:db-off".into(),
+                ..retention(0)
+            },
+            DbInstance {
+                id: "db-short".into(),
+                arn: "arn:aws:rds:us-east-1:1:db:db-short".into(),
+                ..retention(3)
+            },
+            DbInstance {
+                id: "db-week".into(),
+                arn: "arn:aws:rds:us-east-1:1:db:db-week".into(),
+                ..retention(7)
+            },
+        ];
+        let evaluation = crate::evaluate(&inventory, &Default::default());
+        let rds_11: Vec<(&str, &str)> = evaluation
+            .findings
+            .iter()
+            .filter(|f| f.compliance.aws_fsbp.contains(&"RDS.11".to_string()))
+            .map(|f| (f.rule_id.as_str(), f.resource_id.as_str()))
+            .collect();
+        assert_eq!(
+            rds_11,
+            vec![
+                ("rds_instance_backup_enabled", "db-off"),
+                ("rds_instance_backup_retention", "db-short"),
+            ]
+        );
+        let retention_checks = evaluation.checks_by_rule["rds_instance_backup_retention"];
+        assert_eq!(
+            (retention_checks.evaluated, retention_checks.passed),
+            (2, 1)
+        );
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub const S3_BUCKET_DEFAULT_ENCRYPTION: Rule = Rule {
         nist_800_53_r5: &["AU-9", "AU-9(2)", "AU-9(7)", "CA-9(1)", "CM-3(6)", "SC-13", "SC-28", "SC-28(1)", "SC-7(10)", "SI-7(6)"],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::Bucket(default_encryption),
 };
 
@@ -78,6 +79,7 @@ pub const S3_BUCKET_PUBLIC_ACCESS_BLOCK: Rule = Rule {
         pci_dss: &["v4.0.1/1.4.4"],
         nist_800_53_r5: NIST_PUBLIC_ACCESS,
     },
+    parameters: &[],
     check: Check::Bucket(bucket_public_access_block),
 };
 
@@ -107,6 +109,7 @@ pub const S3_ACCOUNT_PUBLIC_ACCESS_BLOCK: Rule = Rule {
         pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v4.0.1/1.4.4"],
         nist_800_53_r5: NIST_PUBLIC_ACCESS,
     },
+    parameters: &[],
     check: Check::S3Account(account_public_access_block),
 };
 
@@ -133,6 +136,7 @@ pub const S3_BUCKET_PUBLIC_ACL: Rule = Rule {
         nist_800_53_r5: NIST_PUBLIC_ACCESS,
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::Bucket(public_acl),
 };
 
@@ -174,6 +178,7 @@ pub const S3_BUCKET_PUBLIC_POLICY: Rule = Rule {
         nist_800_53_r5: NIST_PUBLIC_ACCESS,
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::Bucket(public_policy),
 };
 
@@ -220,6 +225,7 @@ pub const S3_BUCKET_SECURE_TRANSPORT: Rule = Rule {
         pci_dss: &["v3.2.1/4.1", "v4.0.1/4.2.1"],
         nist_800_53_r5: &["AC-17(2)", "AC-4", "IA-5(1)", "SC-12(3)", "SC-13", "SC-23", "SC-23(3)", "SC-7(4)", "SC-8", "SC-8(1)", "SC-8(2)", "SI-7(6)"],
     },
+    parameters: &[],
     check: Check::Bucket(secure_transport),
 };
 
@@ -258,6 +264,7 @@ pub const S3_BUCKET_VERSIONING: Rule = Rule {
         ],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::Bucket(versioning),
 };
 
@@ -285,6 +292,7 @@ pub const S3_BUCKET_MFA_DELETE: Rule = Rule {
         nist_800_53_r5: &["CA-9(1)", "CM-2", "CM-2(2)", "CM-3", "SC-5(2)"],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::Bucket(mfa_delete),
 };
 
@@ -314,6 +322,7 @@ pub const S3_BUCKET_ACCESS_LOGGING: Rule = Rule {
         nist_800_53_r5: &["AC-2(4)", "AC-4(26)", "AC-6(9)", "AU-10", "AU-12", "AU-2", "AU-3", "AU-6(3)", "AU-6(4)", "CA-7", "SC-7(9)", "SI-3(8)", "SI-4(20)", "SI-7(8)"],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::Bucket(access_logging),
 };
 
@@ -328,6 +337,9 @@ pub fn access_logging(bucket: &Bucket, _: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::model::{AclGrant, BucketEncryption, BucketVersioning, Tags};
+    use crate::rules::RuleParameters;
+
+    const NO_PARAMETERS: &RuleParameters = &RuleParameters::DEFAULTS;
 
     const ALL_ON: PublicAccessBlock = PublicAccessBlock {
         block_public_acls: true,
@@ -341,6 +353,7 @@ mod tests {
             account_id: "1",
             required_tags: &[],
             account_public_access_block: account,
+            parameters: NO_PARAMETERS,
         }
     }
 

@@ -19,6 +19,7 @@ pub const RESOURCE_REQUIRED_TAGS: Rule = Rule {
         security_hub: &["EC2.38", "EC2.43", "EC2.45", "RDS.30"],
         ..Controls::NONE
     },
+    parameters: &[],
     check: Check::Tags(required_tags),
 };
 
@@ -44,12 +45,16 @@ pub fn required_tags(tags: &Tags, ctx: &Context) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::RuleParameters;
+
+    const NO_PARAMETERS: &RuleParameters = &RuleParameters::DEFAULTS;
 
     fn ctx(required: &[String]) -> Context<'_> {
         Context {
             account_id: "1",
             required_tags: required,
             account_public_access_block: None,
+            parameters: NO_PARAMETERS,
         }
     }
 
