@@ -3,6 +3,7 @@
 
 mod catalog;
 pub mod controls;
+pub mod docs;
 pub mod ec2;
 pub mod parameters;
 pub mod rds;
