@@ -98,6 +98,7 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
     let settings = EvaluationSettings {
         required_tags: config.required_tags.clone(),
         mutelist: config.mutelist.clone(),
+        rule_parameters: config.rule_parameters.clone(),
     };
     let report = build_report(
         ReportContext {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::error::CoreError;
 use crate::model::Service;
 use crate::mutelist::Mutelist;
+use crate::rules::{RuleParameters, PARAM_RULE_PARAMETERS};
 
 pub const CONFIG_PREFIX: &str = "/compliance/scanner/config/";
 pub const PARAM_REGIONS: &str = "/compliance/scanner/config/regions";
@@ -21,6 +22,7 @@ pub struct ScannerConfig {
     pub services: Vec<Service>,
     pub required_tags: Vec<String>,
     pub mutelist: Mutelist,
+    pub rule_parameters: RuleParameters,
 }
 
 impl Default for ScannerConfig {
@@ -30,6 +32,7 @@ impl Default for ScannerConfig {
             services: Service::ALL.to_vec(),
             required_tags: Vec::new(),
             mutelist: Mutelist::default(),
+            rule_parameters: RuleParameters::default(),
         }
     }
 }
@@ -53,6 +56,9 @@ impl ScannerConfig {
         }
         if let Some(value) = params.get(PARAM_MUTELIST) {
             config.mutelist = Mutelist::parse(value, PARAM_MUTELIST)?;
+        }
+        if let Some(value) = params.get(PARAM_RULE_PARAMETERS) {
+            config.rule_parameters = RuleParameters::parse(value)?;
         }
         Ok(config)
     }
@@ -145,6 +151,32 @@ mod tests {
         assert_eq!(config.regions, DEFAULT_REGIONS);
         assert_eq!(config.services, Service::ALL);
         assert!(config.required_tags.is_empty());
+        assert_eq!(config.rule_parameters, RuleParameters::DEFAULTS);
+    }
+
+    #[test]
+    fn rule_parameters_come_from_their_parameter() {
+        let config = ScannerConfig::from_parameters(&params(&[(
+            PARAM_RULE_PARAMETERS,
+            r#"{"rds_instance_backup_retention": {"backupRetentionMinimum": 14}}"#,
+        )]))
+        .unwrap();
+        assert_eq!(
+            config
+                .rule_parameters
+                .integer(&crate::rules::rds::BACKUP_RETENTION_MINIMUM),
+            14
+        );
+        let err = ScannerConfig::from_parameters(&params(&[(
+            PARAM_RULE_PARAMETERS,
+            r#"{"rds_instance_backup_retention": {"backupRetentionMinimum": 40}}"#,
+        )]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(PARAM_RULE_PARAMETERS) && err.contains("40"),
+            "{err}"
+        );
     }
 
     #[test]

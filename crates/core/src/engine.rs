@@ -8,7 +8,7 @@ use crate::model::{
     Service, Tags, Volume,
 };
 use crate::mutelist::Mutelist;
-use crate::rules::{catalog, Check, Context, Rule};
+use crate::rules::{catalog, Check, Context, Rule, RuleParameters};
 
 /// What a rule needs to know about the resource it judged, to write a finding.
 struct Subject<'a> {
@@ -34,6 +34,8 @@ pub struct Evaluation {
 pub struct EvaluationSettings {
     pub required_tags: Vec<String>,
     pub mutelist: Mutelist,
+    /// Thresholds of the rules that take parameters (`/compliance/scanner/config/rule-parameters`).
+    pub rule_parameters: RuleParameters,
 }
 
 pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluation {
@@ -45,6 +47,7 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
         account_id: &inventory.account_id,
         required_tags: &settings.required_tags,
         account_public_access_block: account_pab,
+        parameters: &settings.rule_parameters,
     };
     let account_arn = account_resource_id(&inventory.account_id);
     let mut out = Evaluation::default();
@@ -205,7 +208,7 @@ impl Evaluation {
         ctx: &Context,
         mutelist: &Mutelist,
     ) {
-        let evidence = match outcome {
+        let (evidence, remediation) = match outcome {
             Outcome::NotApplicable => return,
             Outcome::Pass => {
                 self.checks_evaluated += 1;
@@ -216,7 +219,10 @@ impl Evaluation {
                     .add(true);
                 return;
             }
-            Outcome::Fail(evidence) => evidence,
+            Outcome::Fail {
+                evidence,
+                remediation,
+            } => (evidence, remediation),
         };
         self.checks_evaluated += 1;
         self.checks_by_rule
@@ -245,7 +251,9 @@ impl Evaluation {
             account_id: ctx.account_id.to_string(),
             evidence,
             remediation: rule.remediation.to_string(),
-            runbook: rule.runbook.map(str::to_string),
+            runbook: rule.runbook,
+            // Kept only where a runbook will read it.
+            remediation_evidence: rule.runbook.and(remediation),
             compliance: rule.controls.to_refs(),
             resource_tags: tags.clone(),
         });
@@ -300,6 +308,7 @@ mod tests {
                 "mutelist",
             )
             .unwrap(),
+            rule_parameters: RuleParameters::default(),
         };
         let evaluation = evaluate(&inventory, &settings);
         let ids: Vec<(&str, &str, FindingStatus)> = evaluation

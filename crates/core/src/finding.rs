@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::CoreError;
 use crate::model::{ResourceType, Service, Tags};
+use crate::rules::{RemediationEvidence, Runbook};
 
 /// Severity labels as Security Hub spells them, ordered from least to most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -152,9 +153,30 @@ pub struct ComplianceRefs {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Pass,
-    Fail(Value),
+    Fail {
+        /// What the check saw, for people and reports.
+        evidence: Value,
+        /// What the rule's runbook needs beyond the resource id, typed (only some runbooks).
+        remediation: Option<RemediationEvidence>,
+    },
     /// The rule does not apply, or the data it needs could not be read: not counted either way.
     NotApplicable,
+}
+
+impl Outcome {
+    pub fn fail(evidence: Value) -> Self {
+        Outcome::Fail {
+            evidence,
+            remediation: None,
+        }
+    }
+
+    pub fn fail_with(evidence: Value, remediation: RemediationEvidence) -> Self {
+        Outcome::Fail {
+            evidence,
+            remediation: Some(remediation),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -191,8 +213,13 @@ pub struct Finding {
     pub account_id: String,
     pub evidence: Value,
     pub remediation: String,
+    /// The SSM Automation document that fixes the finding (serialised as its name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runbook: Option<String>,
+    pub runbook: Option<Runbook>,
+    /// What the runbook needs beyond the resource id, as the check recorded it (typed, so
+    /// remediation never re-reads `evidence`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation_evidence: Option<RemediationEvidence>,
     pub compliance: ComplianceRefs,
     #[serde(default)]
     pub resource_tags: Tags,

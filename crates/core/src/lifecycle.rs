@@ -357,6 +357,7 @@ mod tests {
             evidence: serde_json::Value::Null,
             remediation: String::new(),
             runbook: None,
+            remediation_evidence: None,
             compliance: Default::default(),
             resource_tags: Default::default(),
         }

@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::error::CoreError;
 use crate::finding::{Finding, FindingStatus};
-use crate::rules::runbooks;
+use crate::rules::{Runbook, RunbookParameters};
 
 pub const PARAM_REMEDIATION: &str = "/compliance/scanner/config/remediation";
 
@@ -89,11 +88,13 @@ impl RemediationConfig {
     }
 }
 
-/// One SSM Automation execution: a runbook on one resource, covering one or more findings.
+/// One SSM Automation execution: a runbook on one resource, covering one or more findings, with
+/// its parameters as StartAutomationExecution takes them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedExecution {
     /// The ledger key: one execution per (runbook, resource) at a time.
     pub key: String,
+    /// The document name.
     pub runbook: String,
     pub resource_arn: String,
     pub region: String,
@@ -121,6 +122,28 @@ pub struct DecisionRecord {
     pub outcome: Outcome,
 }
 
+/// The findings one execution fixes, with the typed parameters they add up to.
+struct Group {
+    key: String,
+    resource_arn: String,
+    region: String,
+    finding_ids: Vec<String>,
+    parameters: RunbookParameters,
+}
+
+impl Group {
+    fn into_execution(self) -> PlannedExecution {
+        PlannedExecution {
+            key: self.key,
+            runbook: self.parameters.runbook().document_name().to_string(),
+            resource_arn: self.resource_arn,
+            region: self.region,
+            finding_ids: self.finding_ids,
+            parameters: self.parameters.to_ssm(),
+        }
+    }
+}
+
 /// Splits findings into executions to attempt (severity first, capped) and decisions already
 /// made (skips). Findings without a runbook are not remediation candidates and are not listed.
 /// `home_region` is where the runbooks exist: automation documents are regional, so EC2 and RDS
@@ -131,20 +154,22 @@ pub fn plan(
     home_region: &str,
 ) -> (Vec<PlannedExecution>, Vec<DecisionRecord>) {
     let mut skipped = Vec::new();
-    let mut grouped: BTreeMap<String, PlannedExecution> = BTreeMap::new();
+    let mut grouped: BTreeMap<String, Group> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     let skip = |f: &Finding, reason: String| DecisionRecord {
         finding_id: f.id.clone(),
         rule_id: f.rule_id.clone(),
         resource_arn: f.resource_arn.clone(),
         region: f.region.clone(),
-        runbook: f.runbook.clone(),
+        runbook: f.runbook.map(|r| r.document_name().to_string()),
         outcome: Outcome::Skipped { reason },
     };
-    let mut candidates: Vec<&Finding> = findings.iter().filter(|f| f.runbook.is_some()).collect();
-    candidates.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
-    for f in candidates {
-        let runbook = f.runbook.clone().unwrap_or_default();
+    let mut candidates: Vec<(&Finding, Runbook)> = findings
+        .iter()
+        .filter_map(|f| f.runbook.map(|runbook| (f, runbook)))
+        .collect();
+    candidates.sort_by(|(a, _), (b, _)| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    for (f, runbook) in candidates {
         if f.status == FindingStatus::Muted {
             skipped.push(skip(f, "muted".into()));
             continue;
@@ -163,7 +188,7 @@ pub fn plan(
             ));
             continue;
         }
-        if runbook != runbooks::ENCRYPT_S3_BUCKET && f.region != home_region {
+        if !runbook.reaches_other_regions() && f.region != home_region {
             skipped.push(skip(
                 f,
                 format!(
@@ -173,26 +198,26 @@ pub fn plan(
             ));
             continue;
         }
-        let Some(parameters) = runbook_parameters(f) else {
+        let Some(parameters) = runbook.parameters(&f.resource_id, f.remediation_evidence.as_ref())
+        else {
             skipped.push(skip(
                 f,
                 "the finding's evidence does not say what to change".into(),
             ));
             continue;
         };
-        let key = format!("{runbook}|{}", f.resource_arn);
+        let key = format!("{}|{}", runbook.document_name(), f.resource_arn);
         match grouped.get_mut(&key) {
             Some(existing) => {
                 existing.finding_ids.push(f.id.clone());
-                merge_parameters(&mut existing.parameters, parameters);
+                existing.parameters.absorb(parameters);
             }
             None => {
                 order.push(key.clone());
                 grouped.insert(
                     key.clone(),
-                    PlannedExecution {
+                    Group {
                         key,
-                        runbook,
                         resource_arn: f.resource_arn.clone(),
                         region: f.region.clone(),
                         finding_ids: vec![f.id.clone()],
@@ -204,11 +229,11 @@ pub fn plan(
     }
     let mut planned = Vec::new();
     for (i, key) in order.into_iter().enumerate() {
-        let Some(execution) = grouped.remove(&key) else {
+        let Some(group) = grouped.remove(&key) else {
             continue;
         };
         if i >= config.max_executions_per_run {
-            for id in &execution.finding_ids {
+            for id in &group.finding_ids {
                 if let Some(f) = findings.iter().find(|f| &f.id == id) {
                     skipped.push(skip(
                         f,
@@ -220,81 +245,36 @@ pub fn plan(
                 }
             }
         } else {
-            planned.push(execution);
+            planned.push(group.into_execution());
         }
     }
     (planned, skipped)
-}
-
-/// The runbook's parameters for a finding (AutomationAssumeRole is added by the caller).
-fn runbook_parameters(f: &Finding) -> Option<BTreeMap<String, Vec<String>>> {
-    let runbook = f.runbook.as_deref()?;
-    let mut p = BTreeMap::new();
-    if runbook == runbooks::ENCRYPT_S3_BUCKET {
-        p.insert("BucketName".into(), vec![f.resource_id.clone()]);
-    } else if runbook == runbooks::PRIVATE_RDS_INSTANCE {
-        p.insert("DBInstanceIdentifier".into(), vec![f.resource_id.clone()]);
-    } else if runbook == runbooks::RESTRICT_SECURITY_GROUP {
-        let permissions = revocations(&f.evidence)?;
-        p.insert("GroupId".into(), vec![f.resource_id.clone()]);
-        p.insert(
-            "IpPermissions".into(),
-            vec![Value::Array(permissions).to_string()],
-        );
-    } else {
-        return None;
-    }
-    Some(p)
-}
-
-/// EC2 IpPermission objects that revoke exactly the internet-open ingress in the evidence.
-fn revocations(evidence: &Value) -> Option<Vec<Value>> {
-    let open = evidence.get("open_permissions")?.as_array()?;
-    let perms: Vec<Value> = open
-        .iter()
-        .filter_map(|p| {
-            let source = p.get("source")?.as_str()?;
-            let mut perm = json!({ "IpProtocol": p.get("protocol")?.as_str()? });
-            if let (Some(from), Some(to)) = (
-                p.get("from_port").and_then(Value::as_i64),
-                p.get("to_port").and_then(Value::as_i64),
-            ) {
-                perm["FromPort"] = json!(from);
-                perm["ToPort"] = json!(to);
-            }
-            if source.contains(':') {
-                perm["Ipv6Ranges"] = json!([{ "CidrIpv6": source }]);
-            } else {
-                perm["IpRanges"] = json!([{ "CidrIp": source }]);
-            }
-            Some(perm)
-        })
-        .collect();
-    (!perms.is_empty()).then_some(perms)
-}
-
-fn merge_parameters(into: &mut BTreeMap<String, Vec<String>>, more: BTreeMap<String, Vec<String>>) {
-    if let (Some(existing), Some(extra)) = (
-        into.get("IpPermissions").cloned(),
-        more.get("IpPermissions"),
-    ) {
-        let mut all: Vec<Value> = serde_json::from_str(&existing[0]).unwrap_or_default();
-        for p in serde_json::from_str::<Vec<Value>>(&extra[0]).unwrap_or_default() {
-            if !all.contains(&p) {
-                all.push(p);
-            }
-        }
-        into.insert("IpPermissions".into(), vec![Value::Array(all).to_string()]);
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::finding::{ComplianceRefs, Severity};
-    use crate::model::{ResourceType, Service};
+    use crate::model::{Inventory, IpPermission, ResourceType, SecurityGroup, Service};
+    use crate::rules::ec2::OpenPermission;
+    use crate::rules::RemediationEvidence;
+    use serde_json::{json, Value};
 
-    fn finding(rule: &str, resource: &str, evidence: Value, tags: &[(&str, &str)]) -> Finding {
+    fn open(protocol: &str, port: Option<i32>, source: &str) -> Option<RemediationEvidence> {
+        Some(RemediationEvidence::OpenIngress(vec![OpenPermission {
+            protocol: protocol.into(),
+            from_port: port,
+            to_port: port,
+            source: source.into(),
+        }]))
+    }
+
+    fn finding(
+        rule: &str,
+        resource: &str,
+        remediation_evidence: Option<RemediationEvidence>,
+        tags: &[(&str, &str)],
+    ) -> Finding {
         let r = crate::rules::rule(rule).unwrap();
         Finding {
             id: format!("{rule}-{resource}"),
@@ -309,9 +289,10 @@ mod tests {
             resource_arn: format!("arn:{resource}"),
             region: "eu-west-1".into(),
             account_id: "1".into(),
-            evidence,
+            evidence: json!({}),
             remediation: String::new(),
-            runbook: r.runbook.map(Into::into),
+            runbook: r.runbook,
+            remediation_evidence,
             compliance: ComplianceRefs::default(),
             resource_tags: tags
                 .iter()
@@ -330,8 +311,8 @@ mod tests {
 
     #[test]
     fn guardrails_allowlist_exclusion_cap_and_grouping() {
-        let ssh = json!({"port":22,"open_permissions":[{"protocol":"tcp","from_port":22,"to_port":22,"source":"0.0.0.0/0"}]});
-        let all = json!({"open_permissions":[{"protocol":"-1","from_port":null,"to_port":null,"source":"::/0"}]});
+        let ssh = open("tcp", Some(22), "0.0.0.0/0");
+        let all = open("-1", None, "::/0");
         let findings = vec![
             finding("ec2_sg_open_ssh", "sg-1", ssh.clone(), &[]),
             finding("ec2_sg_open_all_ports", "sg-1", all, &[]),
@@ -342,11 +323,11 @@ mod tests {
                 &[("compliance-scanner:exclude", "true")],
             ),
             finding("ec2_sg_open_rdp", "sg-3", ssh.clone(), &[]),
-            finding("s3_bucket_default_encryption", "bucket-a", json!({}), &[]),
-            finding("rds_instance_public", "db-1", json!({}), &[]),
+            finding("s3_bucket_default_encryption", "bucket-a", None, &[]),
+            finding("rds_instance_public", "db-1", None, &[]),
             finding("ec2_sg_open_ssh", "sg-4", ssh, &[]),
         ];
-        let mut elsewhere = finding("rds_instance_public", "db-far", json!({}), &[]);
+        let mut elsewhere = finding("rds_instance_public", "db-far", None, &[]);
         elsewhere.region = "ap-southeast-1".into();
         let mut findings = findings;
         findings.push(elsewhere);
@@ -397,6 +378,74 @@ mod tests {
             .iter()
             .any(|p| p.parameters.get("DBInstanceIdentifier") == Some(&vec!["db-1".to_string()])));
         let _ = Severity::Critical;
+    }
+
+    /// The engine's findings, through the run document's JSON, give the runbook exactly the
+    /// permissions the check found open, and nothing for a finding whose evidence is missing.
+    #[test]
+    fn check_evidence_reaches_the_runbook_through_the_run_document() {
+        let mut inventory = Inventory::new("123456789012");
+        inventory.security_groups = vec![SecurityGroup {
+            id: "sg-web".into(),
+            name: "web".into(),
+            arn: "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-web".into(),
+            region: "eu-west-1".into(),
+            vpc_id: Some("vpc-1".into()),
+            ingress: vec![
+                IpPermission {
+                    protocol: "tcp".into(),
+                    from_port: Some(22),
+                    to_port: Some(22),
+                    ipv4_ranges: vec!["0.0.0.0/0".into(), "10.0.0.0/8".into()],
+                    ipv6_ranges: vec!["::/0".into()],
+                    ..Default::default()
+                },
+                IpPermission {
+                    protocol: "tcp".into(),
+                    from_port: Some(443),
+                    to_port: Some(443),
+                    ipv4_ranges: vec!["0.0.0.0/0".into()],
+                    ..Default::default()
+                },
+            ],
+            egress: vec![],
+            tags: Default::default(),
+        }];
+        let evaluation = crate::evaluate(&inventory, &Default::default());
+        let ssh = evaluation
+            .findings
+            .iter()
+            .find(|f| f.rule_id == "ec2_sg_open_ssh")
+            .unwrap();
+        assert_eq!(ssh.runbook, Some(Runbook::RestrictSecurityGroup));
+        let text = serde_json::to_string(&evaluation.findings).unwrap();
+        let mut read_back: Vec<Finding> = serde_json::from_str(&text).unwrap();
+        assert_eq!(read_back, evaluation.findings);
+        let (planned, skipped) = plan(&read_back, &config(&["ec2_sg_open_ssh"], 10), "eu-west-1");
+        assert!(skipped.is_empty(), "{skipped:?}");
+        assert_eq!(planned.len(), 1);
+        assert_eq!(
+            planned[0].runbook,
+            "ComplianceScanner-RemediateOpenSecurityGroup"
+        );
+        assert_eq!(planned[0].parameters["GroupId"], vec!["sg-web".to_string()]);
+        let perms: Vec<Value> =
+            serde_json::from_str(&planned[0].parameters["IpPermissions"][0]).unwrap();
+        assert_eq!(
+            perms,
+            vec![
+                json!({"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}),
+                json!({"IpProtocol":"tcp","FromPort":22,"ToPort":22,"Ipv6Ranges":[{"CidrIpv6":"::/0"}]}),
+            ]
+        );
+        for f in &mut read_back {
+            f.remediation_evidence = None;
+        }
+        let (planned, skipped) = plan(&read_back, &config(&["ec2_sg_open_ssh"], 10), "eu-west-1");
+        assert!(planned.is_empty());
+        assert!(
+            matches!(&skipped[0].outcome, Outcome::Skipped { reason } if reason == "the finding's evidence does not say what to change")
+        );
     }
 
     #[test]

@@ -73,7 +73,7 @@ const SPECS: [Spec; 7] = [
 ];
 
 fn arn(rule: &compliance_core::rules::Rule, resource: &str, region: &str) -> String {
-    match rule.service {
+    match rule.service() {
         Some(Service::S3) => format!("arn:aws:s3:::{resource}"),
         Some(Service::Rds) => format!("arn:aws:rds:{region}:{ACCOUNT}:db:{resource}"),
         _ if resource.starts_with("i-") => {
@@ -101,15 +101,16 @@ fn finding(spec: &Spec) -> Finding {
         severity: rule.severity,
         status: FindingStatus::Fail,
         muted_reason: None,
-        service: rule.service.expect("a service rule"),
-        resource_type: rule.resource_type.expect("a service rule"),
+        service: rule.service().expect("a service rule"),
+        resource_type: rule.resource_type().expect("a service rule"),
         resource_id: spec.resource.into(),
         resource_arn: arn,
         region: spec.region.into(),
         account_id: ACCOUNT.into(),
         evidence: serde_json::json!({ "resource": spec.resource }),
         remediation: rule.remediation.into(),
-        runbook: rule.runbook.map(str::to_string),
+        runbook: rule.runbook,
+        remediation_evidence: None,
         compliance: rule.controls.to_refs(),
         resource_tags: tags,
     }

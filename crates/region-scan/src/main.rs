@@ -40,6 +40,7 @@ async fn handle(
     let settings = EvaluationSettings {
         required_tags: config.required_tags,
         mutelist: config.mutelist,
+        rule_parameters: config.rule_parameters,
     };
     let document = UnitScanDocument::new(
         input.run_id.as_str(),

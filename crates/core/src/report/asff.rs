@@ -185,7 +185,7 @@ pub fn open_finding(
         clip(&f.evidence.to_string(), MAX_PRODUCT_FIELD_VALUE),
     );
     if let Some(runbook) = &f.runbook {
-        fields.insert(field("Runbook"), runbook.clone());
+        fields.insert(field("Runbook"), runbook.document_name().to_string());
     }
     if f.status == FindingStatus::Muted {
         let reason = f
@@ -435,7 +435,8 @@ mod tests {
             account_id: "123456789012".into(),
             evidence: serde_json::json!({"port": 22}),
             remediation: rule.remediation.into(),
-            runbook: rule.runbook.map(str::to_string),
+            runbook: rule.runbook,
+            remediation_evidence: None,
             compliance: rule.controls.to_refs(),
             resource_tags: Tags::from([("Name".to_string(), "=cmd()".repeat(100))]),
         }

@@ -285,6 +285,7 @@ mod tests {
             evidence: serde_json::Value::Null,
             remediation: String::new(),
             runbook: None,
+            remediation_evidence: None,
             compliance: rule.controls.to_refs(),
             resource_tags: Default::default(),
         };

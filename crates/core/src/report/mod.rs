@@ -246,6 +246,7 @@ mod tests {
             evidence: serde_json::json!("=2+5"),
             remediation: "\t=1".into(),
             runbook: None,
+            remediation_evidence: None,
             compliance: Default::default(),
             resource_tags: Default::default(),
         };

@@ -251,7 +251,7 @@ fn resolved_event(report: &RunReport, r: &ResolvedEntry) -> Value {
         "resources": [{
             "uid": r.resource_arn,
             "region": r.region,
-            "type": rule.and_then(|x| x.resource_type).map(|t| t.as_str()).unwrap_or("Other"),
+            "type": rule.and_then(|x| x.resource_type()).map(|t| t.as_str()).unwrap_or("Other"),
             "cloud_partition": partition(&r.resource_arn),
         }],
         "unmapped": {"compliance": compliance(&r.rule_id, true), "run_id": report.run.run_id, "lifecycle": "resolved"},
@@ -283,6 +283,7 @@ mod tests {
             evidence: json!({"PubliclyAccessible": true}),
             remediation: rule.remediation.into(),
             runbook: None,
+            remediation_evidence: None,
             compliance: rule.controls.to_refs(),
             resource_tags: Default::default(),
         };

@@ -1,9 +1,15 @@
 //! EC2 checks: security groups, instances, EBS volumes and the EBS encryption default.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::Context;
-use crate::finding::Outcome;
+use super::controls::{
+    CIS_V1_4_0_ADMIN_PORTS, CIS_V3_0_0_ADMIN_PORTS, NIST_ENCRYPTION_AT_REST, NIST_NETWORK_BOUNDARY,
+    NIST_OPEN_PORTS, NIST_PUBLIC_ACCESS,
+};
+use super::runbook::{RemediationEvidence, Runbook};
+use super::{Check, Context, Controls, Rule};
+use crate::finding::{Outcome, Severity};
 use crate::model::{EbsEncryptionDefault, Instance, IpPermission, SecurityGroup, Volume};
 
 pub const SSH_PORT: u16 = 22;
@@ -77,26 +83,40 @@ pub fn internet_sources(perm: &IpPermission) -> Vec<&str> {
         .collect()
 }
 
-fn describe(perm: &IpPermission, source: &str) -> Value {
-    json!({
-        "protocol": perm.protocol,
-        "from_port": perm.from_port,
-        "to_port": perm.to_port,
-        "source": source,
-    })
+/// One internet source of an ingress permission: what the evidence lists and the runbook revokes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenPermission {
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    /// A CIDR of length 0 (`0.0.0.0/0`, `::/0`).
+    pub source: String,
 }
 
-/// Ingress permissions open to the internet that satisfy `exposes`, as evidence entries.
-fn open_ingress(sg: &SecurityGroup, exposes: impl Fn(&IpPermission) -> bool) -> Vec<Value> {
+/// Ingress permissions open to the internet that satisfy `exposes`, one entry per source.
+fn open_ingress(
+    sg: &SecurityGroup,
+    exposes: impl Fn(&IpPermission) -> bool,
+) -> Vec<OpenPermission> {
     sg.ingress
         .iter()
         .filter(|perm| exposes(perm))
         .flat_map(|perm| {
             internet_sources(perm)
                 .into_iter()
-                .map(move |src| describe(perm, src))
+                .map(move |source| OpenPermission {
+                    protocol: perm.protocol.clone(),
+                    from_port: perm.from_port,
+                    to_port: perm.to_port,
+                    source: source.to_string(),
+                })
         })
         .collect()
+}
+
+/// A failure the security-group runbook fixes by revoking `open`; `evidence` lists it too.
+fn open_ingress_failure(evidence: Value, open: Vec<OpenPermission>) -> Outcome {
+    Outcome::fail_with(evidence, RemediationEvidence::OpenIngress(open))
 }
 
 fn port_outcome(sg: &SecurityGroup, port: u16) -> Outcome {
@@ -104,26 +124,110 @@ fn port_outcome(sg: &SecurityGroup, port: u16) -> Outcome {
     if open.is_empty() {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({ "port": port, "open_permissions": open }))
+        open_ingress_failure(json!({ "port": port, "open_permissions": open }), open)
     }
 }
+
+pub const EC2_SG_OPEN_SSH: Rule = Rule {
+    id: "ec2_sg_open_ssh",
+    title: "Security group allows SSH (TCP 22) from the internet",
+    severity: Severity::High,
+    rationale: "SSH open to 0.0.0.0/0 or ::/0 exposes hosts to brute force and exploitation of the daemon.",
+    remediation: "Restrict the source to known CIDRs or a prefix list, or use Session Manager instead of SSH.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-13",
+    runbook: Some(Runbook::RestrictSecurityGroup),
+    controls: Controls {
+        aws_fsbp: &["EC2.19"],
+        security_hub: &["EC2.13", "EC2.19", "EC2.53", "EC2.54"],
+        cis_v1_4_0: CIS_V1_4_0_ADMIN_PORTS,
+        cis_v3_0_0: CIS_V3_0_0_ADMIN_PORTS,
+        pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/2.2.2", "v4.0.1/1.3.1"],
+        nist_800_53_r5: NIST_OPEN_PORTS,
+    },
+    parameters: &[],
+    check: Check::SecurityGroup(sg_open_ssh),
+};
 
 pub fn sg_open_ssh(sg: &SecurityGroup, _: &Context) -> Outcome {
     port_outcome(sg, SSH_PORT)
 }
 
+pub const EC2_SG_OPEN_RDP: Rule = Rule {
+    id: "ec2_sg_open_rdp",
+    title: "Security group allows RDP (TCP 3389) from the internet",
+    severity: Severity::High,
+    rationale: "RDP open to the internet is a leading ransomware entry point.",
+    remediation:
+        "Restrict the source to known CIDRs or a prefix list, or use Fleet Manager / a bastion.",
+    remediation_url:
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-14",
+    runbook: Some(Runbook::RestrictSecurityGroup),
+    controls: Controls {
+        aws_fsbp: &["EC2.19"],
+        security_hub: &["EC2.14", "EC2.19", "EC2.53", "EC2.54"],
+        cis_v1_4_0: CIS_V1_4_0_ADMIN_PORTS,
+        cis_v3_0_0: CIS_V3_0_0_ADMIN_PORTS,
+        pci_dss: &["v4.0.1/1.3.1"],
+        nist_800_53_r5: NIST_OPEN_PORTS,
+    },
+    parameters: &[],
+    check: Check::SecurityGroup(sg_open_rdp),
+};
+
 pub fn sg_open_rdp(sg: &SecurityGroup, _: &Context) -> Outcome {
     port_outcome(sg, RDP_PORT)
 }
+
+pub const EC2_SG_OPEN_ALL_PORTS: Rule = Rule {
+    id: "ec2_sg_open_all_ports",
+    title: "Security group allows all ports or all protocols from the internet",
+    severity: Severity::Critical,
+    rationale: "Every service on the attached hosts is reachable from anywhere.",
+    remediation: "Replace the rule with rules for the specific ports the workload serves.",
+    remediation_url:
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-18",
+    runbook: Some(Runbook::RestrictSecurityGroup),
+    controls: Controls {
+        aws_fsbp: &["EC2.18", "EC2.19"],
+        security_hub: &["EC2.18", "EC2.19"],
+        cis_v1_4_0: CIS_V1_4_0_ADMIN_PORTS,
+        cis_v3_0_0: CIS_V3_0_0_ADMIN_PORTS,
+        nist_800_53_r5: NIST_OPEN_PORTS,
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::SecurityGroup(sg_open_all_ports),
+};
 
 pub fn sg_open_all_ports(sg: &SecurityGroup, _: &Context) -> Outcome {
     let open = open_ingress(sg, opens_all_ports);
     if open.is_empty() {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({ "open_permissions": open }))
+        open_ingress_failure(json!({ "open_permissions": open }), open)
     }
 }
+
+pub const EC2_SG_OPEN_HIGH_RISK_PORTS: Rule = Rule {
+    id: "ec2_sg_open_high_risk_ports",
+    title: "Security group allows high-risk ports from the internet",
+    severity: Severity::Critical,
+    rationale:
+        "Database, file-sharing, mail and admin ports (FSBP EC2.19 list) are common attack targets.",
+    remediation:
+        "Restrict these ports to private CIDRs, prefix lists or security group references.",
+    remediation_url:
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-19",
+    runbook: Some(Runbook::RestrictSecurityGroup),
+    controls: Controls {
+        aws_fsbp: &["EC2.19"],
+        security_hub: &["EC2.19"],
+        nist_800_53_r5: NIST_OPEN_PORTS,
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::SecurityGroup(sg_open_high_risk_ports),
+};
 
 /// The high-risk ports other than SSH and RDP, which have rules of their own.
 pub fn sg_open_high_risk_ports(sg: &SecurityGroup, _: &Context) -> Outcome {
@@ -141,8 +245,31 @@ pub fn sg_open_high_risk_ports(sg: &SecurityGroup, _: &Context) -> Outcome {
         return Outcome::Pass;
     }
     let open = open_ingress(sg, |p| ports.iter().any(|port| opens_tcp_port(p, *port)));
-    Outcome::Fail(json!({ "exposed_ports": ports, "open_permissions": open }))
+    open_ingress_failure(
+        json!({ "exposed_ports": ports, "open_permissions": open }),
+        open,
+    )
 }
+
+pub const EC2_DEFAULT_SG_RESTRICTS_ALL: Rule = Rule {
+    id: "ec2_default_sg_restricts_all",
+    title: "VPC default security group allows traffic",
+    severity: Severity::High,
+    rationale: "Resources launched without a group land in the default one; it should allow nothing.",
+    remediation: "Remove every inbound and outbound rule from the default security group and use dedicated groups.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-2",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["EC2.2"],
+        security_hub: &["EC2.2"],
+        cis_v1_4_0: &["5.3"],
+        cis_v3_0_0: &["5.4"],
+        pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.4", "v3.2.1/2.1"],
+        nist_800_53_r5: NIST_NETWORK_BOUNDARY,
+    },
+    parameters: &[],
+    check: Check::SecurityGroup(default_sg_restricts_all),
+};
 
 /// A VPC's default group should have no rules at all, so nothing uses it by accident.
 pub fn default_sg_restricts_all(sg: &SecurityGroup, _: &Context) -> Outcome {
@@ -152,18 +279,36 @@ pub fn default_sg_restricts_all(sg: &SecurityGroup, _: &Context) -> Outcome {
     if sg.ingress.is_empty() && sg.egress.is_empty() {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({
+        Outcome::fail(json!({
             "ingress_permissions": sg.ingress.len(),
             "egress_permissions": sg.egress.len(),
         }))
     }
 }
 
+pub const EC2_EBS_VOLUME_ENCRYPTED: Rule = Rule {
+    id: "ec2_ebs_volume_encrypted",
+    title: "EBS volume is not encrypted",
+    severity: Severity::Medium,
+    rationale: "Unencrypted volumes and their snapshots expose data at rest.",
+    remediation: "Snapshot the volume, copy the snapshot with encryption, and replace the volume; enable EBS encryption by default.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-3",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["EC2.3"],
+        security_hub: &["EC2.3"],
+        nist_800_53_r5: NIST_ENCRYPTION_AT_REST,
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::Volume(volume_encrypted),
+};
+
 pub fn volume_encrypted(volume: &Volume, _: &Context) -> Outcome {
     if volume.encrypted {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({
+        Outcome::fail(json!({
             "encrypted": false,
             "state": volume.state,
             "attached_instance_ids": volume.attached_instance_ids,
@@ -171,13 +316,53 @@ pub fn volume_encrypted(volume: &Volume, _: &Context) -> Outcome {
     }
 }
 
+pub const EC2_EBS_DEFAULT_ENCRYPTION: Rule = Rule {
+    id: "ec2_ebs_default_encryption",
+    title: "EBS encryption by default is off in the region",
+    severity: Severity::Medium,
+    rationale: "With the default on, every new volume and snapshot copy is encrypted without relying on each launch.",
+    remediation: "Enable EBS encryption by default in the region (EnableEbsEncryptionByDefault).",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-7",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["EC2.7"],
+        security_hub: &["EC2.7"],
+        cis_v1_4_0: &["2.2.1"],
+        cis_v3_0_0: &["2.2.1"],
+        nist_800_53_r5: NIST_ENCRYPTION_AT_REST,
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::EbsDefault(ebs_default_encryption),
+};
+
 pub fn ebs_default_encryption(setting: &EbsEncryptionDefault, _: &Context) -> Outcome {
     if setting.enabled {
         Outcome::Pass
     } else {
-        Outcome::Fail(json!({ "ebs_encryption_by_default": false }))
+        Outcome::fail(json!({ "ebs_encryption_by_default": false }))
     }
 }
+
+pub const EC2_INSTANCE_IMDSV2: Rule = Rule {
+    id: "ec2_instance_imdsv2",
+    title: "EC2 instance allows IMDSv1",
+    severity: Severity::High,
+    rationale: "IMDSv1 answers unauthenticated GETs, which SSRF bugs turn into stolen instance credentials.",
+    remediation: "Set HttpTokens=required (ModifyInstanceMetadataOptions), after checking the software uses IMDSv2.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-8",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["EC2.8"],
+        security_hub: &["EC2.8"],
+        cis_v3_0_0: &["5.6"],
+        pci_dss: &["v4.0.1/2.2.6"],
+        nist_800_53_r5: &["AC-3", "AC-3(15)", "AC-3(7)", "AC-6"],
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::Instance(instance_imdsv2),
+};
 
 pub fn instance_imdsv2(instance: &Instance, _: &Context) -> Outcome {
     if !instance.exists() {
@@ -190,17 +375,35 @@ pub fn instance_imdsv2(instance: &Instance, _: &Context) -> Outcome {
         return Outcome::Pass;
     }
     match tokens {
-        Some(tokens) => Outcome::Fail(json!({ "http_tokens": tokens, "http_endpoint": endpoint })),
+        Some(tokens) => Outcome::fail(json!({ "http_tokens": tokens, "http_endpoint": endpoint })),
         None => Outcome::NotApplicable,
     }
 }
+
+pub const EC2_INSTANCE_PUBLIC_IP: Rule = Rule {
+    id: "ec2_instance_public_ip",
+    title: "EC2 instance has a public IPv4 address",
+    severity: Severity::High,
+    rationale: "A public address makes the instance reachable from the internet whenever a rule allows it.",
+    remediation: "Launch into private subnets behind a load balancer or NAT; disable auto-assigned public IPs.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-9",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["EC2.9"],
+        security_hub: &["EC2.9"],
+        nist_800_53_r5: NIST_PUBLIC_ACCESS,
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::Instance(instance_public_ip),
+};
 
 pub fn instance_public_ip(instance: &Instance, _: &Context) -> Outcome {
     if !instance.exists() {
         return Outcome::NotApplicable;
     }
     match &instance.public_ip {
-        Some(ip) => Outcome::Fail(json!({ "public_ip": ip, "state": instance.state })),
+        Some(ip) => Outcome::fail(json!({ "public_ip": ip, "state": instance.state })),
         None => Outcome::Pass,
     }
 }
@@ -209,11 +412,13 @@ pub fn instance_public_ip(instance: &Instance, _: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::model::Tags;
+    use crate::rules::RuleParameters;
 
     const CTX: Context = Context {
         account_id: "1",
         required_tags: &[],
         account_public_access_block: None,
+        parameters: &RuleParameters::DEFAULTS,
     };
 
     fn perm(
@@ -247,7 +452,7 @@ mod tests {
     }
 
     fn fails(o: Outcome) -> bool {
-        matches!(o, Outcome::Fail(_))
+        matches!(o, Outcome::Fail { .. })
     }
 
     #[test]
@@ -292,7 +497,7 @@ mod tests {
             vec![perm("tcp", Some(3306), Some(3306), &["0.0.0.0/0"], &[])],
         );
         match sg_open_high_risk_ports(&mysql, &CTX) {
-            Outcome::Fail(e) => assert_eq!(e["exposed_ports"], json!([3306])),
+            Outcome::Fail { evidence: e, .. } => assert_eq!(e["exposed_ports"], json!([3306])),
             o => panic!("{o:?}"),
         }
         assert!(!fails(sg_open_all_ports(&mysql, &CTX)));
@@ -323,7 +528,9 @@ mod tests {
             vec![perm("tcp", Some(20), Some(23), &["0.0.0.0/0"], &[])],
         );
         match sg_open_high_risk_ports(&range, &CTX) {
-            Outcome::Fail(e) => assert_eq!(e["exposed_ports"], json!([20, 21, 23])),
+            Outcome::Fail { evidence: e, .. } => {
+                assert_eq!(e["exposed_ports"], json!([20, 21, 23]))
+            }
             o => panic!("{o:?}"),
         }
     }

@@ -1,18 +1,26 @@
 //! The rule catalog: what is checked, how severe a failure is, and which controls it maps to.
+//! A rule is one named-field definition next to its check, in the file of its service.
 
 mod catalog;
+pub mod controls;
+pub mod docs;
 pub mod ec2;
+pub mod parameters;
 pub mod rds;
+pub mod runbook;
 pub mod s3;
 pub mod tags;
 
-use crate::finding::{ComplianceRefs, Outcome, Severity};
+use crate::finding::{Outcome, Severity};
 use crate::model::{
     Bucket, DbInstance, EbsEncryptionDefault, Instance, PublicAccessBlock, ResourceType,
     S3AccountSettings, SecurityGroup, Service, Tags, Volume,
 };
 
 pub use catalog::{catalog, rule};
+pub use controls::Controls;
+pub use parameters::{IntegerParameter, RuleParameters, PARAM_RULE_PARAMETERS};
+pub use runbook::{RemediationEvidence, Runbook, RunbookParameters};
 
 /// What a check may consult beyond the resource itself.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +30,8 @@ pub struct Context<'a> {
     pub required_tags: &'a [String],
     /// The account-wide S3 Block Public Access, which overrides bucket ACLs and policies.
     pub account_public_access_block: Option<&'a PublicAccessBlock>,
+    /// Thresholds of the rules that take parameters (defaults unless configured).
+    pub parameters: &'a RuleParameters,
 }
 
 /// A check, typed by the resource it inspects. Plain function pointers keep the catalog a
@@ -39,49 +49,48 @@ pub enum Check {
     Tags(fn(&Tags, &Context) -> Outcome),
 }
 
-/// Control ids of one rule per framework, as static data. Empty: no matching control.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Controls {
-    /// Controls of the AWS Foundational Security Best Practices standard.
-    pub aws_fsbp: &'static [&'static str],
-    /// Every Security Hub control that fires on the same condition, FSBP or not (e.g. EC2.13,
-    /// which belongs to the CIS and PCI standards only).
-    pub security_hub: &'static [&'static str],
-    pub cis_v1_4_0: &'static [&'static str],
-    pub cis_v3_0_0: &'static [&'static str],
-    pub pci_dss: &'static [&'static str],
-    pub nist_800_53_r5: &'static [&'static str],
-}
+impl Check {
+    /// The service whose resources the check inspects; `None` for cross-service checks.
+    pub const fn service(&self) -> Option<Service> {
+        match self {
+            Check::SecurityGroup(_)
+            | Check::Instance(_)
+            | Check::Volume(_)
+            | Check::EbsDefault(_) => Some(Service::Ec2),
+            Check::Bucket(_) | Check::S3Account(_) => Some(Service::S3),
+            Check::DbInstance(_) => Some(Service::Rds),
+            Check::Tags(_) => None,
+        }
+    }
 
-impl Controls {
-    pub fn to_refs(&self) -> ComplianceRefs {
-        let own = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
-        ComplianceRefs {
-            aws_fsbp: own(self.aws_fsbp),
-            security_hub: own(self.security_hub),
-            cis_v1_4_0: own(self.cis_v1_4_0),
-            cis_v3_0_0: own(self.cis_v3_0_0),
-            pci_dss: own(self.pci_dss),
-            nist_800_53_r5: own(self.nist_800_53_r5),
+    /// The type of resource a finding names; account-wide settings are the account.
+    pub const fn resource_type(&self) -> Option<ResourceType> {
+        match self {
+            Check::SecurityGroup(_) => Some(ResourceType::AwsEc2SecurityGroup),
+            Check::Instance(_) => Some(ResourceType::AwsEc2Instance),
+            Check::Volume(_) => Some(ResourceType::AwsEc2Volume),
+            Check::EbsDefault(_) | Check::S3Account(_) => Some(ResourceType::AwsAccount),
+            Check::Bucket(_) => Some(ResourceType::AwsS3Bucket),
+            Check::DbInstance(_) => Some(ResourceType::AwsRdsDbInstance),
+            Check::Tags(_) => None,
         }
     }
 }
 
+/// One rule: what it checks, how it is reported, and what fixes it.
 pub struct Rule {
     pub id: &'static str,
     pub title: &'static str,
     pub severity: Severity,
-    /// `None` for cross-service rules (required tags).
-    pub service: Option<Service>,
-    /// `None` for cross-service rules (required tags).
-    pub resource_type: Option<ResourceType>,
     pub rationale: &'static str,
     pub remediation: &'static str,
     /// Where the remediation is documented (the Security Hub control page when there is one).
     pub remediation_url: &'static str,
     /// The SSM Automation document that fixes a failure, when automatic remediation exists.
-    pub runbook: Option<&'static str>,
+    pub runbook: Option<Runbook>,
     pub controls: Controls,
+    /// The thresholds the check reads from `Context::parameters`.
+    pub parameters: &'static [IntegerParameter],
     pub check: Check,
 }
 
@@ -94,14 +103,17 @@ impl std::fmt::Debug for Rule {
 }
 
 impl Rule {
-    pub fn applies_to(&self, service: Service) -> bool {
-        self.service.is_none_or(|s| s == service)
+    /// `None` for cross-service rules (required tags).
+    pub const fn service(&self) -> Option<Service> {
+        self.check.service()
     }
-}
 
-/// SSM Automation documents the template defines; names may not start with `AWS-`/`Amazon`/`amzn`.
-pub mod runbooks {
-    pub const ENCRYPT_S3_BUCKET: &str = "ComplianceScanner-RemediateUnencryptedS3Bucket";
-    pub const PRIVATE_RDS_INSTANCE: &str = "ComplianceScanner-RemediatePublicRdsInstance";
-    pub const RESTRICT_SECURITY_GROUP: &str = "ComplianceScanner-RemediateOpenSecurityGroup";
+    /// `None` for cross-service rules (required tags).
+    pub const fn resource_type(&self) -> Option<ResourceType> {
+        self.check.resource_type()
+    }
+
+    pub fn applies_to(&self, service: Service) -> bool {
+        self.service().is_none_or(|s| s == service)
+    }
 }

@@ -3,8 +3,9 @@
 
 use serde_json::json;
 
-use super::Context;
-use crate::finding::Outcome;
+use super::controls::{NIST_PUBLIC_ACCESS, PCI_V3_2_1_PUBLIC_BUCKET};
+use super::{Check, Context, Controls, Rule, Runbook};
+use crate::finding::{Outcome, Severity};
 use crate::model::{Bucket, PublicAccessBlock, S3AccountSettings};
 use crate::policy::BucketPolicy;
 
@@ -36,30 +37,108 @@ fn blocked_by(bucket: &Bucket, ctx: &Context, setting: fn(&PublicAccessBlock) ->
         || ctx.account_public_access_block.is_some_and(setting)
 }
 
+pub const S3_BUCKET_DEFAULT_ENCRYPTION: Rule = Rule {
+    id: "s3_bucket_default_encryption",
+    title: "S3 bucket has no default server-side encryption",
+    severity: Severity::Medium,
+    rationale: "Objects written without an explicit encryption header are stored unencrypted unless the bucket sets a default.",
+    remediation: "Set default encryption on the bucket (SSE-KMS with a customer managed key, or at least SSE-S3).",
+    remediation_url: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html",
+    runbook: Some(Runbook::EncryptS3Bucket),
+    controls: Controls {
+        cis_v1_4_0: &["2.1.1"],
+        pci_dss: &["v3.2.1/3.4"],
+        // The retired S3.4's list (S3.17, KMS only, lists SC-12(2) and no AU-9(2)/AU-9(7)).
+        nist_800_53_r5: &["AU-9", "AU-9(2)", "AU-9(7)", "CA-9(1)", "CM-3(6)", "SC-13", "SC-28", "SC-28(1)", "SC-7(10)", "SI-7(6)"],
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::Bucket(default_encryption),
+};
+
 pub fn default_encryption(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_ENCRYPTION], || match &bucket.encryption {
         Some(_) => Outcome::Pass,
-        None => Outcome::Fail(json!({ "server_side_encryption": null })),
+        None => Outcome::fail(json!({ "server_side_encryption": null })),
     })
 }
+
+pub const S3_BUCKET_PUBLIC_ACCESS_BLOCK: Rule = Rule {
+    id: "s3_bucket_public_access_block",
+    title: "S3 bucket does not enable all four Block Public Access settings",
+    severity: Severity::High,
+    rationale: "Block Public Access is the guard rail that keeps a later ACL or policy mistake from exposing data.",
+    remediation: "Enable BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets on the bucket.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-8",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["S3.8"],
+        security_hub: &["S3.8"],
+        cis_v1_4_0: &["2.1.5"],
+        cis_v3_0_0: &["2.1.4"],
+        pci_dss: &["v4.0.1/1.4.4"],
+        nist_800_53_r5: NIST_PUBLIC_ACCESS,
+    },
+    parameters: &[],
+    check: Check::Bucket(bucket_public_access_block),
+};
 
 pub fn bucket_public_access_block(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_PUBLIC_ACCESS_BLOCK], || {
         match &bucket.public_access_block {
             Some(pab) if pab.all_enabled() => Outcome::Pass,
-            Some(pab) => Outcome::Fail(json!({ "disabled_settings": pab.disabled_settings() })),
-            None => Outcome::Fail(json!({ "public_access_block": null })),
+            Some(pab) => Outcome::fail(json!({ "disabled_settings": pab.disabled_settings() })),
+            None => Outcome::fail(json!({ "public_access_block": null })),
         }
     })
 }
 
+pub const S3_ACCOUNT_PUBLIC_ACCESS_BLOCK: Rule = Rule {
+    id: "s3_account_public_access_block",
+    title: "S3 account-level Block Public Access is not fully enabled",
+    severity: Severity::Medium,
+    rationale: "The account-wide setting protects every bucket, including ones created later without their own block.",
+    remediation: "Enable all four Block Public Access settings for the account (S3 console > Block Public Access settings for this account).",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-1",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["S3.1"],
+        security_hub: &["S3.1"],
+        cis_v1_4_0: &["2.1.5"],
+        cis_v3_0_0: &["2.1.4"],
+        pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v4.0.1/1.4.4"],
+        nist_800_53_r5: NIST_PUBLIC_ACCESS,
+    },
+    parameters: &[],
+    check: Check::S3Account(account_public_access_block),
+};
+
 pub fn account_public_access_block(account: &S3AccountSettings, _: &Context) -> Outcome {
     match &account.public_access_block {
         Some(pab) if pab.all_enabled() => Outcome::Pass,
-        Some(pab) => Outcome::Fail(json!({ "disabled_settings": pab.disabled_settings() })),
-        None => Outcome::Fail(json!({ "public_access_block": null })),
+        Some(pab) => Outcome::fail(json!({ "disabled_settings": pab.disabled_settings() })),
+        None => Outcome::fail(json!({ "public_access_block": null })),
     }
 }
+
+pub const S3_BUCKET_PUBLIC_ACL: Rule = Rule {
+    id: "s3_bucket_public_acl",
+    title: "S3 bucket grants access to everyone through its ACL",
+    severity: Severity::Critical,
+    rationale: "A grant to AllUsers or AuthenticatedUsers lets anyone on the internet read or write the bucket.",
+    remediation: "Remove the AllUsers / AuthenticatedUsers grants, disable ACLs (Object Ownership: BucketOwnerEnforced) and enable Block Public Access.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-2",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["S3.2", "S3.3"],
+        security_hub: &["S3.2", "S3.3"],
+        pci_dss: PCI_V3_2_1_PUBLIC_BUCKET,
+        nist_800_53_r5: NIST_PUBLIC_ACCESS,
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::Bucket(public_acl),
+};
 
 pub fn public_acl(bucket: &Bucket, ctx: &Context) -> Outcome {
     needs(bucket, &[API_ACL, API_PUBLIC_ACCESS_BLOCK], || {
@@ -79,10 +158,29 @@ pub fn public_acl(bucket: &Bucket, ctx: &Context) -> Outcome {
         if public.is_empty() {
             Outcome::Pass
         } else {
-            Outcome::Fail(json!({ "public_grants": public }))
+            Outcome::fail(json!({ "public_grants": public }))
         }
     })
 }
+
+pub const S3_BUCKET_PUBLIC_POLICY: Rule = Rule {
+    id: "s3_bucket_public_policy",
+    title: "S3 bucket policy grants access to everyone",
+    severity: Severity::Critical,
+    rationale: "An Allow to the wildcard principal without a narrowing condition makes the bucket public.",
+    remediation: "Restrict the policy to named principals or add a fixed condition (aws:SourceVpce, aws:PrincipalOrgID, ...); enable Block Public Access.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-2",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["S3.2", "S3.3"],
+        security_hub: &["S3.2", "S3.3"],
+        pci_dss: PCI_V3_2_1_PUBLIC_BUCKET,
+        nist_800_53_r5: NIST_PUBLIC_ACCESS,
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::Bucket(public_policy),
+};
 
 pub fn public_policy(bucket: &Bucket, ctx: &Context) -> Outcome {
     needs(bucket, &[API_POLICY, API_PUBLIC_ACCESS_BLOCK], || {
@@ -104,12 +202,32 @@ pub fn public_policy(bucket: &Bucket, ctx: &Context) -> Outcome {
         if statements.is_empty() && bucket.policy_is_public != Some(true) {
             Outcome::Pass
         } else {
-            Outcome::Fail(
+            Outcome::fail(
                 json!({ "public_statements": statements, "policy_status_is_public": bucket.policy_is_public }),
             )
         }
     })
 }
+
+pub const S3_BUCKET_SECURE_TRANSPORT: Rule = Rule {
+    id: "s3_bucket_secure_transport",
+    title: "S3 bucket policy does not deny requests without TLS",
+    severity: Severity::Medium,
+    rationale: "Without a Deny on aws:SecureTransport=false, clients may read and write data over plain HTTP.",
+    remediation: "Add a policy statement: Deny, Principal *, Action s3:*, Resource the bucket and its objects, Condition Bool aws:SecureTransport false.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-5",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["S3.5"],
+        security_hub: &["S3.5"],
+        cis_v1_4_0: &["2.1.2"],
+        cis_v3_0_0: &["2.1.1"],
+        pci_dss: &["v3.2.1/4.1", "v4.0.1/4.2.1"],
+        nist_800_53_r5: &["AC-17(2)", "AC-4", "IA-5(1)", "SC-12(3)", "SC-13", "SC-23", "SC-23(3)", "SC-7(4)", "SC-8", "SC-8(1)", "SC-8(2)", "SI-7(6)"],
+    },
+    parameters: &[],
+    check: Check::Bucket(secure_transport),
+};
 
 pub fn secure_transport(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_POLICY], || {
@@ -121,37 +239,97 @@ pub fn secure_transport(bucket: &Bucket, _: &Context) -> Outcome {
         if enforced {
             Outcome::Pass
         } else {
-            Outcome::Fail(
+            Outcome::fail(
                 json!({ "has_policy": bucket.policy.is_some(), "denies_insecure_transport": false }),
             )
         }
     })
 }
 
+pub const S3_BUCKET_VERSIONING: Rule = Rule {
+    id: "s3_bucket_versioning",
+    title: "S3 bucket versioning is not enabled",
+    severity: Severity::Low,
+    rationale:
+        "Without versioning an overwrite or delete, accidental or malicious, cannot be undone.",
+    remediation: "Enable versioning on the bucket, with a lifecycle rule for noncurrent versions.",
+    remediation_url:
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-14",
+    runbook: None,
+    controls: Controls {
+        security_hub: &["S3.14"],
+        nist_800_53_r5: &[
+            "AU-9(2)", "CP-10", "CP-6", "CP-6(1)", "CP-6(2)", "CP-9", "SC-5(2)", "SI-12",
+            "SI-13(5)",
+        ],
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::Bucket(versioning),
+};
+
 pub fn versioning(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_VERSIONING], || {
         match bucket.versioning.status.as_deref() {
             Some("Enabled") => Outcome::Pass,
-            status => Outcome::Fail(json!({ "versioning_status": status })),
+            status => Outcome::fail(json!({ "versioning_status": status })),
         }
     })
 }
+
+pub const S3_BUCKET_MFA_DELETE: Rule = Rule {
+    id: "s3_bucket_mfa_delete",
+    title: "S3 bucket does not require MFA to delete versions",
+    severity: Severity::Informational,
+    rationale: "MFA delete stops a stolen credential from permanently deleting object versions or suspending versioning.",
+    remediation: "Enable MFA delete with the root user's MFA device (PutBucketVersioning with MFADelete=Enabled).",
+    remediation_url: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiFactorAuthenticationDelete.html",
+    runbook: None,
+    controls: Controls {
+        security_hub: &["S3.20"],
+        cis_v1_4_0: &["2.1.3"],
+        cis_v3_0_0: &["2.1.2"],
+        nist_800_53_r5: &["CA-9(1)", "CM-2", "CM-2(2)", "CM-3", "SC-5(2)"],
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::Bucket(mfa_delete),
+};
 
 pub fn mfa_delete(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_VERSIONING], || {
         match bucket.versioning.mfa_delete.as_deref() {
             Some("Enabled") => Outcome::Pass,
-            mfa => Outcome::Fail(
+            mfa => Outcome::fail(
                 json!({ "mfa_delete": mfa, "versioning_status": bucket.versioning.status }),
             ),
         }
     })
 }
 
+pub const S3_BUCKET_ACCESS_LOGGING: Rule = Rule {
+    id: "s3_bucket_access_logging",
+    title: "S3 bucket server access logging is not enabled",
+    severity: Severity::Medium,
+    rationale: "Access logs are the record of who read or changed data, needed for investigations and audits.",
+    remediation: "Enable server access logging to a dedicated log bucket.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-9",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["S3.9"],
+        security_hub: &["S3.9"],
+        pci_dss: &["v4.0.1/10.2.1"],
+        nist_800_53_r5: &["AC-2(4)", "AC-4(26)", "AC-6(9)", "AU-10", "AU-12", "AU-2", "AU-3", "AU-6(3)", "AU-6(4)", "CA-7", "SC-7(9)", "SI-3(8)", "SI-4(20)", "SI-7(8)"],
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::Bucket(access_logging),
+};
+
 pub fn access_logging(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_LOGGING], || match &bucket.logging_target {
         Some(_) => Outcome::Pass,
-        None => Outcome::Fail(json!({ "logging_target": null })),
+        None => Outcome::fail(json!({ "logging_target": null })),
     })
 }
 
@@ -159,6 +337,9 @@ pub fn access_logging(bucket: &Bucket, _: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::model::{AclGrant, BucketEncryption, BucketVersioning, Tags};
+    use crate::rules::RuleParameters;
+
+    const NO_PARAMETERS: &RuleParameters = &RuleParameters::DEFAULTS;
 
     const ALL_ON: PublicAccessBlock = PublicAccessBlock {
         block_public_acls: true,
@@ -172,6 +353,7 @@ mod tests {
             account_id: "1",
             required_tags: &[],
             account_public_access_block: account,
+            parameters: NO_PARAMETERS,
         }
     }
 
@@ -193,7 +375,7 @@ mod tests {
     }
 
     fn fails(o: Outcome) -> bool {
-        matches!(o, Outcome::Fail(_))
+        matches!(o, Outcome::Fail { .. })
     }
 
     #[test]
@@ -226,7 +408,9 @@ mod tests {
             ..ALL_ON
         });
         match bucket_public_access_block(&b, &c) {
-            Outcome::Fail(e) => assert_eq!(e["disabled_settings"], json!(["BlockPublicPolicy"])),
+            Outcome::Fail { evidence: e, .. } => {
+                assert_eq!(e["disabled_settings"], json!(["BlockPublicPolicy"]))
+            }
             o => panic!("{o:?}"),
         }
         b.public_access_block = None;

@@ -195,7 +195,10 @@ fn finding_details(row: &ReportFinding) -> String {
         item("Remediation", escape(&f.remediation));
     }
     if let Some(runbook) = &f.runbook {
-        item("Runbook", format!("<code>{}</code>", escape(runbook)));
+        item(
+            "Runbook",
+            format!("<code>{}</code>", escape(runbook.document_name())),
+        );
     }
     if !f.evidence.is_null() {
         let evidence = serde_json::to_string_pretty(&f.evidence).unwrap_or_default();

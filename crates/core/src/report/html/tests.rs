@@ -24,9 +24,9 @@ fn finding(rule_id: &str, resource_id: &str, arn: &str, region: &str) -> Finding
         severity: rule.severity,
         status: FindingStatus::Fail,
         muted_reason: None,
-        service: rule.service.unwrap_or(Service::Ec2),
+        service: rule.service().unwrap_or(Service::Ec2),
         resource_type: rule
-            .resource_type
+            .resource_type()
             .unwrap_or(crate::model::ResourceType::AwsAccount),
         resource_id: resource_id.into(),
         resource_arn: arn.into(),
@@ -34,7 +34,8 @@ fn finding(rule_id: &str, resource_id: &str, arn: &str, region: &str) -> Finding
         account_id: ACCOUNT.into(),
         evidence: json!({"resource": resource_id}),
         remediation: rule.remediation.into(),
-        runbook: rule.runbook.map(str::to_string),
+        runbook: rule.runbook,
+        remediation_evidence: None,
         compliance: rule.controls.to_refs(),
         resource_tags: BTreeMap::from([("Name".to_string(), resource_id.to_string())]),
     }
