@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -11,7 +12,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use serde_json::Value;
 
 pub const ACCOUNT_ID: &str = "123456789012";
-pub const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-1"];
+
+/// A finding as the tests compare them: (rule id, resource ARN, region).
+pub type FindingKey = (String, String, String);
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -184,7 +187,8 @@ impl Drop for Emulator {
     }
 }
 
-/// What the seeder created: logical name → (type, region, id, arn).
+/// What the seeder created (logical name → type, region, id, arn), and the estate file it
+/// created it from (tests/estate/estate.json, format in tests/estate/README.md).
 pub struct Manifest {
     pub raw: Value,
 }
@@ -223,6 +227,58 @@ impl Manifest {
             .as_str()
             .expect("arn")
             .to_string()
+    }
+
+    /// The estate file the seeder read (named in the manifest, so the two cannot disagree).
+    pub fn estate(&self) -> Value {
+        let path = self.raw["estate"]
+            .as_str()
+            .expect("the manifest names its estate file");
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("estate file {path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("estate file {path}: {e}"))
+    }
+
+    /// The findings the seeded estate must produce: every estate entry's `expect` (and its root
+    /// volume's) in each of its regions and copies, named by the ARNs the seeder recorded.
+    /// Every listed resource must be in the manifest, expected findings or not.
+    pub fn expected_findings(&self) -> BTreeSet<FindingKey> {
+        let estate = self.estate();
+        let scale = self.raw["scale"].as_u64().expect("manifest scale");
+        let mut want = BTreeSet::new();
+        for entry in estate["resources"].as_array().expect("estate resources") {
+            let name = entry["name"].as_str().expect("estate entry name");
+            let kind = entry["kind"].as_str().expect("estate entry kind");
+            let one_per_region = estate["kinds"][kind]["one_per_region"] == Value::Bool(true);
+            let regions = entry.get("regions").unwrap_or(&estate["regions"]);
+            for region in regions.as_array().expect("regions list") {
+                let region = region.as_str().expect("region name");
+                let logicals: Vec<String> = if one_per_region {
+                    vec![format!("{name}@{region}")]
+                } else {
+                    (0..scale).map(|i| format!("{name}#{i}")).collect()
+                };
+                for logical in logicals {
+                    expect(&mut want, self.get(&logical, region), &entry["expect"]);
+                    let root_rules = &entry["root_volume"]["expect"];
+                    if root_rules.as_array().is_some_and(|rules| !rules.is_empty()) {
+                        let root = self.get(&format!("{logical}/root"), region);
+                        expect(&mut want, root, root_rules);
+                    }
+                }
+            }
+        }
+        want
+    }
+}
+
+/// Adds `rules` about one manifest resource, in the resource's region.
+fn expect(want: &mut BTreeSet<FindingKey>, resource: &Value, rules: &Value) {
+    let arn = resource["arn"].as_str().expect("arn");
+    let region = resource["region"].as_str().expect("region");
+    for rule in rules.as_array().expect("`expect` is a list of rule ids") {
+        let rule = rule.as_str().expect("rule id");
+        want.insert((rule.to_string(), arn.to_string(), region.to_string()));
     }
 }
 
