@@ -39,9 +39,8 @@ def start_emulator():
 
 def env_for(endpoints):
     env = dict(os.environ)
+    env.update(endpoints["env"])
     env.update(
-        AWS_ENDPOINT_URL=endpoints["AWS_ENDPOINT_URL"],
-        AWS_ENDPOINT_URL_S3_CONTROL=endpoints["AWS_ENDPOINT_URL_S3_CONTROL"],
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_REGION="us-east-1",

@@ -76,7 +76,8 @@ pub struct Emulator {
     // Held open: the emulator exits when its standard input closes, so it cannot outlive us.
     _stdin: ChildStdin,
     pub endpoint: String,
-    pub s3control_endpoint: String,
+    /// The endpoint and proxy variables the emulator named (emulator.py, product_environment).
+    endpoint_environment: Vec<(String, String)>,
 }
 
 impl Emulator {
@@ -102,10 +103,12 @@ impl Emulator {
                 .as_str()
                 .expect("endpoint")
                 .to_string(),
-            s3control_endpoint: ready["AWS_ENDPOINT_URL_S3_CONTROL"]
-                .as_str()
-                .expect("s3control endpoint")
-                .to_string(),
+            endpoint_environment: ready["env"]
+                .as_object()
+                .expect("the emulator names its environment")
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().expect("variable value").to_string()))
+                .collect(),
         }
     }
 
@@ -130,18 +133,17 @@ impl Emulator {
     }
 
     /// Environment for a product process talking to this emulator.
-    pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            (
-                "AWS_ENDPOINT_URL_S3_CONTROL",
-                self.s3control_endpoint.clone(),
-            ),
-            ("AWS_ACCESS_KEY_ID", "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ]
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = self.endpoint_environment.clone();
+        for (k, v) in [
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ] {
+            env.push((k.to_string(), v.to_string()));
+        }
+        env
     }
 
     /// Runs a harness Python script against this emulator and returns its standard output.

@@ -16,7 +16,7 @@ Requires Python 3.11, the standard library and boto3.  Exit codes: 0 success,
 1 an AWS call failed while seeding, 2 preflight failed (endpoint unreachable,
 server not fresh -- pass --reset --, bad arguments or a bad estate file).
 
-moto 5.2.1 quirks handled here (see /work/research/moto-facts.md):
+moto 5.2.1 quirks handled here (each checked against that version):
   * S3 refuses cross-region access logging, so each region has a log target bucket
     (``log_target`` in the estate file), created before the buckets that log into it;
   * PutBucketLogging crashes (HTTP 500) if the target bucket's policy has a
