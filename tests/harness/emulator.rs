@@ -1,6 +1,11 @@
 //! Rust side of the test harness: starts the patched moto server (`emulator.py`) on a free
 //! port, seeds estates, and hands tests the environment that points the product at it.
 //! Shared by the crates' integration tests through `#[path]`; never part of a product crate.
+//!
+//! The tests that use it are `#[ignore]`d, so a plain `cargo test` runs only the pure and
+//! in-memory tests and lists these as ignored with the reason; `make test` (and CI, through it)
+//! runs them with `--include-ignored`, and then a missing venv fails them: nothing is skipped.
+//! One of them alone: `cargo test -p compliance-cli --test scan_emulator -- --include-ignored`.
 
 #![allow(dead_code)]
 

@@ -1,5 +1,6 @@
 //! `compliance scan` end to end against the emulator: a seeded, deliberately misconfigured
 //! estate in three regions must yield exactly the expected findings, no more and no fewer.
+//! Ignored by a plain `cargo test`, which needs no Python; `make test` runs it (see emulator.rs).
 
 #[path = "../../../tests/harness/emulator.rs"]
 mod emulator;
@@ -51,6 +52,7 @@ fn diff(found: &BTreeSet<Key>, want: &BTreeSet<Key>) -> String {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
 fn scan_finds_exactly_the_seeded_violations() {
     let dir = tempdir();
     let emu = Emulator::start();
@@ -185,6 +187,7 @@ fn scan_finds_exactly_the_seeded_violations() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
 fn a_denied_region_and_service_are_recorded_and_the_rest_is_scanned() {
     let dir = tempdir();
     let emu = Emulator::start();
@@ -253,6 +256,7 @@ fn a_denied_region_and_service_are_recorded_and_the_rest_is_scanned() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
 fn mutelist_marks_findings_muted_and_keeps_them() {
     let dir = tempdir();
     let emu = Emulator::start();
@@ -321,6 +325,7 @@ fn mutelist_marks_findings_muted_and_keeps_them() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
 fn a_bad_parameter_is_named_and_nothing_is_scanned() {
     let dir = tempdir();
     let emu = Emulator::start();
