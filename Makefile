@@ -45,12 +45,13 @@ template-tools: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 build:
 	$(CARGO) build --release --workspace
 
-## test: unit tests, then the emulator-backed integration tests.
+## test: every test: the pure and in-memory ones (all a plain `cargo test` runs) and the
+## emulator and Chromium ones, which `cargo test` lists as ignored and this runs.
 test: venv
 	bash tests/ensure_chromium.sh
 	# The workflow tests serve every function's binary, so all of them are built first.
 	$(CARGO) build --workspace
-	$(CARGO) test --workspace --no-fail-fast
+	$(CARGO) test --workspace --no-fail-fast -- --include-ignored
 
 ## lint: formatting, clippy (warnings denied), then everything lint-template checks.
 lint: venv template-tools

@@ -39,9 +39,8 @@ def start_emulator():
 
 def env_for(endpoints):
     env = dict(os.environ)
+    env.update(endpoints["env"])
     env.update(
-        AWS_ENDPOINT_URL=endpoints["AWS_ENDPOINT_URL"],
-        AWS_ENDPOINT_URL_S3_CONTROL=endpoints["AWS_ENDPOINT_URL_S3_CONTROL"],
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_REGION="us-east-1",
@@ -139,7 +138,7 @@ def main():
         f"- Machine: {machine()}",
         "- Emulator: moto server 5.2.1 (patched by tests/harness/emulator.py) on the same machine",
         f"- Command: `make bench` (release build; `bench/run.py --scales {args.scales}`)",
-        "- Estate at scale 1: the test estate (tests/harness/seed_estate.py); scale N repeats every",
+        "- Estate at scale 1: the test estate (tests/estate/estate.json); scale N repeats every",
         "  per-region set N times across us-east-1, eu-west-1 and ap-southeast-1.",
         "",
         "| scale | resources | findings | wall (s) | resources/s | requests | "

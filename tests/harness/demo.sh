@@ -14,9 +14,9 @@ trap cleanup EXIT
 for _ in $(seq 100); do [[ -s "$work/endpoint.json" ]] && break; sleep 0.1; done
 [[ -s "$work/endpoint.json" ]] || { echo "the emulator did not start" >&2; exit 1; }
 
-export AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3_CONTROL
-AWS_ENDPOINT_URL=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["AWS_ENDPOINT_URL"])' "$work/endpoint.json")
-AWS_ENDPOINT_URL_S3_CONTROL=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["AWS_ENDPOINT_URL_S3_CONTROL"])' "$work/endpoint.json")
+# The endpoint and proxy variables the emulator names (see product_environment in emulator.py).
+while IFS= read -r assignment; do export "$assignment"; done < <(
+  "$PYTHON" -c 'import json,sys; [print(f"{k}={v}") for k, v in json.load(open(sys.argv[1]))["env"].items()]' "$work/endpoint.json")
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 
 echo "== emulator at $AWS_ENDPOINT_URL; seeding a misconfigured estate in us-east-1, eu-west-1, ap-southeast-1"

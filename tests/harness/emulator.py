@@ -18,8 +18,9 @@ A control endpoint, POST /_harness/deny with a JSON list like ["ec2:ap-southeast
 emulator refuse every request signed for those service/region pairs with the error AWS gives a
 caller without permission (moto's IAM emulation cannot scope a deny to one region).
 
-S3 Control puts the account id in front of the endpoint host (`123456789012.localhost`), so
-that name must resolve to 127.0.0.1: the harness adds it to /etc/hosts when it is missing.
+S3 Control puts the account id in front of the endpoint's host, whatever the endpoint (see
+`product_environment`): the product reaches that name through this server as an HTTP proxy,
+so nothing on the machine changes and nothing needs root.
 
 Step Functions (see `patch_stepfunctions` and `patch_engine`): moto's server only records
 executions (they stay RUNNING) unless its ASL engine is switched on, and the engine keeps state
@@ -41,7 +42,9 @@ harness runs Automation runbooks itself (`aws:executeAwsApi` against this emulat
 StartAutomationExecution, GetAutomationExecution, DescribeAutomationExecutions and
 DescribeAutomationStepExecutions. `POST /moto-api/reset` also forgets its executions.
 
-Prints one JSON line with the endpoint variables once the server is ready, then serves until
+Prints one JSON line once the server is ready: the endpoint variables, and under "env" the
+endpoint and proxy variables a process that talks to it needs (`product_environment`); then
+serves until
 SIGTERM/SIGINT or until its standard input closes (so a crashed test leaves no server behind).
 """
 
@@ -53,7 +56,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -1042,24 +1044,27 @@ def with_harness_controls(app):
     return wrapped
 
 
-def ensure_account_host() -> str:
-    """S3 Control requests go to {account}.{endpoint host}; make that name resolve locally."""
-    host = f"{ACCOUNT_ID}.localhost"
-    try:
-        socket.gethostbyname(host)
-        return host
-    except OSError:
-        pass
-    try:
-        with open("/etc/hosts", "a", encoding="utf-8") as hosts:
-            hosts.write(f"\n127.0.0.1 {host}  # compliance-scanner test harness (S3 Control)\n")
-        socket.gethostbyname(host)
-    except OSError as err:
-        sys.exit(
-            f"emulator: cannot resolve {host} and cannot add it to /etc/hosts ({err}); "
-            f"add '127.0.0.1 {host}' to /etc/hosts and retry"
-        )
-    return host
+def product_environment(port: int) -> dict[str, str]:
+    """The variables that point the product (and the harness's own boto3 scripts) here.
+
+    S3 Control's endpoint rules put the account id in front of a custom endpoint's host
+    (`{account}.{host}`; an IP address or a path does not avoid it), so that name would have to
+    resolve. Instead it is reached through an HTTP proxy, which the AWS SDKs take from
+    HTTP_PROXY (the Rust SDK's default client since behavior version 2025-08-07; botocore
+    always): the proxy is this server, whose werkzeug front serves absolute-form requests and
+    takes the host from the URL; NO_PROXY keeps every other call direct. The `.invalid` name
+    never resolves (RFC 2606), so a client that ignored the proxy would fail, not half-work.
+    """
+    here = f"http://127.0.0.1:{port}"
+    return {
+        "AWS_ENDPOINT_URL": here,
+        "AWS_ENDPOINT_URL_S3_CONTROL": f"http://s3-control.invalid:{port}",
+        # Both spellings: a lower-case one already in a developer's shell would win in Python.
+        "HTTP_PROXY": here,
+        "http_proxy": here,
+        "NO_PROXY": "127.0.0.1",
+        "no_proxy": "127.0.0.1",
+    }
 
 
 def main() -> None:
@@ -1069,7 +1074,6 @@ def main() -> None:
                         help="Lambda Invoke API that state machines call (e.g. lambda_bridge.py serve)")
     args = parser.parse_args()
 
-    ensure_account_host()
     patch_s3()
     patch_stepfunctions()
     patch_events()
@@ -1096,16 +1100,8 @@ def main() -> None:
     server.start()
     _, port = server.get_host_and_port()
     ENGINE_TARGETS["self"] = f"http://127.0.0.1:{port}"
-    print(
-        json.dumps(
-            {
-                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-                "AWS_ENDPOINT_URL_S3_CONTROL": f"http://localhost:{port}",
-                "port": port,
-            }
-        ),
-        flush=True,
-    )
+    env = product_environment(port)
+    print(json.dumps({**env, "port": port, "env": env}), flush=True)
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

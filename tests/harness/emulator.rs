@@ -1,9 +1,15 @@
 //! Rust side of the test harness: starts the patched moto server (`emulator.py`) on a free
 //! port, seeds estates, and hands tests the environment that points the product at it.
 //! Shared by the crates' integration tests through `#[path]`; never part of a product crate.
+//!
+//! The tests that use it are `#[ignore]`d, so a plain `cargo test` runs only the pure and
+//! in-memory tests and lists these as ignored with the reason; `make test` (and CI, through it)
+//! runs them with `--include-ignored`, and then a missing venv fails them: nothing is skipped.
+//! One of them alone: `cargo test -p compliance-cli --test scan_emulator -- --include-ignored`.
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -11,7 +17,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use serde_json::Value;
 
 pub const ACCOUNT_ID: &str = "123456789012";
-pub const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-1"];
+
+/// A finding as the tests compare them: (rule id, resource ARN, region).
+pub type FindingKey = (String, String, String);
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -73,7 +81,8 @@ pub struct Emulator {
     // Held open: the emulator exits when its standard input closes, so it cannot outlive us.
     _stdin: ChildStdin,
     pub endpoint: String,
-    pub s3control_endpoint: String,
+    /// The endpoint and proxy variables the emulator named (emulator.py, product_environment).
+    endpoint_environment: Vec<(String, String)>,
 }
 
 impl Emulator {
@@ -99,10 +108,12 @@ impl Emulator {
                 .as_str()
                 .expect("endpoint")
                 .to_string(),
-            s3control_endpoint: ready["AWS_ENDPOINT_URL_S3_CONTROL"]
-                .as_str()
-                .expect("s3control endpoint")
-                .to_string(),
+            endpoint_environment: ready["env"]
+                .as_object()
+                .expect("the emulator names its environment")
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().expect("variable value").to_string()))
+                .collect(),
         }
     }
 
@@ -127,18 +138,17 @@ impl Emulator {
     }
 
     /// Environment for a product process talking to this emulator.
-    pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            (
-                "AWS_ENDPOINT_URL_S3_CONTROL",
-                self.s3control_endpoint.clone(),
-            ),
-            ("AWS_ACCESS_KEY_ID", "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ]
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = self.endpoint_environment.clone();
+        for (k, v) in [
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ] {
+            env.push((k.to_string(), v.to_string()));
+        }
+        env
     }
 
     /// Runs a harness Python script against this emulator and returns its standard output.
@@ -184,7 +194,8 @@ impl Drop for Emulator {
     }
 }
 
-/// What the seeder created: logical name → (type, region, id, arn).
+/// What the seeder created (logical name → type, region, id, arn), and the estate file it
+/// created it from (tests/estate/estate.json, format in tests/estate/README.md).
 pub struct Manifest {
     pub raw: Value,
 }
@@ -223,6 +234,58 @@ impl Manifest {
             .as_str()
             .expect("arn")
             .to_string()
+    }
+
+    /// The estate file the seeder read (named in the manifest, so the two cannot disagree).
+    pub fn estate(&self) -> Value {
+        let path = self.raw["estate"]
+            .as_str()
+            .expect("the manifest names its estate file");
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("estate file {path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("estate file {path}: {e}"))
+    }
+
+    /// The findings the seeded estate must produce: every estate entry's `expect` (and its root
+    /// volume's) in each of its regions and copies, named by the ARNs the seeder recorded.
+    /// Every listed resource must be in the manifest, expected findings or not.
+    pub fn expected_findings(&self) -> BTreeSet<FindingKey> {
+        let estate = self.estate();
+        let scale = self.raw["scale"].as_u64().expect("manifest scale");
+        let mut want = BTreeSet::new();
+        for entry in estate["resources"].as_array().expect("estate resources") {
+            let name = entry["name"].as_str().expect("estate entry name");
+            let kind = entry["kind"].as_str().expect("estate entry kind");
+            let one_per_region = estate["kinds"][kind]["one_per_region"] == Value::Bool(true);
+            let regions = entry.get("regions").unwrap_or(&estate["regions"]);
+            for region in regions.as_array().expect("regions list") {
+                let region = region.as_str().expect("region name");
+                let logicals: Vec<String> = if one_per_region {
+                    vec![format!("{name}@{region}")]
+                } else {
+                    (0..scale).map(|i| format!("{name}#{i}")).collect()
+                };
+                for logical in logicals {
+                    expect(&mut want, self.get(&logical, region), &entry["expect"]);
+                    let root_rules = &entry["root_volume"]["expect"];
+                    if root_rules.as_array().is_some_and(|rules| !rules.is_empty()) {
+                        let root = self.get(&format!("{logical}/root"), region);
+                        expect(&mut want, root, root_rules);
+                    }
+                }
+            }
+        }
+        want
+    }
+}
+
+/// Adds `rules` about one manifest resource, in the resource's region.
+fn expect(want: &mut BTreeSet<FindingKey>, resource: &Value, rules: &Value) {
+    let arn = resource["arn"].as_str().expect("arn");
+    let region = resource["region"].as_str().expect("region");
+    for rule in rules.as_array().expect("`expect` is a list of rule ids") {
+        let rule = rule.as_str().expect("rule id");
+        want.insert((rule.to_string(), arn.to_string(), region.to_string()));
     }
 }
 

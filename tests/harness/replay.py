@@ -46,10 +46,8 @@ def main():
     try:
         emulator, endpoints = start([python, str(HARNESS / "emulator.py")], os.environ.copy())
         children.append(emulator)
-        env = dict(os.environ, AWS_ENDPOINT_URL=endpoints["AWS_ENDPOINT_URL"],
-                   AWS_ENDPOINT_URL_S3_CONTROL=endpoints["AWS_ENDPOINT_URL_S3_CONTROL"],
-                   AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
-                   AWS_EC2_METADATA_DISABLED="true", RUST_LOG="warn")
+        env = dict(os.environ, **endpoints["env"], AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                   AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", RUST_LOG="warn")
         banner(f"emulator at {env['AWS_ENDPOINT_URL']}; deploying template.yaml as stack {STACK}")
         deployed = subprocess.run(
             [python, str(HARNESS / "deploy.py"), "--endpoint", env["AWS_ENDPOINT_URL"],

@@ -1,41 +1,43 @@
 #!/usr/bin/env python3
-"""Seed a deliberately misconfigured AWS estate into a fresh moto server.
+"""Seed the test estate (tests/estate/estate.json) into a fresh moto server.
 
 Usage:
     python tests/harness/seed_estate.py --endpoint http://127.0.0.1:5000 \
-        --scale N --manifest out.json [--config-params] [--reset] [--workers W]
+        --scale N --manifest out.json [--estate FILE] [--config-params] [--reset] [--workers W]
 
-Every per-region set is created N times (copy index i = 0..N-1).  The manifest
-maps logical names (``{name}#{i}``, ``default-sg@{region}``,
-``{instance logical}/root``, ``account@{region}``) to the real identifiers
-moto returned.  Names and tags are deterministic; moto's generated ids are not.
+The estate file lists every resource with the API parameters that make it and the findings the
+scanner must report for it (format: tests/estate/README.md). This script creates what it lists:
+one-per-region kinds once in every region of an entry, the other kinds N times (copy index
+i = 0..N-1). The manifest it writes maps logical names (``{name}#{i}``, ``{name}@{region}``,
+``{instance logical}/root``) to the identifiers moto returned, and names the estate file, so
+the Rust tests derive the expected findings from the two (tests/harness/emulator.rs).
 
 Requires Python 3.11, the standard library and boto3.  Exit codes: 0 success,
 1 an AWS call failed while seeding, 2 preflight failed (endpoint unreachable,
-server not fresh -- pass --reset --, bad arguments).
+server not fresh -- pass --reset --, bad arguments or a bad estate file).
 
-moto 5.2.1 quirks handled here (see /work/research/moto-facts.md):
-  * S3 refuses cross-region access logging, so each region has a log bucket
-    (cs-{i}-logs in eu-west-1 as specified, plus cs-{i}-logs-use1 and
-    cs-{i}-logs-apse1);
+moto 5.2.1 quirks handled here (each checked against that version):
+  * S3 refuses cross-region access logging, so each region has a log target bucket
+    (``log_target`` in the estate file), created before the buckets that log into it;
   * PutBucketLogging crashes (HTTP 500) if the target bucket's policy has a
-    string Principal, so log-bucket policies are put last;
-  * MFADelete is accepted but never persisted: probed once at run time and
-    reported as manifest["mfa_delete_supported"];
+    string Principal, so log-target policies are put last;
   * Ebs block-device mappings need an explicit VolumeSize.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
+import re
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any, Callable
 
 try:
@@ -47,20 +49,25 @@ except ImportError:  # pragma: no cover
     sys.exit(2)
 
 ACCOUNT_ID = "123456789012"
-REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1"]
-RDS_REGIONS = ["us-east-1", "ap-southeast-1"]
-OWNER = {"Key": "Owner", "Value": "secops"}
+DEFAULT_ESTATE = Path(__file__).resolve().parents[1] / "estate" / "estate.json"
 # Present in every region of moto 5.x (amzn2-ami-hvm-2.0.20180810-x86_64-gp2, root /dev/xvda).
 PREFERRED_AMI = "ami-04681a1dbd79675a5"
-INSTANCE_TYPE = "t3.micro"
-MFA_SERIAL = "arn:aws:iam::123456789012:mfa/root-account-mfa-device 123456"
-PREFIX_LIST_NAME = "cs-prefix-list"
-PREFIX_LIST_CIDR = "10.1.0.0/16"
-LOG_DELIVERY_ACL = "log-delivery-write"
-# S3 refuses cross-region server access logging (CrossLocationLoggingProhibited,
-# also on moto), so every region gets its own log target bucket.  eu-west-1 uses
-# the cs-{i}-logs bucket of the spec; the others are extra targets.
-LOG_BUCKET_SUFFIX = {"eu-west-1": "logs", "us-east-1": "logs-use1", "ap-southeast-1": "logs-apse1"}
+# The AWS service whose client creates each kind (a call named "service.method" picks another).
+SERVICE = {
+    "default_security_group": "ec2",
+    "prefix_list": "ec2",
+    "account": "ec2",
+    "security_group": "ec2",
+    "instance": "ec2",
+    "volume": "ec2",
+    "db_instance": "rds",
+    "bucket": "s3",
+}
+ENTRY_FIELDS = {
+    "name", "kind", "regions", "note", "params", "calls", "tags", "expect", "root_volume",
+    "revoke_all_rules", "log_target",
+}
+PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_.-]+))?\}")
 
 
 class SeedError(Exception):
@@ -71,19 +78,78 @@ class Aborted(Exception):
     """Raised in worker threads once another task has failed."""
 
 
-def tagset(logical: str | None, tagged: bool = True) -> list[dict[str, str]]:
-    if not tagged:
-        return []
-    return [dict(OWNER), {"Key": "Name", "Value": logical}] if logical else [dict(OWNER)]
+def tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in tags or []}
 
 
-def tags_dict(tags: list[dict[str, str]]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in tags}
+def run_in_order(makes: list[Callable[[], None]]) -> None:
+    for make in makes:
+        make()
+
+
+def merged(defaults: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """The defaults' keys in their order, then the entry's new keys; an override of null drops a key."""
+    out = copy.deepcopy(defaults)
+    for key, value in (overrides or {}).items():
+        out[key] = copy.deepcopy(value)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+class Estate:
+    """The estate file, checked: a mistake in it is named before anything is created."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise SeedError(f"estate file {path}: {e}") from None
+        self.regions: list[str] = raw["regions"]
+        self.required_tags: list[str] = raw["required_tags"]
+        self.kinds: dict[str, dict[str, Any]] = raw["kinds"]
+        self.entries: list[dict[str, Any]] = raw["resources"]
+        seen: set[tuple[str, str]] = set()
+        for n, entry in enumerate(self.entries):
+            where = f"estate file {path}: resources[{n}] ({entry.get('name')})"
+            unknown = set(entry) - ENTRY_FIELDS
+            if unknown:
+                raise SeedError(f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(ENTRY_FIELDS)}")
+            for field in ("name", "kind", "expect"):
+                if field not in entry:
+                    raise SeedError(f"{where}: missing field {field!r}")
+            if entry["kind"] not in self.kinds or entry["kind"] not in SERVICE:
+                raise SeedError(f"{where}: unknown kind {entry['kind']!r}; known: {sorted(SERVICE)}")
+            regions = self.regions_of(entry)
+            if not set(regions) <= set(self.regions):
+                raise SeedError(f"{where}: regions {regions} not all in the estate's {self.regions}")
+            if entry["kind"] == "bucket" and (len(regions) != 1 or not entry["name"].startswith("cs-")):
+                raise SeedError(f"{where}: a bucket has exactly one region and a name starting with 'cs-'")
+            for region in regions:
+                if (entry["name"], region) in seen:
+                    raise SeedError(f"{where}: {entry['name']} is already defined in {region}")
+                seen.add((entry["name"], region))
+
+    def regions_of(self, entry: dict[str, Any]) -> list[str]:
+        return entry.get("regions", self.regions)
+
+    def one_per_region(self, kind: str) -> bool:
+        return bool(self.kinds[kind].get("one_per_region", False))
+
+    def spec(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """The entry with its kind's defaults applied (params and calls key by key)."""
+        defaults = self.kinds[entry["kind"]].get("defaults", {})
+        spec = dict(entry)
+        spec["params"] = merged(defaults.get("params", {}), entry.get("params"))
+        spec["calls"] = merged(defaults.get("calls", {}), entry.get("calls"))
+        spec["tags"] = entry["tags"] if "tags" in entry else defaults.get("tags")
+        spec["root_volume"] = merged(defaults.get("root_volume", {}), entry.get("root_volume"))
+        return spec
 
 
 class Seeder:
-    def __init__(self, endpoint: str, scale: int, workers: int) -> None:
+    def __init__(self, endpoint: str, estate: Estate, scale: int, workers: int) -> None:
         self.endpoint = endpoint.rstrip("/")
+        self.estate = estate
         self.scale = scale
         self.workers = workers
         self.account = ACCOUNT_ID
@@ -103,7 +169,8 @@ class Seeder:
         self._lock = threading.Lock()
         self.entries: list[dict[str, Any]] = []
         self.region_ctx: dict[str, dict[str, Any]] = {}
-        self.mfa_delete_supported: bool | None = None
+        # (name, region, copy or None for one-per-region kinds) -> id, for {id:NAME}.
+        self.ids: dict[tuple[str, str, int | None], str] = {}
         self.config_params: list[dict[str, str]] = []
         self.deferred_policies: list[tuple[str, str, str]] = []
         self.abort = threading.Event()
@@ -142,8 +209,19 @@ class Seeder:
             raise SeedError(
                 f"{what}: {fn.__name__} failed: HTTP {status} {err.get('Code')}: {err.get('Message')}{hint}"
             ) from None
+        except botocore.exceptions.ParamValidationError as e:
+            raise SeedError(f"{what}: {fn.__name__}: the estate file's parameters are invalid: {e}") from None
         except botocore.exceptions.BotoCoreError as e:
             raise SeedError(f"{what}: {fn.__name__} failed: {type(e).__name__}: {e}") from None
+
+    def api(self, what: str, service: str, region: str, method: str, params: dict[str, Any]) -> Any:
+        """Calls `method` ("service.method" picks another client) with the estate's parameters."""
+        if "." in method:
+            service, method = method.split(".", 1)
+        fn = getattr(self.client(service, region), method, None)
+        if fn is None:
+            raise SeedError(f"{what}: {service} has no API call {method!r}")
+        return self.call(what, fn, **params)
 
     def run_parallel(self, tasks: list[tuple[str, Callable[[], None]]]) -> None:
         """Run tasks on the pool; on the first failure stop starting new ones (fail fast)."""
@@ -195,8 +273,51 @@ class Seeder:
         except (urllib.error.URLError, OSError) as e:
             raise SeedError(f"POST {self.endpoint}/moto-api/reset failed: {getattr(e, 'reason', e)}") from None
 
+    # ------------------------------------------------------------ placeholders
+    def fill(self, value: Any, ctx: dict[str, Any], what: str) -> Any:
+        """Replaces {key} and {id:NAME} in every string of `value` (see tests/estate/README.md)."""
+        if isinstance(value, dict):
+            return {k: self.fill(v, ctx, what) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v, ctx, what) for v in value]
+        if not isinstance(value, str):
+            return value
+
+        def one(m: re.Match[str]) -> str:
+            key, name = m.group(1), m.group(2)
+            if key == "id" and name is not None:
+                found = self.ids.get((name, ctx["region"], ctx["copy"])) or self.ids.get((name, ctx["region"], None))
+                if found is None:
+                    raise SeedError(f"{what}: {{id:{name}}}: no {name} was created before it in {ctx['region']}")
+                return found
+            if name is not None or key not in ctx:
+                raise SeedError(f"{what}: unknown placeholder {m.group(0)}; known: {sorted(ctx)} and {{id:NAME}}")
+            return str(ctx[key])
+
+        return PLACEHOLDER.sub(one, value)
+
+    def context(self, entry: dict[str, Any], region: str, copy_index: int | None) -> dict[str, Any]:
+        name = entry["name"]
+        logical = f"{name}@{region}" if copy_index is None else f"{name}#{copy_index}"
+        ctx = {"name": name, "logical": logical, "copy": copy_index, "region": region, "account": self.account}
+        ctx.update(self.region_ctx.get(region, {}))
+        return ctx
+
+    def run_calls(self, what: str, spec: dict[str, Any], ctx: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+        service = SERVICE[spec["kind"]]
+        for method, params in spec["calls"].items():
+            if method not in skip:
+                self.api(what, service, ctx["region"], method, self.fill(params, ctx, what))
+
+    def record(self, spec: dict[str, Any], ctx: dict[str, Any], rid: str, arn: str, tags: Any, **extra: Any) -> None:
+        with self._lock:
+            self.ids[(spec["name"], ctx["region"], ctx["copy"])] = rid
+        self.add(logical=ctx["logical"], region=ctx["region"], type=spec["kind"], id=rid, arn=arn,
+                 tags=tags_dict(tags), **extra)
+
     # ------------------------------------------------------ per-region setup
     def setup_region(self, region: str) -> None:
+        """Finds the default VPC, a subnet and an AMI; then makes the one-per-region entries."""
         ec2 = self.client("ec2", region)
         what = f"setup {region}"
         vpcs = self.call(what, ec2.describe_vpcs, Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
@@ -207,8 +328,7 @@ class Seeder:
         if not subnets:
             raise SeedError(f"{what}: default VPC has no subnets")
         subnets.sort(key=lambda s: (s["AvailabilityZone"], s["SubnetId"]))
-        subnet = subnets[0]
-        images = self.call(what, ec2.describe_images, ImageIds=[PREFERRED_AMI]).get("Images", []) if PREFERRED_AMI else []
+        images = self.call(what, ec2.describe_images, ImageIds=[PREFERRED_AMI]).get("Images", [])
         if not images:
             images = self.call(
                 what,
@@ -219,489 +339,222 @@ class Seeder:
             images.sort(key=lambda i: i["ImageId"])
         if not images:
             raise SeedError(f"{what}: no usable AMI")
-        image = images[0]
+        self.region_ctx[region] = {
+            "vpc": vpc_id,
+            "subnet": subnets[0]["SubnetId"],
+            "az": subnets[0]["AvailabilityZone"],
+            "ami": images[0]["ImageId"],
+            "root_device": images[0].get("RootDeviceName") or "/dev/xvda",
+        }
+        makers = {
+            "default_security_group": self.seed_default_security_group,
+            "prefix_list": self.seed_prefix_list,
+            "account": self.seed_account,
+        }
+        for entry in self.estate.entries:
+            if self.estate.one_per_region(entry["kind"]) and region in self.estate.regions_of(entry):
+                makers[entry["kind"]](self.estate.spec(entry), self.context(entry, region, None))
 
-        # default security group of the default VPC
+    def seed_default_security_group(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        ec2 = self.client("ec2", ctx["region"])
+        what = f"{ctx['region']} {ctx['logical']}"
         dsg = self.call(
             what,
             ec2.describe_security_groups,
-            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}],
+            Filters=[{"Name": "vpc-id", "Values": [ctx["vpc"]]}, {"Name": "group-name", "Values": ["default"]}],
         )["SecurityGroups"][0]
-        dsg_tags: list[dict[str, str]] = dsg.get("Tags") or []
-        attrs: dict[str, Any] = {"vpc_id": vpc_id, "modified": False}
-        if region == "eu-west-1":
+        gid = dsg["GroupId"]
+        if spec.get("revoke_all_rules"):
             if dsg.get("IpPermissionsEgress"):
-                self.call(what, ec2.revoke_security_group_egress, GroupId=dsg["GroupId"], IpPermissions=dsg["IpPermissionsEgress"])
+                self.call(what, ec2.revoke_security_group_egress, GroupId=gid, IpPermissions=dsg["IpPermissionsEgress"])
             if dsg.get("IpPermissions"):
-                self.call(what, ec2.revoke_security_group_ingress, GroupId=dsg["GroupId"], IpPermissions=dsg["IpPermissions"])
-            dsg_tags = [dict(OWNER)]
-            self.call(what, ec2.create_tags, Resources=[dsg["GroupId"]], Tags=dsg_tags)
-            attrs["modified"] = True
-        self.add(
-            logical=f"default-sg@{region}",
-            region=region,
-            type="default_security_group",
-            id=dsg["GroupId"],
-            arn=f"arn:aws:ec2:{region}:{self.account}:security-group/{dsg['GroupId']}",
-            tags=tags_dict(dsg_tags),
-            attrs=attrs,
-        )
-
-        # one managed prefix list per region
-        pl_logical = f"{PREFIX_LIST_NAME}@{region}"
-        pl = self.call(
-            what,
-            ec2.create_managed_prefix_list,
-            PrefixListName=PREFIX_LIST_NAME,
-            MaxEntries=5,
-            AddressFamily="IPv4",
-            Entries=[{"Cidr": PREFIX_LIST_CIDR, "Description": "compliance-scanner test prefix list"}],
-            TagSpecifications=[{"ResourceType": "prefix-list", "Tags": tagset(pl_logical)}],
-        )["PrefixList"]
-        self.add(
-            logical=pl_logical,
-            region=region,
-            type="prefix_list",
-            id=pl["PrefixListId"],
-            arn=pl.get("PrefixListArn") or f"arn:aws:ec2:{region}:{self.account}:prefix-list/{pl['PrefixListId']}",
-            tags=tags_dict(tagset(pl_logical)),
-            attrs={"entries": [PREFIX_LIST_CIDR]},
-        )
-
-        # EBS encryption by default: only us-east-1
-        if region == "us-east-1":
-            self.call(what, ec2.enable_ebs_encryption_by_default)
-        ebs_default = self.call(what, ec2.get_ebs_encryption_by_default)["EbsEncryptionByDefault"]
-        self.add(
-            logical=f"account@{region}",
-            region=region,
-            type="account",
-            id=self.account,
-            arn=f"arn:aws:iam::{self.account}:root",
-            tags={},
-            attrs={"ebs_encryption_by_default": bool(ebs_default)},
-        )
-
-        self.region_ctx[region] = {
-            "vpc_id": vpc_id,
-            "subnet_id": subnet["SubnetId"],
-            "az": subnet["AvailabilityZone"],
-            "ami": image["ImageId"],
-            "root_device": image.get("RootDeviceName") or "/dev/xvda",
-            "prefix_list_id": pl["PrefixListId"],
-        }
-
-    # ------------------------------------------------------- security groups
-    def seed_security_groups(self, region: str, i: int) -> None:
-        ec2 = self.client("ec2", region)
-        ctx = self.region_ctx[region]
-        v4 = [{"CidrIp": "0.0.0.0/0"}]
-        v6 = [{"CidrIpv6": "::/0"}]
-
-        def tcp(lo: int, hi: int, **src: Any) -> dict[str, Any]:
-            return {"IpProtocol": "tcp", "FromPort": lo, "ToPort": hi, **src}
-
-        ids: dict[str, str] = {}
-
-        def make(name: str, perms: list[dict[str, Any]], tagged: bool = True) -> None:
-            logical = f"{name}#{i}"
-            what = f"{region} {logical}"
-            kw: dict[str, Any] = {}
-            tags = tagset(logical, tagged)
+                self.call(what, ec2.revoke_security_group_ingress, GroupId=gid, IpPermissions=dsg["IpPermissions"])
+        tags = dsg.get("Tags") or []
+        if spec["tags"] is not None:
+            tags = self.fill(spec["tags"], ctx, what)
             if tags:
-                kw["TagSpecifications"] = [{"ResourceType": "security-group", "Tags": tags}]
-            gid = self.call(
-                what,
-                ec2.create_security_group,
-                GroupName=f"{name}-{i}",
-                Description=f"compliance-scanner seed {logical}",
-                VpcId=ctx["vpc_id"],
-                **kw,
-            )["GroupId"]
-            if perms:
-                self.call(what, ec2.authorize_security_group_ingress, GroupId=gid, IpPermissions=perms)
-            ids[name] = gid
-            self.add(
-                logical=logical,
-                region=region,
-                type="security_group",
-                id=gid,
-                arn=f"arn:aws:ec2:{region}:{self.account}:security-group/{gid}",
-                tags=tags_dict(tags),
-                attrs={"group_name": f"{name}-{i}", "vpc_id": ctx["vpc_id"]},
-            )
+                self.call(what, ec2.create_tags, Resources=[gid], Tags=tags)
+        ctx = {**ctx, "id": gid}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, gid, f"arn:aws:ec2:{ctx['region']}:{self.account}:security-group/{gid}", tags)
 
-        make("sg-ssh-open-v4", [tcp(22, 22, IpRanges=v4)])
-        make("sg-rdp-open-v6", [tcp(3389, 3389, Ipv6Ranges=v6)])
-        make("sg-all-traffic", [{"IpProtocol": "-1", "IpRanges": v4}])
-        make("sg-wide-range-v6", [tcp(0, 65535, Ipv6Ranges=v6)])
-        make("sg-mysql-open", [tcp(3306, 3306, IpRanges=v4)])
-        make("sg-range-20-23", [tcp(20, 23, IpRanges=v4)])
-        make("sg-ssh-private", [tcp(22, 22, IpRanges=[{"CidrIp": "10.0.0.0/8"}])])
-        make("sg-ssh-from-sg", [tcp(22, 22, UserIdGroupPairs=[{"GroupId": ids["sg-ssh-private"]}])])
-        make("sg-ssh-prefix-list", [tcp(22, 22, PrefixListIds=[{"PrefixListId": ctx["prefix_list_id"]}])])
-        make("sg-https-open", [tcp(443, 443, IpRanges=v4, Ipv6Ranges=v6)])
-        make("sg-udp-22-open", [{"IpProtocol": "udp", "FromPort": 22, "ToPort": 22, "IpRanges": v4}])
-        make("sg-untagged", [], tagged=False)
+    def seed_prefix_list(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        what = f"{ctx['region']} {ctx['logical']}"
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["TagSpecifications"] = [{"ResourceType": "prefix-list", "Tags": tags}]
+        pl = self.api(what, "ec2", ctx["region"], "create_managed_prefix_list", params)["PrefixList"]
+        pid = pl["PrefixListId"]
+        ctx = {**ctx, "id": pid}
+        self.run_calls(what, spec, ctx)
+        arn = pl.get("PrefixListArn") or f"arn:aws:ec2:{ctx['region']}:{self.account}:prefix-list/{pid}"
+        self.record(spec, ctx, pid, arn, tags)
 
-    # -------------------------------------------------------------- instances
-    def seed_instances(self, region: str, i: int) -> None:
-        ec2 = self.client("ec2", region)
-        ctx = self.region_ctx[region]
+    def seed_account(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        what = f"{ctx['region']} {ctx['logical']}"
+        ctx = {**ctx, "id": self.account}
+        self.run_calls(what, spec, ctx)
+        # Findings about account-level settings name the account this way, not by an ARN.
+        self.record(spec, ctx, self.account, f"AWS::::Account:{self.account}", [])
 
-        def launch(name: str, *, hardened: bool, http_tokens: str, http_endpoint: str | None,
-                   tag_instance: bool, terminate: bool = False) -> None:
-            logical = f"{name}#{i}"
-            root_logical = f"{logical}/root"
-            what = f"{region} {logical}"
-            inst_tags = tagset(logical, tag_instance)
-            vol_tags = tagset(root_logical)
-            tag_specs = [{"ResourceType": "volume", "Tags": vol_tags}]
-            if inst_tags:
-                tag_specs.insert(0, {"ResourceType": "instance", "Tags": inst_tags})
-            kw: dict[str, Any] = {
-                "ImageId": ctx["ami"],
-                "InstanceType": INSTANCE_TYPE,
-                "MinCount": 1,
-                "MaxCount": 1,
-                "TagSpecifications": tag_specs,
+    # ------------------------------------------------------- per-copy kinds
+    def seed_security_group(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        what = f"{ctx['region']} {ctx['logical']}"
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["TagSpecifications"] = [{"ResourceType": "security-group", "Tags": tags}]
+        gid = self.api(what, "ec2", ctx["region"], "create_security_group", params)["GroupId"]
+        ctx = {**ctx, "id": gid}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, gid, f"arn:aws:ec2:{ctx['region']}:{self.account}:security-group/{gid}", tags)
+
+    def seed_instance(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        root_tags = self.fill(spec["root_volume"].get("tags") or [], ctx, what)
+        tag_specs = []
+        if tags:
+            tag_specs.append({"ResourceType": "instance", "Tags": tags})
+        if root_tags:
+            tag_specs.append({"ResourceType": "volume", "Tags": root_tags})
+        if tag_specs:
+            params["TagSpecifications"] = tag_specs
+        inst = self.api(what, "ec2", region, "run_instances", params)["Instances"][0]
+        iid = inst["InstanceId"]
+        root_device = inst.get("RootDeviceName", ctx["root_device"])
+        mappings = [m for m in inst.get("BlockDeviceMappings", []) if "Ebs" in m]
+        root = next((m for m in mappings if m.get("DeviceName") == root_device), mappings[0] if mappings else None)
+        root_vol = root["Ebs"]["VolumeId"] if root else None
+        if root_vol is None:
+            ec2 = self.client("ec2", region)
+            vols = self.call(
+                what, ec2.describe_volumes, Filters=[{"Name": "attachment.instance-id", "Values": [iid]}]
+            )["Volumes"]
+            root_vol = vols[0]["VolumeId"] if vols else None
+        ctx = {**ctx, "id": iid}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, iid, f"arn:aws:ec2:{region}:{self.account}:instance/{iid}", tags)
+        if root_vol:
+            entry: dict[str, Any] = {
+                "logical": f"{ctx['logical']}/root",
+                "region": region,
+                "type": "volume",
+                "id": root_vol,
+                "arn": f"arn:aws:ec2:{region}:{self.account}:volume/{root_vol}",
+                "tags": tags_dict(root_tags),
             }
-            if http_endpoint is not None:
-                kw["MetadataOptions"] = {"HttpTokens": http_tokens, "HttpEndpoint": http_endpoint}
-            if hardened:
-                kw["NetworkInterfaces"] = [
-                    {"DeviceIndex": 0, "SubnetId": ctx["subnet_id"], "AssociatePublicIpAddress": False}
-                ]
-                # moto rejects Ebs without VolumeSize/SnapshotId (MissingParameter)
-                kw["BlockDeviceMappings"] = [
-                    {
-                        "DeviceName": ctx["root_device"],
-                        "Ebs": {"Encrypted": True, "VolumeSize": 8, "VolumeType": "gp3", "DeleteOnTermination": True},
-                    }
-                ]
-            inst = self.call(what, ec2.run_instances, **kw)["Instances"][0]
-            iid = inst["InstanceId"]
-            root_vol = None
-            for bdm in inst.get("BlockDeviceMappings", []):
-                if bdm.get("DeviceName") == inst.get("RootDeviceName", ctx["root_device"]) and "Ebs" in bdm:
-                    root_vol = bdm["Ebs"]["VolumeId"]
-            if root_vol is None and inst.get("BlockDeviceMappings"):
-                root_vol = inst["BlockDeviceMappings"][0]["Ebs"]["VolumeId"]
-            if root_vol is None:
-                vols = self.call(
-                    what, ec2.describe_volumes, Filters=[{"Name": "attachment.instance-id", "Values": [iid]}]
-                )["Volumes"]
-                root_vol = vols[0]["VolumeId"] if vols else None
-            state = "running"
-            if terminate:
-                self.call(what, ec2.terminate_instances, InstanceIds=[iid])
-                state = "terminated"
-            self.add(
-                logical=logical,
-                region=region,
-                type="instance",
-                id=iid,
-                arn=f"arn:aws:ec2:{region}:{self.account}:instance/{iid}",
-                tags=tags_dict(inst_tags),
-                attrs={
-                    "state": state,
-                    "public_ip": bool(inst.get("PublicIpAddress")),
-                    "http_tokens": (inst.get("MetadataOptions") or {}).get("HttpTokens"),
-                    "http_endpoint": (inst.get("MetadataOptions") or {}).get("HttpEndpoint"),
-                    "root_encrypted": hardened,
-                },
-            )
-            if root_vol:
-                entry: dict[str, Any] = {
-                    "logical": root_logical,
-                    "region": region,
-                    "type": "volume",
-                    "id": root_vol,
-                    "arn": f"arn:aws:ec2:{region}:{self.account}:volume/{root_vol}",
-                    "tags": tags_dict(vol_tags),
-                    "attrs": {"encrypted": hardened, "root_of": logical},
-                }
-                if terminate:
-                    # DeleteOnTermination: moto deletes the root volume with the instance
-                    entry["deleted"] = True
-                self.add(**entry)
+            if any(m.split(".")[-1] == "terminate_instances" for m in spec["calls"]):
+                # DeleteOnTermination: the root volume goes with the instance.
+                entry["deleted"] = True
+            self.add(**entry)
 
-        launch("i-legacy", hardened=False, http_tokens="optional", http_endpoint=None, tag_instance=True)
-        launch("i-hardened", hardened=True, http_tokens="required", http_endpoint="enabled", tag_instance=True)
-        launch("i-imds-disabled", hardened=True, http_tokens="optional", http_endpoint="disabled", tag_instance=True)
-        launch("i-untagged", hardened=True, http_tokens="required", http_endpoint="enabled", tag_instance=False)
-        launch("i-terminated", hardened=False, http_tokens="optional", http_endpoint=None, tag_instance=True,
-               terminate=True)
+    def seed_volume(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        what = f"{ctx['region']} {ctx['logical']}"
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["TagSpecifications"] = [{"ResourceType": "volume", "Tags": tags}]
+        vid = self.api(what, "ec2", ctx["region"], "create_volume", params)["VolumeId"]
+        ctx = {**ctx, "id": vid}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, vid, f"arn:aws:ec2:{ctx['region']}:{self.account}:volume/{vid}", tags)
 
-    # ---------------------------------------------------------------- volumes
-    def seed_volumes(self, region: str, i: int) -> None:
-        ec2 = self.client("ec2", region)
-        ctx = self.region_ctx[region]
-        for name, encrypted, tagged in (
-            ("vol-unencrypted", False, True),
-            ("vol-encrypted", True, True),
-            ("vol-untagged", True, False),
-        ):
-            logical = f"{name}#{i}"
-            tags = tagset(logical, tagged)
-            kw: dict[str, Any] = {}
-            if tags:
-                kw["TagSpecifications"] = [{"ResourceType": "volume", "Tags": tags}]
-            vid = self.call(
-                f"{region} {logical}",
-                ec2.create_volume,
-                AvailabilityZone=ctx["az"],
-                Size=8,
-                VolumeType="gp3",
-                Encrypted=encrypted,
-                **kw,
-            )["VolumeId"]
-            self.add(
-                logical=logical,
-                region=region,
-                type="volume",
-                id=vid,
-                arn=f"arn:aws:ec2:{region}:{self.account}:volume/{vid}",
-                tags=tags_dict(tags),
-                attrs={"encrypted": encrypted, "availability_zone": ctx["az"]},
-            )
+    def seed_db_instance(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        what = f"{ctx['region']} {ctx['logical']}"
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["Tags"] = tags
+        db = self.api(what, "rds", ctx["region"], "create_db_instance", params)["DBInstance"]
+        ctx = {**ctx, "id": db["DBInstanceIdentifier"]}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, db["DBInstanceIdentifier"], db["DBInstanceArn"], tags)
 
-    # -------------------------------------------------------------------- RDS
-    def seed_db(self, region: str, i: int, name: str) -> None:
-        rds = self.client("rds", region)
-        logical = f"{name}#{i}"
-        insecure = name == "db-insecure"
-        tags = tagset(logical, name != "db-untagged")
-        flags = {
-            "PubliclyAccessible": insecure,
-            "StorageEncrypted": not insecure,
-            "BackupRetentionPeriod": 0 if insecure else 7,
-            "DeletionProtection": not insecure,
-            "MultiAZ": not insecure,
-            "AutoMinorVersionUpgrade": not insecure,
-            "EnableIAMDatabaseAuthentication": not insecure,
-            "CopyTagsToSnapshot": not insecure,
-        }
-        db = self.call(
-            f"{region} {logical}",
-            rds.create_db_instance,
-            DBInstanceIdentifier=f"{name}-{i}",
-            Engine="postgres",
-            DBInstanceClass="db.t3.micro",
-            AllocatedStorage=20,
-            MasterUsername="csadmin",
-            MasterUserPassword="NotARealPassword-123",
-            Tags=tags,
-            **flags,
-        )["DBInstance"]
-        self.add(
-            logical=logical,
-            region=region,
-            type="db_instance",
-            id=db["DBInstanceIdentifier"],
-            arn=db["DBInstanceArn"],
-            tags=tags_dict(tags),
-            attrs=dict(flags),
-        )
-
-    # --------------------------------------------------------------------- S3
-    def bucket_specs(self, i: int) -> list[dict[str, Any]]:
-        """Ordered: log-target buckets first (other buckets log into them)."""
-        logs = [
-            {"name": LOG_BUCKET_SUFFIX[r], "region": r, "logging": False, "acl": LOG_DELIVERY_ACL, "log_target": True}
-            for r in ("eu-west-1", "us-east-1", "ap-southeast-1")
-        ]
-        return logs + [
-            {"name": "hardened", "region": "us-east-1"},
-            {"name": "no-encryption", "region": "ap-southeast-1", "encryption": False},
-            {"name": "partial-pab", "region": "us-east-1", "pab": (True, True, False, True)},
-            {"name": "public-acl", "region": "eu-west-1", "pab": None, "acl": "public-read"},
-            {"name": "acl-neutralized", "region": "us-east-1", "acl": "public-read"},
-            {"name": "public-policy", "region": "ap-southeast-1", "pab": (False, False, False, False), "policy": "public"},
-            {"name": "policy-vpce", "region": "us-east-1", "pab": (False, False, False, False), "policy": "vpce"},
-            {"name": "no-tls", "region": "eu-west-1", "policy": None},
-            {"name": "unversioned", "region": "ap-southeast-1", "versioning": False},
-            {"name": "untagged", "region": "us-east-1", "tagged": False},
-            {"name": "no-mfa", "region": "eu-west-1", "mfa": False},
-        ]
-
-    def seed_bucket(self, i: int, spec: dict[str, Any]) -> None:
-        region = spec["region"]
-        s3 = self.client("s3", region)
-        bucket = f"cs-{i}-{spec['name']}"
-        logical = f"cs-{spec['name']}#{i}"
-        what = f"{region} {logical} ({bucket})"
+    def seed_bucket(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        region = ctx["region"]
+        bucket = f"cs-{ctx['copy']}-{spec['name'][len('cs-'):]}"
         arn = f"arn:aws:s3:::{bucket}"
-        encryption = spec.get("encryption", True)
-        pab = spec.get("pab", (True, True, True, True))
-        acl = spec.get("acl")
-        versioning = spec.get("versioning", True)
-        mfa = spec.get("mfa", True)
-        logging_on = spec.get("logging", True)
-        policy_kind = spec.get("policy", "tls")
-        tagged = spec.get("tagged", True)
-
+        ctx = {**ctx, "id": bucket, "bucket": bucket, "arn": arn, "log_bucket": self.log_bucket(region, ctx["copy"])}
+        what = f"{region} {ctx['logical']} ({bucket})"
+        s3 = self.client("s3", region)
         kw: dict[str, Any] = {}
         if region != "us-east-1":
             kw["CreateBucketConfiguration"] = {"LocationConstraint": region}
         self.call(what, s3.create_bucket, Bucket=bucket, **kw)
-        if acl:  # before the PAB (acl-neutralized: public ACL put first, then blocked)
-            self.call(what, s3.put_bucket_acl, Bucket=bucket, ACL=acl)
-        if encryption:
-            self.call(
-                what,
-                s3.put_bucket_encryption,
-                Bucket=bucket,
-                ServerSideEncryptionConfiguration={
-                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-                },
-            )
-        if pab is not None:
-            self.call(
-                what,
-                s3.put_public_access_block,
-                Bucket=bucket,
-                PublicAccessBlockConfiguration=dict(
-                    zip(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), pab)
-                ),
-            )
-        mfa_requested = False
-        if versioning:
-            vkw: dict[str, Any] = {"VersioningConfiguration": {"Status": "Enabled"}}
-            if mfa and self.mfa_delete_supported is not False:
-                vkw = {"VersioningConfiguration": {"Status": "Enabled", "MFADelete": "Enabled"}, "MFA": MFA_SERIAL}
-                mfa_requested = True
-            self.call(what, s3.put_bucket_versioning, Bucket=bucket, **vkw)
-        if logging_on:
-            target = f"cs-{i}-{LOG_BUCKET_SUFFIX[region]}"
-            self.call(
-                what,
-                s3.put_bucket_logging,
-                Bucket=bucket,
-                BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{bucket}/"}},
-            )
-        policy: dict[str, Any] | None = None
-        tls_deny = {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [arn, f"{arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-        if policy_kind == "tls":
-            policy = {"Version": "2012-10-17", "Statement": [tls_deny]}
-        elif policy_kind == "public":
-            policy = {
-                "Version": "2012-10-17",
-                "Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": f"{arn}/*"},
-            }
-        elif policy_kind == "vpce":
-            policy = {
-                "Version": "2012-10-17",
-                "Statement": [
-                    tls_deny,
-                    {
-                        "Effect": "Allow",
-                        "Principal": "*",
-                        "Action": ["s3:GetObject"],
-                        "Resource": f"{arn}/*",
-                        "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
-                    },
-                ],
-            }
-        if policy is not None:
-            if spec.get("log_target"):
+        for method, params in spec["calls"].items():
+            params = {"Bucket": bucket, **self.fill(params, ctx, what)}
+            if isinstance(params.get("Policy"), (dict, list)):
+                params["Policy"] = json.dumps(params["Policy"])
+            if method == "put_bucket_policy" and spec.get("log_target"):
                 # moto 5.2.1 answers HTTP 500 to PutBucketLogging when the *target* bucket
                 # has a policy statement whose Principal is a string ("*"), so log-target
                 # policies are put after every other bucket has enabled logging.
                 with self._lock:
-                    self.deferred_policies.append((region, bucket, json.dumps(policy)))
-            else:
-                self.call(what, s3.put_bucket_policy, Bucket=bucket, Policy=json.dumps(policy))
-        tags = tagset(logical, tagged)
+                    self.deferred_policies.append((region, bucket, params["Policy"]))
+                continue
+            self.api(what, "s3", region, method, params)
+        tags = self.fill(spec["tags"], ctx, what)
         if tags:
             self.call(what, s3.put_bucket_tagging, Bucket=bucket, Tagging={"TagSet": tags})
-        self.add(
-            logical=logical,
-            region=region,
-            type="bucket",
-            id=bucket,
-            arn=arn,
-            tags=tags_dict(tags),
-            attrs={
-                "encryption": "AES256" if encryption else None,
-                "public_access_block": None
-                if pab is None
-                else dict(zip(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), pab)),
-                "acl": acl or "private",
-                "versioning": "Enabled" if versioning else None,
-                "mfa_delete_requested": mfa_requested,
-                "logging_target": f"cs-{i}-{LOG_BUCKET_SUFFIX[region]}" if logging_on else None,
-                "policy": policy_kind,
-                "log_target": bool(spec.get("log_target")),
-            },
-        )
+        self.record(spec, ctx, bucket, arn, tags)
 
-    def probe_mfa_delete(self) -> None:
-        """Decide once whether the server persists MFADelete (moto 5.2.1 does not)."""
-        s3 = self.client("s3", "us-east-1")
-        probe = "cs-probe-mfa-delete"
-        self.call("mfa probe", s3.create_bucket, Bucket=probe)
-        try:
-            self.call(
-                "mfa probe",
-                s3.put_bucket_versioning,
-                Bucket=probe,
-                MFA=MFA_SERIAL,
-                VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"},
-            )
-            got = self.call("mfa probe", s3.get_bucket_versioning, Bucket=probe)
-            self.mfa_delete_supported = got.get("MFADelete") == "Enabled"
-        except SeedError:
-            self.mfa_delete_supported = False
-        finally:
-            try:
-                s3.delete_bucket(Bucket=probe)
-            except botocore.exceptions.ClientError:
-                pass
+    def log_bucket(self, region: str, copy_index: int) -> str | None:
+        for entry in self.estate.entries:
+            if entry.get("log_target") and self.estate.regions_of(entry) == [region]:
+                return f"cs-{copy_index}-{entry['name'][len('cs-'):]}"
+        return None
 
     # ------------------------------------------------------------ SSM params
     def seed_config_params(self) -> None:
         ssm = self.client("ssm", "us-east-1")
         for name, value in (
-            ("/compliance/scanner/config/regions", ",".join(REGIONS)),
-            ("/compliance/scanner/config/required-tags", "Owner"),
+            ("/compliance/scanner/config/regions", ",".join(self.estate.regions)),
+            ("/compliance/scanner/config/required-tags", ",".join(self.estate.required_tags)),
         ):
             self.call(f"ssm {name}", ssm.put_parameter, Name=name, Value=value, Type="StringList", Overwrite=True)
             self.config_params.append({"name": name, "type": "StringList", "value": value, "region": "us-east-1"})
 
     # ------------------------------------------------------------------- main
+    def copy_tasks(self, log_targets: bool) -> list[tuple[str, Callable[[], None]]]:
+        """One task per resource, except that a region's copy of the security groups is one task
+        (in file order: a group may name an earlier one with {id:NAME})."""
+        makers = {
+            "security_group": self.seed_security_group,
+            "instance": self.seed_instance,
+            "volume": self.seed_volume,
+            "db_instance": self.seed_db_instance,
+            "bucket": self.seed_bucket,
+        }
+        tasks: list[tuple[str, Callable[[], None]]] = []
+        groups: dict[tuple[str, int], list[Callable[[], None]]] = {}
+        for i in range(self.scale):
+            for entry in self.estate.entries:
+                kind = entry["kind"]
+                if self.estate.one_per_region(kind) or bool(entry.get("log_target")) != log_targets:
+                    continue
+                spec = self.estate.spec(entry)
+                for region in self.estate.regions_of(entry):
+                    make = (lambda m=makers[kind], s=spec, c=self.context(entry, region, i): m(s, c))
+                    if kind == "security_group":
+                        groups.setdefault((region, i), []).append(make)
+                    else:
+                        tasks.append((f"{kind} {entry['name']}#{i} {region}", make))
+        for (region, i), makes in groups.items():
+            tasks.append((f"security_group {region}#{i}", (lambda makes=makes: run_in_order(makes))))
+        # slow EC2 batches start first
+        tasks.sort(key=lambda t: 0 if t[0].startswith(("instance", "security_group")) else 1)
+        return tasks
+
     def run(self, estate: bool, config_params: bool) -> dict[str, Any]:
         if estate:
-            self.run_parallel([(f"setup {r}", (lambda r=r: self.setup_region(r))) for r in REGIONS])
-            self.probe_mfa_delete()
+            self.run_parallel([(f"setup {r}", (lambda r=r: self.setup_region(r))) for r in self.estate.regions])
             # log-target buckets first, then everything else in one pool
-            logs_tasks = []
-            other_tasks: list[tuple[str, Callable[[], None]]] = []
-            for i in range(self.scale):
-                for spec in self.bucket_specs(i):
-                    t = (f"bucket {spec['name']}#{i}", (lambda i=i, spec=spec: self.seed_bucket(i, spec)))
-                    (logs_tasks if spec.get("log_target") else other_tasks).append(t)
-            self.run_parallel(logs_tasks)
-            for i in range(self.scale):
-                for r in REGIONS:
-                    other_tasks.append((f"sgs {r}#{i}", (lambda r=r, i=i: self.seed_security_groups(r, i))))
-                    other_tasks.append((f"instances {r}#{i}", (lambda r=r, i=i: self.seed_instances(r, i))))
-                    other_tasks.append((f"volumes {r}#{i}", (lambda r=r, i=i: self.seed_volumes(r, i))))
-                for r in RDS_REGIONS:
-                    for name in ("db-insecure", "db-hardened", "db-untagged"):
-                        other_tasks.append(
-                            (f"{name} {r}#{i}", (lambda r=r, i=i, name=name: self.seed_db(r, i, name)))
-                        )
-            # interleave so slow EC2 batches start early
-            other_tasks.sort(key=lambda t: 0 if t[0].startswith(("instances", "sgs")) else 1)
-            self.run_parallel(other_tasks)
+            self.run_parallel(self.copy_tasks(log_targets=True))
+            self.run_parallel(self.copy_tasks(log_targets=False))
             self.run_parallel(
                 [
                     (
@@ -713,32 +566,19 @@ class Seeder:
                     for r, b, p in self.deferred_policies
                 ]
             )
-            self.add(
-                logical="account",
-                region="global",
-                type="account",
-                id=self.account,
-                arn=f"arn:aws:iam::{self.account}:root",
-                tags={},
-                attrs={"s3_account_public_access_block": None},
-            )
         if config_params:
             self.seed_config_params()
 
-        order = {r: n for n, r in enumerate(REGIONS + ["global"])}
+        order = {r: n for n, r in enumerate(self.estate.regions)}
         self.entries.sort(key=lambda e: (order.get(e["region"], 99), e["type"], e["logical"]))
         return {
-            "version": 1,
+            "version": 2,
+            "estate": str(self.estate.path),
             "account": self.account,
             "endpoint": self.endpoint,
             "scale": self.scale,
-            "regions": REGIONS,
-            "rds_regions": RDS_REGIONS,
-            "required_tags": ["Owner"],
-            "mfa_delete_supported": self.mfa_delete_supported,
-            "log_buckets": {r: [f"cs-{i}-{LOG_BUCKET_SUFFIX[r]}" for i in range(self.scale)] for r in REGIONS}
-            if estate
-            else {},
+            "regions": self.estate.regions,
+            "required_tags": self.estate.required_tags,
             "resources": self.entries,
             "config_params": self.config_params,
         }
@@ -747,6 +587,7 @@ class Seeder:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--endpoint", required=True, help="moto server URL, e.g. http://127.0.0.1:5000")
+    ap.add_argument("--estate", default=str(DEFAULT_ESTATE), help=f"the estate file (default {DEFAULT_ESTATE})")
     ap.add_argument("--scale", type=int, default=1, help="copies of every per-region set (default 1)")
     ap.add_argument("--manifest", help="write the manifest JSON here (default: stdout)")
     ap.add_argument("--config-params", action="store_true",
@@ -761,9 +602,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
-    seeder = Seeder(args.endpoint, args.scale, args.workers)
     t0 = time.monotonic()
     try:
+        seeder = Seeder(args.endpoint, Estate(Path(args.estate)), args.scale, args.workers)
         if args.reset:
             seeder.reset()
         seeder.preflight()

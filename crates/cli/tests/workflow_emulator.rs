@@ -1,6 +1,7 @@
 //! The whole workflow, on the production definition: template.yaml deployed into the emulator,
 //! state machines executed by its Step Functions engine, every Task served by the real function
 //! binaries through the Lambda Runtime API, started and followed by `compliance run --wait`.
+//! Ignored by a plain `cargo test`, which needs no Python; `make test` runs it (see emulator.rs).
 
 #[path = "../../../tests/harness/emulator.rs"]
 mod emulator;
@@ -202,6 +203,7 @@ fn count(history: &Value, event_type: &str) -> u64 {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
 fn scheduled_run_alerts_remediates_and_closes_the_loop() {
     let wf = Workflow::start();
     let queue = wf.inspect(&["subscribe-queue", &wf.deployment.output("AlertsTopicArn")]);
@@ -508,6 +510,7 @@ fn scheduled_run_alerts_remediates_and_closes_the_loop() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
 fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
     let wf = Workflow::start();
     let queue = wf.inspect(&["subscribe-queue", &wf.deployment.output("AlertsTopicArn")]);
@@ -678,6 +681,7 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
 fn sample_events_run_against_the_deployed_functions_and_rules() {
     let wf = Workflow::start();
     let alerts = wf.inspect(&["subscribe-queue", &wf.deployment.output("AlertsTopicArn")]);

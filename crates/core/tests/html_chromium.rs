@@ -4,7 +4,9 @@
 //! also pre-filled from the URL fragment.
 //!
 //! Needs Chromium (`apt-get update && apt-get install -y chromium`, or `$CHROMIUM` pointing at
-//! a binary). Without it the tests fail, unless `COMPLIANCE_SKIP_BROWSER_TESTS=1`.
+//! a binary). Without it the tests fail, unless `COMPLIANCE_SKIP_BROWSER_TESTS=1`. They are
+//! ignored by a plain `cargo test`, which needs no browser; `make test` runs them
+//! (`--include-ignored`, after tests/ensure_chromium.sh).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -433,6 +435,7 @@ fn assert_no_csp_violation(rendered: &Rendered) {
 // ------------------------------------------------------------------------------- tests
 
 #[test]
+#[ignore = "needs headless Chromium: `make test` runs it"]
 fn chromium_shows_the_score_the_trend_and_every_finding() {
     let Some(chromium) = require_chromium() else {
         return;
@@ -512,6 +515,7 @@ fn chromium_shows_the_score_the_trend_and_every_finding() {
 }
 
 #[test]
+#[ignore = "needs headless Chromium: `make test` runs it"]
 fn the_url_fragment_prefills_the_filter() {
     let Some(chromium) = require_chromium() else {
         return;

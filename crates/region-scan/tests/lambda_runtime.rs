@@ -1,5 +1,6 @@
 //! The region-scan binary run through the Lambda Runtime API (the harness's bridge), against
 //! the emulator: it stores its findings in S3 and returns only the small summary.
+//! Ignored by a plain `cargo test`, which needs no Python; `make test` runs it (see emulator.rs).
 
 #[path = "../../../tests/harness/emulator.rs"]
 mod emulator;
@@ -50,6 +51,7 @@ fn object(emu: &Emulator, key: &str) -> Value {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
 fn region_scan_stores_findings_and_returns_a_small_summary() {
     let dir = emulator::tempdir();
     let emu = Emulator::start();
@@ -139,6 +141,7 @@ fn region_scan_stores_findings_and_returns_a_small_summary() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
 fn malformed_events_get_an_error_naming_the_field() {
     let emu = Emulator::start();
     for (event, field) in [
@@ -171,6 +174,7 @@ fn malformed_events_get_an_error_naming_the_field() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
 fn a_missing_bucket_variable_fails_at_init_with_its_name() {
     let emu = Emulator::start();
     let (out, error) = invoke(
