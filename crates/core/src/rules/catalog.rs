@@ -4,47 +4,17 @@
 //! (sources in docs/control-mappings.md), and a framework without a matching control is left
 //! empty rather than approximated.
 
+use std::sync::OnceLock;
+
 use super::{ec2, rds, s3, tags, Rule};
 
-static CATALOG: [Rule; 28] = [
-    // S3
-    s3::S3_BUCKET_DEFAULT_ENCRYPTION,
-    s3::S3_BUCKET_PUBLIC_ACCESS_BLOCK,
-    s3::S3_BUCKET_PUBLIC_ACL,
-    s3::S3_BUCKET_PUBLIC_POLICY,
-    s3::S3_BUCKET_VERSIONING,
-    s3::S3_BUCKET_ACCESS_LOGGING,
-    s3::S3_BUCKET_SECURE_TRANSPORT,
-    s3::S3_BUCKET_MFA_DELETE,
-    s3::S3_ACCOUNT_PUBLIC_ACCESS_BLOCK,
-    // EC2 security groups
-    ec2::EC2_SG_OPEN_SSH,
-    ec2::EC2_SG_OPEN_RDP,
-    ec2::EC2_SG_OPEN_ALL_PORTS,
-    ec2::EC2_SG_OPEN_HIGH_RISK_PORTS,
-    ec2::EC2_DEFAULT_SG_RESTRICTS_ALL,
-    // EC2 instances and EBS
-    ec2::EC2_INSTANCE_IMDSV2,
-    ec2::EC2_INSTANCE_PUBLIC_IP,
-    ec2::EC2_EBS_VOLUME_ENCRYPTED,
-    ec2::EC2_EBS_DEFAULT_ENCRYPTION,
-    // RDS
-    rds::RDS_INSTANCE_PUBLIC,
-    rds::RDS_INSTANCE_STORAGE_ENCRYPTED,
-    rds::RDS_INSTANCE_BACKUP_ENABLED,
-    rds::RDS_INSTANCE_BACKUP_RETENTION,
-    rds::RDS_INSTANCE_DELETION_PROTECTION,
-    rds::RDS_INSTANCE_MULTI_AZ,
-    rds::RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE,
-    rds::RDS_INSTANCE_IAM_AUTHENTICATION,
-    rds::RDS_INSTANCE_COPY_TAGS_TO_SNAPSHOT,
-    // Cross-service
-    tags::RESOURCE_REQUIRED_TAGS,
-];
+/// Each service's rules, listed in its own file next to their definitions.
+const BY_SERVICE: [&[Rule]; 4] = [s3::RULES, ec2::RULES, rds::RULES, tags::RULES];
 
 /// All rules, in a fixed order.
 pub fn catalog() -> &'static [Rule] {
-    &CATALOG
+    static CATALOG: OnceLock<Vec<Rule>> = OnceLock::new();
+    CATALOG.get_or_init(|| BY_SERVICE.concat())
 }
 
 pub fn rule(id: &str) -> Option<&'static Rule> {

@@ -12,6 +12,19 @@ use super::{Check, Context, Controls, Rule};
 use crate::finding::{Outcome, Severity};
 use crate::model::{EbsEncryptionDefault, Instance, IpPermission, SecurityGroup, Volume};
 
+/// The rules of this file, in the catalog's order: a new rule is defined below and listed here.
+pub const RULES: &[Rule] = &[
+    EC2_SG_OPEN_SSH,
+    EC2_SG_OPEN_RDP,
+    EC2_SG_OPEN_ALL_PORTS,
+    EC2_SG_OPEN_HIGH_RISK_PORTS,
+    EC2_DEFAULT_SG_RESTRICTS_ALL,
+    EC2_INSTANCE_IMDSV2,
+    EC2_INSTANCE_PUBLIC_IP,
+    EC2_EBS_VOLUME_ENCRYPTED,
+    EC2_EBS_DEFAULT_ENCRYPTION,
+];
+
 pub const SSH_PORT: u16 = 22;
 pub const RDP_PORT: u16 = 3389;
 

@@ -78,6 +78,7 @@ impl Check {
 }
 
 /// One rule: what it checks, how it is reported, and what fixes it.
+#[derive(Clone)]
 pub struct Rule {
     pub id: &'static str,
     pub title: &'static str,

@@ -10,6 +10,19 @@ use super::{Check, Context, Controls, IntegerParameter, Rule, Runbook};
 use crate::finding::{Outcome, Severity};
 use crate::model::DbInstance;
 
+/// The rules of this file, in the catalog's order: a new rule is defined below and listed here.
+pub const RULES: &[Rule] = &[
+    RDS_INSTANCE_PUBLIC,
+    RDS_INSTANCE_STORAGE_ENCRYPTED,
+    RDS_INSTANCE_BACKUP_ENABLED,
+    RDS_INSTANCE_BACKUP_RETENTION,
+    RDS_INSTANCE_DELETION_PROTECTION,
+    RDS_INSTANCE_MULTI_AZ,
+    RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE,
+    RDS_INSTANCE_IAM_AUTHENTICATION,
+    RDS_INSTANCE_COPY_TAGS_TO_SNAPSHOT,
+];
+
 fn flag(ok: bool, field: &str, value: impl serde::Serialize) -> Outcome {
     if ok {
         Outcome::Pass

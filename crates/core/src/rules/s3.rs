@@ -9,6 +9,19 @@ use crate::finding::{Outcome, Severity};
 use crate::model::{Bucket, PublicAccessBlock, S3AccountSettings};
 use crate::policy::BucketPolicy;
 
+/// The rules of this file, in the catalog's order: a new rule is defined below and listed here.
+pub const RULES: &[Rule] = &[
+    S3_BUCKET_DEFAULT_ENCRYPTION,
+    S3_BUCKET_PUBLIC_ACCESS_BLOCK,
+    S3_BUCKET_PUBLIC_ACL,
+    S3_BUCKET_PUBLIC_POLICY,
+    S3_BUCKET_VERSIONING,
+    S3_BUCKET_ACCESS_LOGGING,
+    S3_BUCKET_SECURE_TRANSPORT,
+    S3_BUCKET_MFA_DELETE,
+    S3_ACCOUNT_PUBLIC_ACCESS_BLOCK,
+];
+
 pub const API_ENCRYPTION: &str = "GetBucketEncryption";
 pub const API_PUBLIC_ACCESS_BLOCK: &str = "GetPublicAccessBlock";
 pub const API_ACL: &str = "GetBucketAcl";

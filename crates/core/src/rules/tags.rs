@@ -6,6 +6,9 @@ use super::{Check, Context, Controls, Rule};
 use crate::finding::{Outcome, Severity};
 use crate::model::Tags;
 
+/// The rules of this file, in the catalog's order: a new rule is defined below and listed here.
+pub const RULES: &[Rule] = &[RESOURCE_REQUIRED_TAGS];
+
 pub const RESOURCE_REQUIRED_TAGS: Rule = Rule {
     id: "resource_required_tags",
     title: "Resource is missing required tags",
