@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use std::time::SystemTime;
 
-use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
 use compliance_aws::sdk;
 use compliance_aws::store::{get_json, put_json, ObjectStore, S3Store};
 use compliance_core::contract::{AggregateInput, AggregateOutput};
 use compliance_core::run::{RunDocument, ScanEntry, MAX_INLINE_FAILED_UNITS};
 use compliance_core::time::rfc3339;
 use compliance_core::unit::UnitScanDocument;
+use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
 use futures::StreamExt;
 
 /// Unit documents read at once.

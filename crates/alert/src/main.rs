@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
 use compliance_aws::notify::{Message, Notifier, Publisher};
 use compliance_aws::sdk;
 use compliance_aws::store::{get_optional_json, read_run_document, ObjectStore, S3Store};
 use compliance_core::alert::{failure_alert, findings_alert, AlertMessage};
 use compliance_core::analysis::Analysis;
 use compliance_core::contract::{AlertInput, AlertOutput, StateInput};
+use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
 
 struct Function {
     store: Arc<dyn ObjectStore>,

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use compliance_aws::history::{HistoryStore, RunHistory};
-use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
 use compliance_aws::params::{load_setting, ParameterStore};
 use compliance_aws::sdk;
 use compliance_aws::store::{get_json, put_json, read_run_document, ObjectStore, S3Store};
 use compliance_core::analysis::{analyse, Analysis, Thresholds};
 use compliance_core::contract::{AnalyzeInput, AnalyzeOutput};
 use compliance_core::run::RunDocument;
+use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
 
 struct Function {
     store: Arc<dyn ObjectStore>,

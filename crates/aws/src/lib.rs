@@ -6,7 +6,6 @@ pub mod collect;
 pub mod error;
 pub mod findings_table;
 pub mod history;
-pub mod lambda;
 pub mod ledger;
 pub mod metrics;
 pub mod notify;

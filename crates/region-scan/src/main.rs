@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use std::time::SystemTime;
 
-use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
 use compliance_aws::params::load_config;
 use compliance_aws::store::{put_json, ObjectStore, S3Store};
 use compliance_aws::Scanner;
@@ -13,6 +12,7 @@ use compliance_core::contract::{RegionScanInput, RegionScanOutput};
 use compliance_core::time::rfc3339;
 use compliance_core::unit::UnitScanDocument;
 use compliance_core::EvaluationSettings;
+use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
 
 /// Names only: configuration lives in Parameter Store.
 const ENV_REPORTS_BUCKET: &str = "REPORTS_BUCKET";

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use compliance_aws::automation::Automation;
-use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
 use compliance_aws::ledger::{Ledger, RemediationLedger};
 use compliance_aws::params::{load_setting, ParameterStore};
 use compliance_aws::sdk;
@@ -15,6 +14,7 @@ use compliance_aws::store::{put_json, read_run_document, ObjectStore, S3Store};
 use compliance_core::contract::{RemediateInput, RemediateOutput};
 use compliance_core::finding::deterministic_uuid;
 use compliance_core::remediation::{plan, DecisionRecord, Mode, Outcome, RemediationConfig};
+use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
 use serde_json::json;
 
 struct Function {

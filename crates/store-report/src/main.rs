@@ -10,7 +10,6 @@ use std::time::SystemTime;
 
 use compliance_aws::findings_table::{FindingsStore, FindingsTable};
 use compliance_aws::history::{HistoryItem, HistoryStore, RunHistory};
-use compliance_aws::lambda::{self, required_env, MissingEnv, StateError};
 use compliance_aws::metrics::MetricsSink;
 use compliance_aws::params::ParameterStore;
 use compliance_aws::sdk;
@@ -29,6 +28,7 @@ use compliance_core::report::document::{RunParts, TrendPoint};
 use compliance_core::report::RunReport;
 use compliance_core::time::{parse_rfc3339, rfc3339};
 use compliance_core::webhook::{WebhookConfig, PARAM_WEBHOOK};
+use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
 use serde_json::{json, Value};
 
 /// Earlier runs drawn in the report's trend chart.

@@ -11,7 +11,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tracing::Instrument;
 
-use crate::error::AwsError;
+use compliance_aws::AwsError;
 
 #[derive(Debug, Error)]
 pub enum StateError {
