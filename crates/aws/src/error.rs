@@ -5,6 +5,8 @@
 mod absent;
 mod classify;
 mod endpoint;
+#[cfg(test)]
+mod tests;
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;

@@ -135,11 +135,16 @@ impl Replay {
             .collect()
     }
 
-    /// Clients that send to this replay: test credentials, [`REGION`], the production attempt
-    /// count with millisecond backoffs, in standard mode (adaptive mode's client-side rate
-    /// limiter would hold each test for seconds after the first throttling answer).
+    /// Clients that send to this replay (see [`Replay::sdk_config`]).
     pub fn factory(&self) -> ClientFactory {
-        let config = SdkConfig::builder()
+        ClientFactory::new(self.sdk_config(), RequestCounter::default())
+    }
+
+    /// Test credentials, [`REGION`], the production attempt count with millisecond backoffs,
+    /// in standard mode (adaptive mode's client-side rate limiter would hold each test for
+    /// seconds after the first throttling answer).
+    pub fn sdk_config(&self) -> SdkConfig {
+        SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
@@ -157,8 +162,7 @@ impl Replay {
             )
             .timeout_config(timeout_config())
             .http_client(self.clone())
-            .build();
-        ClientFactory::new(config, RequestCounter::default())
+            .build()
     }
 
     fn answer(&self, request: &HttpRequest) -> Result<HttpResponse, ConnectorError> {

@@ -173,14 +173,23 @@ impl CallFailure {
             SdkError::ServiceError(service_err) => {
                 let inner = service_err.err();
                 let status = service_err.raw().status().as_u16();
-                let code = inner.code().unwrap_or("Unknown").to_string();
-                let kind = kind_of_code(&code, Some(status)).unwrap_or(kind_of_status(status));
                 let detail = inner
                     .message()
                     .filter(|m| !m.is_empty())
                     .map(str::to_string)
-                    .unwrap_or_else(|| format!("HTTP {status}"));
-                (kind, code, detail)
+                    .unwrap_or_else(|| format!("HTTP {status}: {}", root_cause(inner)));
+                match inner.code() {
+                    Some(code) => (
+                        kind_of_code(code, Some(status)).unwrap_or(kind_of_status(status)),
+                        code.to_string(),
+                        detail,
+                    ),
+                    // A success status whose body the SDK could not read.
+                    None if status < 300 => {
+                        (FailureKind::BadResponse, RESPONSE_ERROR.to_string(), detail)
+                    }
+                    None => (kind_of_status(status), "Unknown".to_string(), detail),
+                }
             }
             SdkError::DispatchFailure(failure) => {
                 let kind = if credentials_error(err).is_some() {
@@ -243,12 +252,12 @@ impl fmt::Display for CallFailure {
         match self.kind {
             FailureKind::Unreachable => write!(
                 f,
-                "could not reach {endpoint} ({said}); {}",
+                "could not reach {endpoint}: {said}; {}",
                 endpoint.what_to_check()
             ),
             FailureKind::TimedOut => write!(
                 f,
-                "no answer from {endpoint} in time ({said}); {}",
+                "no answer from {endpoint} in time: {said}; {}",
                 endpoint.what_to_check()
             ),
             FailureKind::Credentials => write!(
@@ -263,8 +272,8 @@ impl fmt::Display for CallFailure {
             ),
             FailureKind::Throttled => write!(
                 f,
-                "throttled by AWS ({said}) through {MAX_ATTEMPTS} attempts; try again later or \
-                 scan fewer regions at once"
+                "throttled by AWS ({said}) through the SDK's retries (up to {MAX_ATTEMPTS} \
+                 attempts); try again later or scan fewer regions at once"
             ),
             FailureKind::NotFound => write!(f, "not found ({said})"),
             FailureKind::Unsupported => {
@@ -276,7 +285,7 @@ impl fmt::Display for CallFailure {
             ),
             FailureKind::BadResponse => write!(
                 f,
-                "the answer from {endpoint} could not be read ({said}); check that it is an AWS \
+                "the answer from {endpoint} could not be read: {said}; check that it is an AWS \
                  endpoint or a compatible emulator"
             ),
             FailureKind::Invalid => write!(f, "the request could not be built ({said})"),

@@ -119,7 +119,11 @@ async fn a_denied_read_is_recorded_and_the_other_reads_go_on() {
     let replay = Replay::new()
         .on(&[LIST], [ok(&listing(&["alpha-logs", "beta-site"], None))])
         .always(&[ACCOUNT_PAB], query_error(403, "AccessDenied"));
-    let replay = on(replay, &call("alpha-logs", "policy"), s3_error(403, "AccessDenied"));
+    let replay = on(
+        replay,
+        &call("alpha-logs", "policy"),
+        s3_error(403, "AccessDenied"),
+    );
     let replay = on(replay, &call("alpha-logs", "tagging"), ok(TAGS));
     let replay = plain_buckets(replay);
 
