@@ -24,7 +24,8 @@ pub enum AwsError {
     Call {
         service: &'static str,
         api: &'static str,
-        failure: CallFailure,
+        /// Boxed: every `Result<_, AwsError>` carries its size.
+        failure: Box<CallFailure>,
     },
     /// An AWS call answered, but not with something usable.
     #[error("{service} {api} failed: {code}: {message}")]
@@ -65,7 +66,7 @@ impl AwsError {
         AwsError::Call {
             service,
             api,
-            failure: CallFailure::of(service, api, region, err),
+            failure: Box::new(CallFailure::of(service, api, region, err)),
         }
     }
 

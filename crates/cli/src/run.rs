@@ -71,11 +71,13 @@ pub async fn run(args: RunArgs) -> Result<u8, String> {
         match state.status {
             ExecutionStatus::Running | ExecutionStatus::PendingRedrive => {}
             ExecutionStatus::Succeeded => {
-                let output: Value = state
-                    .output
-                    .as_deref()
-                    .and_then(|o| serde_json::from_str(o).ok())
-                    .unwrap_or(Value::Null);
+                // Step Functions only produces JSON output; anything else is worth saying.
+                let output: Value = match state.output.as_deref() {
+                    Some(text) => serde_json::from_str(text).map_err(|e| {
+                        format!("run {run_id} succeeded but its output is not JSON: {e}")
+                    })?,
+                    None => Value::Null,
+                };
                 print!("{}", summary(&run_id, &output));
                 return Ok(exit::OK);
             }

@@ -19,6 +19,8 @@ pub trait NotFound {
 
 /// A read whose target may legitimately not exist: `Ok(None)` for "not found" as the
 /// operation defines it, the failure itself for anything else.
+// The error is the SDK's own, passed on unchanged: the size is that of every `send()` result.
+#[allow(clippy::result_large_err)]
 pub fn optional<T, E: NotFound>(
     result: Result<T, SdkError<E, HttpResponse>>,
 ) -> Result<Option<T>, SdkError<E, HttpResponse>> {

@@ -26,7 +26,7 @@ fn message(result: StsResult, endpoint: Endpoint) -> (AwsError, String) {
     let error = AwsError::Call {
         service: "sts",
         api: "GetCallerIdentity",
-        failure,
+        failure: Box::new(failure),
     };
     let text = error.to_string();
     (error, text)
