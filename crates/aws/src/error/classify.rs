@@ -106,6 +106,9 @@ const SERVICE_FAULT_CODES: &[&str] = &[
     "ServiceUnavailable",
 ];
 
+/// An S3-compatible store without the call (S3 itself answers these with 501 and 405).
+const UNSUPPORTED_CODES: &[&str] = &["NotImplemented", "MethodNotAllowed"];
+
 /// The names failures without a service code are recorded under.
 const DISPATCH_FAILURE: &str = "DispatchFailure";
 const TIMEOUT_ERROR: &str = "TimeoutError";
@@ -115,22 +118,21 @@ const CONSTRUCTION_FAILURE: &str = "ConstructionFailure";
 /// Whether a recorded code (a service code or one of the failure names above) is worth
 /// another attempt later.
 pub fn is_transient_code(code: &str) -> bool {
-    kind_of_code(code, None).is_some_and(FailureKind::is_transient)
-        || matches!(
-            code,
-            DISPATCH_FAILURE | TIMEOUT_ERROR | RESPONSE_ERROR | "ProvisionedThroughputExceeded"
-        )
+    kind_of_code(code).is_some_and(FailureKind::is_transient)
+        || matches!(code, DISPATCH_FAILURE | TIMEOUT_ERROR | RESPONSE_ERROR)
 }
 
-fn kind_of_code(code: &str, status: Option<u16>) -> Option<FailureKind> {
+fn kind_of_code(code: &str) -> Option<FailureKind> {
     if CREDENTIALS_CODES.contains(&code) {
         Some(FailureKind::Credentials)
     } else if ACCESS_DENIED_CODES.contains(&code) {
         Some(FailureKind::AccessDenied)
-    } else if THROTTLING_CODES.contains(&code) || status == Some(429) {
+    } else if THROTTLING_CODES.contains(&code) {
         Some(FailureKind::Throttled)
     } else if SERVICE_FAULT_CODES.contains(&code) {
         Some(FailureKind::Unavailable)
+    } else if UNSUPPORTED_CODES.contains(&code) {
+        Some(FailureKind::Unsupported)
     } else {
         None
     }
@@ -180,7 +182,7 @@ impl CallFailure {
                     .unwrap_or_else(|| format!("HTTP {status}: {}", root_cause(inner)));
                 match inner.code() {
                     Some(code) => (
-                        kind_of_code(code, Some(status)).unwrap_or(kind_of_status(status)),
+                        kind_of_code(code).unwrap_or(kind_of_status(status)),
                         code.to_string(),
                         detail,
                     ),

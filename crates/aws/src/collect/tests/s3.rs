@@ -205,11 +205,18 @@ async fn throttling_is_retried_then_recorded_as_transient() {
 
 #[tokio::test]
 async fn policy_status_is_skipped_where_the_endpoint_lacks_it_and_recorded_where_denied() {
-    let replay = Replay::new().on(&[LIST], [ok(&listing(&["alpha-logs", "beta-site"], None))]);
+    let listed = listing(&["alpha-logs", "beta-site", "gamma-data"], None);
+    let replay = Replay::new().on(&[LIST], [ok(&listed)]);
     let replay = on(
         replay,
         &call("alpha-logs", "policyStatus"),
         s3_error(501, "NotImplemented"),
+    );
+    // A store that names the missing call by code only.
+    let replay = on(
+        replay,
+        &call("gamma-data", "policyStatus"),
+        s3_error(400, "MethodNotAllowed"),
     );
     let replay = on(
         replay,
@@ -223,6 +230,7 @@ async fn policy_status_is_skipped_where_the_endpoint_lacks_it_and_recorded_where
     let denied = error_of(&collected.errors, "GetBucketPolicyStatus");
     assert_eq!(denied.resource.as_deref(), Some("beta-site"));
     assert_eq!(collected.errors.len(), 1);
+    assert_eq!(collected.inventory.buckets.len(), 3);
     for bucket in &collected.inventory.buckets {
         assert_eq!(bucket.policy.as_deref(), Some(POLICY));
         assert_eq!(bucket.policy_is_public, None);
