@@ -1,11 +1,33 @@
-//! The adapters' error type, and the translation of SDK failures into recorded scan errors.
+//! The adapters' error type, and what a failed SDK call becomes: a [`CallFailure`] whose kind
+//! decides whether the state machine retries, whether an optional read treats it as absent, and
+//! the one sentence a person reads.
+
+mod absent;
+mod classify;
+mod endpoint;
+#[cfg(test)]
+mod tests;
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use compliance_core::{ScanError, Service};
 use thiserror::Error;
 
+pub use absent::{is_bucket_gone, optional, NotFound};
+pub use classify::{is_transient_code, CallFailure, FailureKind};
+pub use endpoint::Endpoint;
+
 #[derive(Debug, Error)]
 pub enum AwsError {
+    /// An AWS call failed (the SDK's retries included).
+    #[error("{service} {api} failed: {failure}")]
+    Call {
+        service: &'static str,
+        api: &'static str,
+        /// Boxed: every `Result<_, AwsError>` carries its size.
+        failure: Box<CallFailure>,
+    },
+    /// An AWS call answered, but not with something usable.
     #[error("{service} {api} failed: {code}: {message}")]
     Api {
         service: &'static str,
@@ -24,99 +46,93 @@ pub enum AwsError {
 }
 
 impl AwsError {
-    pub fn api<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    /// A failed call of a client in the home region (`AWS_REGION`, where every function and
+    /// the CLI build their own clients).
+    pub fn api<E>(service: &'static str, api: &'static str, err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        AwsError::api_in(service, api, &crate::sdk::home_region(), err)
+    }
+
+    /// A failed call of a client in `region`.
+    pub fn api_in<E>(
         service: &'static str,
         api: &'static str,
-        err: &SdkError<E, R>,
-    ) -> Self {
-        let (code, message) = describe(err);
-        AwsError::Api {
+        region: &str,
+        err: &SdkError<E, HttpResponse>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        AwsError::Call {
             service,
             api,
-            code,
-            message,
+            failure: Box::new(CallFailure::of(service, api, region, err)),
         }
     }
 
-    /// Throttling and transport failures are worth another attempt by the caller (the state
-    /// machine retries them); everything else is not.
+    /// What kind of failure a failed call was; `None` for errors that are not failed calls.
+    pub fn kind(&self) -> Option<FailureKind> {
+        match self {
+            AwsError::Call { failure, .. } => Some(failure.kind),
+            _ => None,
+        }
+    }
+
+    /// Throttling, service faults and transport failures are worth another attempt by the
+    /// caller (the state machine retries them); everything else is not.
     pub fn is_transient(&self) -> bool {
         match self {
+            AwsError::Call { failure, .. } => failure.kind.is_transient(),
             AwsError::Api { code, .. } => is_transient_code(code),
             _ => false,
         }
     }
-}
 
-pub fn is_transient_code(code: &str) -> bool {
-    matches!(
-        code,
-        "Throttling"
-            | "ThrottlingException"
-            | "RequestLimitExceeded"
-            | "TooManyRequestsException"
-            | "SlowDown"
-            | "ServiceUnavailable"
-            | "InternalError"
-            | "RequestTimeout"
-            | "TimeoutError"
-            | "DispatchFailure"
-            | "ResponseError"
-    )
-}
-
-/// The error code and message of an SDK failure; transport failures get a kind as their code.
-pub fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    err: &SdkError<E, R>,
-) -> (String, String) {
-    match err {
-        SdkError::ServiceError(service) => {
-            let inner = service.err();
-            (
-                inner.code().unwrap_or("Unknown").to_string(),
-                inner
-                    .message()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| inner.to_string()),
-            )
-        }
-        SdkError::TimeoutError(_) => ("TimeoutError".into(), "the request timed out".into()),
-        SdkError::DispatchFailure(f) => (
-            "DispatchFailure".into(),
-            format!("{:?}", f.as_connector_error()),
-        ),
-        SdkError::ResponseError(_) => (
-            "ResponseError".into(),
-            "the response could not be read".into(),
-        ),
-        SdkError::ConstructionFailure(_) => ("ConstructionFailure".into(), format!("{err:?}")),
-        _ => ("Unknown".into(), err.to_string()),
+    /// The thing asked for does not exist (HTTP 404, e.g. S3 `NoSuchKey`). Denied, throttled
+    /// and unreachable are not "not found": a reader that treats an object as optional must
+    /// still fail on those.
+    pub fn is_not_found(&self) -> bool {
+        self.kind() == Some(FailureKind::NotFound)
     }
 }
 
-/// The error code of a service error, if the failure was one.
-pub fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
-    match err {
-        SdkError::ServiceError(service) => service.err().code(),
-        _ => None,
-    }
-}
-
-pub fn scan_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+/// A failed collector call as the scan records it: named by region, service, API and resource,
+/// with the failure's code and its one-sentence explanation.
+pub fn scan_error<E>(
     region: &str,
     service: Service,
     api: &str,
     resource: Option<&str>,
-    err: &SdkError<E, R>,
+    err: &SdkError<E, HttpResponse>,
+) -> ScanError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let failure = CallFailure::of(service.as_str(), api, region, err);
+    record(region, service, api, resource, failure)
+}
+
+/// Records an already classified failure under the name `api` (which may differ from the
+/// SDK operation, e.g. `GetPublicAccessBlock (account)`).
+pub fn record(
+    region: &str,
+    service: Service,
+    api: &str,
+    resource: Option<&str>,
+    failure: CallFailure,
 ) -> ScanError {
-    let (code, message) = describe(err);
-    tracing::warn!(region, %service, api, resource, code = %code, "scan call failed; continuing without it");
+    tracing::warn!(
+        region, %service, api, resource, code = %failure.code, kind = ?failure.kind,
+        "scan call failed; continuing without it"
+    );
     ScanError {
         region: region.to_string(),
         service,
         api: api.to_string(),
-        code,
-        message,
+        message: failure.to_string(),
+        code: failure.code,
         resource: resource.map(str::to_string),
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::error::{code, AwsError};
+use crate::error::AwsError;
 
 pub struct RemediationLedger {
     client: aws_sdk_dynamodb::Client,
@@ -56,7 +56,12 @@ impl RemediationLedger {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if code(&e) == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(AwsError::api("dynamodb", "PutItem", &e)),
         }
     }

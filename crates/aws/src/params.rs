@@ -58,17 +58,15 @@ pub async fn load_parameter(
     ssm: &aws_sdk_ssm::Client,
     name: &str,
 ) -> Result<Option<String>, AwsError> {
-    match ssm
+    let result = ssm
         .get_parameter()
         .name(name)
         .with_decryption(false)
         .send()
-        .await
-    {
-        Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(str::to_string)),
-        Err(e) if crate::error::code(&e) == Some("ParameterNotFound") => Ok(None),
-        Err(e) => Err(AwsError::api("ssm", "GetParameter", &e)),
-    }
+        .await;
+    let out =
+        crate::error::optional(result).map_err(|e| AwsError::api("ssm", "GetParameter", &e))?;
+    Ok(out.and_then(|out| out.parameter().and_then(|p| p.value()).map(str::to_string)))
 }
 
 /// A setting from its parameter, or its default when the parameter does not exist.

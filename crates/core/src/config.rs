@@ -210,6 +210,22 @@ mod tests {
     }
 
     #[test]
+    fn a_mute_entry_without_reason_or_scope_is_named_in_the_configuration_error() {
+        let err = ScannerConfig::from_parameters(&params(&[(
+            PARAM_MUTELIST,
+            r#"{"entries":[{"rule_id":"s3_bucket_versioning"}]}"#,
+        )]))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "parameter `{PARAM_MUTELIST}` is invalid: entries[0] \
+                 {{\"rule_id\":\"s3_bucket_versioning\"}} lacks `reason` and `resource` or `tags`"
+            )
+        );
+    }
+
+    #[test]
     fn region_names() {
         for ok in [
             "us-east-1",

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::error::CoreError;
 use crate::model::Tags;
@@ -33,35 +34,63 @@ pub struct Mutelist {
     pub entries: Vec<MuteEntry>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum MutelistDocument {
-    Wrapped { entries: Vec<MuteEntry> },
-    Bare(Vec<MuteEntry>),
-}
+/// An entry shown in an error: its JSON, clipped so that one long entry stays one line.
+const ENTRY_SHOWN_CHARS: usize = 160;
 
 impl Mutelist {
     /// Parses and validates the `mutelist` parameter; `parameter` names it in errors.
+    /// Accepts `{"entries": [...]}` or a bare list of entries.
     pub fn parse(json: &str, parameter: &str) -> Result<Self, CoreError> {
         let invalid = |reason: String| CoreError::InvalidParameter {
             parameter: parameter.to_string(),
             reason,
         };
-        let entries = match serde_json::from_str::<MutelistDocument>(json) {
-            Ok(MutelistDocument::Wrapped { entries }) | Ok(MutelistDocument::Bare(entries)) => {
-                entries
-            }
-            Err(_) => {
-                // Re-parse strictly for a precise message (untagged enums only say "no variant matched").
-                let detail = serde_json::from_str::<Vec<MuteEntry>>(json)
-                    .err()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default();
+        let document: Value =
+            serde_json::from_str(json).map_err(|e| invalid(format!("not JSON: {e}")))?;
+        let items = match &document {
+            Value::Array(items) => items,
+            Value::Object(fields) => match fields.get("entries") {
+                Some(Value::Array(items)) => items,
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "`entries` must be a list of entries, got {}",
+                        json_type(other)
+                    )))
+                }
+                None => {
+                    return Err(invalid(format!(
+                        "the object has no `entries`; expected {SHAPE}"
+                    )))
+                }
+            },
+            other => {
                 return Err(invalid(format!(
-                    "expected {{\"entries\": [{{\"rule_id\", \"resource\"|\"tags\", \"reason\"}}]}} ({detail})"
-                )));
+                    "expected {SHAPE} or a list of entries, got {}",
+                    json_type(other)
+                )))
             }
         };
+        // Entry by entry, so that an error names the entry (serde's own message for a list of
+        // structs would only say which type it expected at which column).
+        let mut entries = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let shown = shown_entry(item);
+            let Value::Object(fields) = item else {
+                return Err(invalid(format!(
+                    "entries[{index}] {shown} is not an object"
+                )));
+            };
+            let lacking = lacking_fields(fields);
+            if !lacking.is_empty() {
+                return Err(invalid(format!(
+                    "entries[{index}] {shown} lacks {}",
+                    lacking.join(" and ")
+                )));
+            }
+            let entry = MuteEntry::deserialize(item)
+                .map_err(|e| invalid(format!("entries[{index}] {shown}: {e}")))?;
+            entries.push(entry);
+        }
         for (index, entry) in entries.iter().enumerate() {
             let is_pattern = entry.rule_id.contains(['*', '?']);
             if !is_pattern && rule(&entry.rule_id).is_none() {
@@ -98,6 +127,44 @@ impl Mutelist {
                     .iter()
                     .all(|(k, v)| tags.get(k).is_some_and(|actual| wildcard_match(v, actual)))
         })
+    }
+}
+
+/// The documented shape, quoted in errors.
+const SHAPE: &str = r#"{"entries": [{"rule_id", "resource"|"tags", "reason"}]}"#;
+
+/// Required fields an entry does not have, in the words of the documented shape. Empty when
+/// only `resource`/`tags` is missing: the validation below explains that case on its own.
+fn lacking_fields(fields: &Map<String, Value>) -> Vec<&'static str> {
+    let mut lacking = Vec::new();
+    if !fields.contains_key("rule_id") {
+        lacking.push("`rule_id`");
+    }
+    if !fields.contains_key("reason") {
+        lacking.push("`reason`");
+    }
+    if !lacking.is_empty() && !fields.contains_key("resource") && !fields.contains_key("tags") {
+        lacking.push("`resource` or `tags`");
+    }
+    lacking
+}
+
+fn shown_entry(item: &Value) -> String {
+    let text = item.to_string();
+    match text.char_indices().nth(ENTRY_SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -181,5 +248,39 @@ mod tests {
                 .contains("typo")
         );
         assert!(Mutelist::parse("[]", p).unwrap().entries.is_empty());
+    }
+
+    #[test]
+    fn an_entry_missing_fields_is_named_with_the_fields_it_lacks() {
+        let p = "/compliance/scanner/config/mutelist";
+        let err = |json: &str| Mutelist::parse(json, p).unwrap_err().to_string();
+        let wrapped = err(
+            r#"{"entries":[{"rule_id":"ec2_sg_open_ssh","resource":"*","reason":"x"},{"rule_id":"s3_*"}]}"#,
+        );
+        assert_eq!(
+            wrapped,
+            format!(
+                "parameter `{p}` is invalid: entries[1] {{\"rule_id\":\"s3_*\"}} lacks `reason` and `resource` or `tags`"
+            )
+        );
+        let bare = err(r#"[{"rule_id":"ec2_sg_open_ssh","tags":{"Team":"web"}}]"#);
+        assert!(
+            bare.ends_with(
+                r#"entries[0] {"rule_id":"ec2_sg_open_ssh","tags":{"Team":"web"}} lacks `reason`"#
+            ),
+            "{bare}"
+        );
+        assert!(err(r#"{"entries":[{"resource":"*","reason":"x"}]}"#).contains("lacks `rule_id`"));
+        assert!(
+            err(r#"{"entries":[{"rule_id":7,"resource":"*","reason":"x"}]}"#).ends_with(
+                r#"entries[0] {"reason":"x","resource":"*","rule_id":7}: invalid type: integer `7`, expected a string"#
+            ),
+        );
+        assert!(
+            err(r#"{"entries":{}}"#).contains("`entries` must be a list of entries, got an object")
+        );
+        assert!(err(r#"{"rules":[]}"#).contains("no `entries`"));
+        assert!(err("7").contains("got a number"));
+        assert!(err("[7]").contains("entries[0] 7 is not an object"));
     }
 }

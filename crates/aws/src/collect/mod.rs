@@ -5,6 +5,11 @@ pub mod ec2;
 pub mod rds;
 pub mod s3;
 
+#[cfg(test)]
+pub(crate) mod replay;
+#[cfg(test)]
+mod tests;
+
 use compliance_core::model::Tags;
 use compliance_core::{Inventory, ScanError, Service};
 use futures::future::BoxFuture;

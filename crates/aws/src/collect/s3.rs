@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use compliance_core::model::{
     AclGrant, Bucket, BucketEncryption, BucketVersioning, PublicAccessBlock, S3AccountSettings,
 };
@@ -14,21 +15,15 @@ use futures::future::BoxFuture;
 use futures::StreamExt;
 
 use super::{tags_from, Collected, Collector};
-use crate::error::{code, scan_error};
+use crate::error::{
+    is_bucket_gone, optional, record, scan_error, CallFailure, FailureKind, NotFound,
+};
 use crate::sdk::ClientFactory;
 
 /// Buckets read at once. Each bucket costs about eight small calls; 16 keeps well under S3's
 /// per-prefix limits while hiding latency.
 pub const DEFAULT_BUCKET_CONCURRENCY: usize = 16;
 const LIST_PAGE: i32 = 1000;
-
-/// Error codes that mean "this setting is not configured", not "the call failed".
-const NOT_CONFIGURED: &[&str] = &[
-    "ServerSideEncryptionConfigurationNotFoundError",
-    "NoSuchPublicAccessBlockConfiguration",
-    "NoSuchBucketPolicy",
-    "NoSuchTagSet",
-];
 
 /// S3 and S3 Control answer Block Public Access in two identically shaped SDK types.
 macro_rules! public_access_block {
@@ -145,21 +140,21 @@ impl S3Collector {
             .account_id(account_id)
             .send()
             .await;
-        let public_access_block = match result {
-            Ok(out) => out
-                .public_access_block_configuration()
-                .map(|c| public_access_block!(c)),
-            Err(e) if code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => None,
-            Err(e) => {
-                return Err(scan_error(
+        let public_access_block = optional(result)
+            .map_err(|e| {
+                let failure = CallFailure::of("s3control", "GetPublicAccessBlock", home, &e);
+                record(
                     home,
                     Service::S3,
                     "GetPublicAccessBlock (account)",
                     None,
-                    &e,
-                ))
-            }
-        };
+                    failure,
+                )
+            })?
+            .and_then(|out| {
+                out.public_access_block_configuration()
+                    .map(|c| public_access_block!(c))
+            });
         Ok(S3AccountSettings {
             region: home.to_string(),
             public_access_block,
@@ -287,18 +282,19 @@ impl S3Collector {
                 let status = client.get_bucket_policy_status().bucket(n).send().await;
                 match status {
                     Ok(out) => out.policy_status().and_then(|s| s.is_public()),
-                    // Not every S3-compatible endpoint implements it; our own analysis still runs.
-                    Err(e) if matches!(code(&e), Some("NotImplemented" | "MethodNotAllowed")) => {
-                        None
-                    }
                     Err(e) => {
-                        reader.errors.push(scan_error(
-                            &region,
-                            Service::S3,
-                            "GetBucketPolicyStatus",
-                            Some(n),
-                            &e,
-                        ));
+                        let failure = CallFailure::of("s3", "GetBucketPolicyStatus", &region, &e);
+                        // Not every S3-compatible endpoint implements it; our own analysis
+                        // still runs.
+                        if failure.kind != FailureKind::Unsupported {
+                            reader.errors.push(record(
+                                &region,
+                                Service::S3,
+                                "GetBucketPolicyStatus",
+                                Some(n),
+                                failure,
+                            ));
+                        }
                         None
                     }
                 }
@@ -339,31 +335,31 @@ struct BucketReader<'a> {
 
 impl BucketReader<'_> {
     /// `Some(Some(v))`: answered; `Some(None)`: not configured; `None`: unreadable.
-    fn read<T, E, R>(&mut self, api: &str, result: Result<T, SdkError<E, R>>) -> Option<Option<T>>
+    fn read<T, E>(
+        &mut self,
+        api: &str,
+        result: Result<T, SdkError<E, HttpResponse>>,
+    ) -> Option<Option<T>>
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        E: NotFound + ProvideErrorMetadata + std::error::Error + 'static,
     {
-        match result {
-            Ok(v) => Some(Some(v)),
-            Err(e) => match code(&e) {
-                Some(c) if NOT_CONFIGURED.contains(&c) => Some(None),
-                Some("NoSuchBucket") => {
-                    self.vanished = true;
-                    None
-                }
-                _ => {
-                    self.errors.push(scan_error(
-                        self.region,
-                        Service::S3,
-                        api,
-                        Some(self.name),
-                        &e,
-                    ));
-                    self.unreadable.push(api.to_string());
-                    None
-                }
-            },
+        match optional(result) {
+            Ok(v) => Some(v),
+            Err(e) if is_bucket_gone(&e) => {
+                self.vanished = true;
+                None
+            }
+            Err(e) => {
+                self.errors.push(scan_error(
+                    self.region,
+                    Service::S3,
+                    api,
+                    Some(self.name),
+                    &e,
+                ));
+                self.unreadable.push(api.to_string());
+                None
+            }
         }
     }
 }
