@@ -12,7 +12,7 @@ SAM := $(SAM_VENV)/bin/sam
 STACK_NAME ?= compliance-scanner
 SECRET_NAME ?= /compliance/scanner/secrets/security-hub-api-key
 
-.PHONY: all venv build test lint lint-template template-tools fmt demo demo-scan bench deploy secret clean
+.PHONY: all venv build test lint lint-template template-tools fmt demo demo-scan bench bench-functions deploy secret clean
 
 all: build
 
@@ -77,10 +77,26 @@ demo-scan: venv
 	$(CARGO) build -p compliance-cli
 	PYTHON=$(PYTHON) COMPLIANCE_BIN=target/debug/compliance bash tests/harness/demo.sh
 
-## bench: the CLI on seeded estates of growing size; writes bench/RESULTS.md.
+## bench: the CLI on seeded estates of growing size, then every function's package and cold
+## start (bench-functions); writes bench/RESULTS.md.
 bench: venv
 	$(CARGO) build --release -p compliance-cli
 	$(PYTHON) bench/run.py --binary target/release/compliance --scales 1,5,20 --output bench/RESULTS.md
+	$(MAKE) bench-functions
+
+FUNCTIONS := region-scan aggregate analyze alert remediate store-report
+
+## bench-functions: each function's arm64 zip (cargo lambda, as sam build makes it) and its cold
+## start (time to the first Runtime API call, RSS then); writes its section of bench/RESULTS.md.
+## Each function is built on its own, so it links only the SDK clients its features name.
+bench-functions: venv $(SAM_VENV)/.cargo-lambda
+	@command -v rustup >/dev/null 2>&1 && rustup target add aarch64-unknown-linux-gnu || true
+	for f in $(FUNCTIONS); do \
+		PATH="$(abspath $(SAM_VENV))/bin:$$PATH" $(CARGO) lambda build --release --arm64 \
+			--output-format zip -p $$f || exit 1; \
+		$(CARGO) build --release -p $$f || exit 1; \
+	done
+	$(PYTHON) bench/functions.py --lambda-dir target/lambda --binaries target/release
 
 ## deploy: build the six functions for arm64 (cargo-lambda, zig) and deploy with `sam deploy --guided`
 ## (answers saved in samconfig.toml; later runs: `make deploy` again). See README.md, Deploying.

@@ -5,7 +5,7 @@
 mod absent;
 mod classify;
 mod endpoint;
-#[cfg(test)]
+#[cfg(all(test, feature = "scan"))]
 mod tests;
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};

@@ -1,21 +1,34 @@
 //! Thin AWS adapters over the core: collectors, configuration loading and object storage.
 //! Everything here talks to AWS; everything it decides is delegated to `compliance-core`.
 
+#[cfg(feature = "ssm")]
 pub mod automation;
+#[cfg(feature = "scan")]
 pub mod collect;
 pub mod error;
+#[cfg(feature = "tables")]
 pub mod findings_table;
+#[cfg(feature = "tables")]
 pub mod history;
+#[cfg(feature = "tables")]
 pub mod ledger;
+#[cfg(feature = "cloudwatch")]
 pub mod metrics;
+#[cfg(feature = "sns")]
 pub mod notify;
+#[cfg(feature = "ssm")]
 pub mod params;
+#[cfg(feature = "scan")]
 pub mod scanner;
 pub mod sdk;
+#[cfg(feature = "security-hub")]
 pub mod security_hub;
 pub mod store;
+#[cfg(feature = "webhook")]
 pub mod webhook;
+#[cfg(feature = "workflow")]
 pub mod workflow;
 
 pub use error::AwsError;
+#[cfg(feature = "scan")]
 pub use scanner::{ScanPlan, Scanner};

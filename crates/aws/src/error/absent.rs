@@ -33,12 +33,14 @@ pub fn optional<T, E: NotFound>(
 
 // Modelled: the SDK has a variant for "not found".
 
+#[cfg(feature = "ssm")]
 impl NotFound for aws_sdk_ssm::operation::get_parameter::GetParameterError {
     fn is_not_found(&self) -> bool {
         self.is_parameter_not_found()
     }
 }
 
+#[cfg(feature = "scan")]
 impl NotFound for aws_sdk_s3control::operation::get_public_access_block::GetPublicAccessBlockError {
     fn is_not_found(&self) -> bool {
         self.is_no_such_public_access_block_configuration()
