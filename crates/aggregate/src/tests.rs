@@ -31,7 +31,7 @@ async fn scanned(store: &MemoryStore, run: &str, regions: &[&str]) -> Vec<Value>
     summaries
 }
 
-fn input(run: &str, scans: Value) -> AggregateInput {
+fn input(run: &str, scans: &Value) -> AggregateInput {
     parse_input(
         json!({"run_id": run, "trigger": "scheduled", "regions": ["eu-west-1"], "scans": scans}),
     )
@@ -47,7 +47,7 @@ async fn merges_every_unit_and_lists_the_failed_ones() {
     // Parallel and Map nest their results; the shape is whatever depth the ASL gives.
     let out = handle(
         &function,
-        input("r1", json!([[[units[0], failed]], units[1]])),
+        input("r1", &json!([[[units[0], failed]], units[1]])),
     )
     .await
     .unwrap();
@@ -69,7 +69,7 @@ async fn merges_every_unit_and_lists_the_failed_ones() {
 async fn a_result_of_another_run_is_refused_and_nothing_is_written() {
     let (function, store) = function();
     let units = scanned(&store, "r2", &["eu-west-1"]).await;
-    let err = handle(&function, input("r1", json!([units[0]])))
+    let err = handle(&function, input("r1", &json!([units[0]])))
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "ComplianceScanner.InvalidInput");
@@ -84,7 +84,7 @@ async fn a_missing_unit_document_is_an_error_naming_its_key() {
     let mut summary = units[0].clone();
     summary["region"] = json!("ap-southeast-1");
     summary["findings_key"] = json!("runs/r1/scans/ap-southeast-1/ec2.json");
-    let err = handle(&function, input("r1", json!([summary])))
+    let err = handle(&function, input("r1", &json!([summary])))
         .await
         .unwrap_err();
     assert!(
@@ -99,7 +99,7 @@ async fn a_missing_unit_document_is_an_error_naming_its_key() {
 async fn a_run_whose_units_all_succeeded_is_complete() {
     let (function, store) = function();
     let units = scanned(&store, "r3", &["eu-west-1"]).await;
-    let out = handle(&function, input("r3", json!([units[0]])))
+    let out = handle(&function, input("r3", &json!([units[0]])))
         .await
         .unwrap();
     assert!(!out.partial);

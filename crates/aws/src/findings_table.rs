@@ -177,7 +177,9 @@ pub fn to_item(record: &FindingRecord) -> Result<HashMap<String, AttributeValue>
     Ok(item)
 }
 
-pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<FindingRecord, AwsError> {
+pub fn from_item<S: std::hash::BuildHasher>(
+    item: &HashMap<String, AttributeValue, S>,
+) -> Result<FindingRecord, AwsError> {
     let fields: Map<String, Value> = item
         .iter()
         .filter(|(k, _)| k.as_str() != "account_state")

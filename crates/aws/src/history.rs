@@ -37,7 +37,7 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_string())
 }
 
-fn n(v: impl ToString) -> AttributeValue {
+fn n(v: &impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
@@ -61,17 +61,17 @@ impl HistoryStore {
             ("run_key".to_string(), s(&item.run_key)),
             ("report_json_key".to_string(), s(&item.report_json_key)),
             ("report_csv_key".to_string(), s(&item.report_csv_key)),
-            ("findings_total".to_string(), n(item.findings_total)),
-            ("critical".to_string(), n(item.critical)),
-            ("high".to_string(), n(item.high)),
-            ("medium".to_string(), n(item.medium)),
-            ("low".to_string(), n(item.low)),
-            ("informational".to_string(), n(item.informational)),
+            ("findings_total".to_string(), n(&item.findings_total)),
+            ("critical".to_string(), n(&item.critical)),
+            ("high".to_string(), n(&item.high)),
+            ("medium".to_string(), n(&item.medium)),
+            ("low".to_string(), n(&item.low)),
+            ("informational".to_string(), n(&item.informational)),
             ("complete".to_string(), AttributeValue::Bool(item.complete)),
             ("decision".to_string(), s(&item.decision)),
         ]);
         if let Some(score) = item.compliance_score {
-            attrs.insert("compliance_score".into(), n(score));
+            attrs.insert("compliance_score".into(), n(&score));
         }
         self.client
             .put_item()
@@ -120,7 +120,13 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Option<HistoryItem> {
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse::<f64>().ok())
     };
-    let count = |k: &str| num(k).map(|v| v as usize).unwrap_or(0);
+    // DynamoDB numbers are decimal text; a count is a non-negative integer.
+    let count = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
     Some(HistoryItem {
         account_id: text("account_id")?,
         run_id: text("run_id")?,

@@ -41,7 +41,9 @@ pub async fn load_parameters(
 ) -> Result<BTreeMap<String, String>, AwsError> {
     let out = ssm
         .get_parameters()
-        .set_names(Some(names.iter().map(|n| n.to_string()).collect()))
+        .set_names(Some(
+            names.iter().map(std::string::ToString::to_string).collect(),
+        ))
         .with_decryption(false)
         .send()
         .await

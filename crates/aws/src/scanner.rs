@@ -103,7 +103,7 @@ impl Scanner {
             %service,
             resources = collected.inventory.resource_count(),
             errors = collected.errors.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "collected"
         );
         collected

@@ -100,10 +100,10 @@ impl Intercept for RequestCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let key = cfg
-            .load::<Metadata>()
-            .map(|m| format!("{}:{}", m.service(), m.name()))
-            .unwrap_or_else(|| "unknown:unknown".to_string());
+        let key = cfg.load::<Metadata>().map_or_else(
+            || "unknown:unknown".to_string(),
+            |m| format!("{}:{}", m.service(), m.name()),
+        );
         if let Ok(mut counts) = self.counts.lock() {
             *counts.entry(key).or_insert(0) += 1;
         }

@@ -68,7 +68,11 @@ impl ObjectStore for S3Store {
                 .await
             {
                 Ok(out) => out,
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                Err(e)
+                    if e.as_service_error().is_some_and(
+                        aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                    ) =>
+                {
                     return Ok(None)
                 }
                 Err(e) => return Err(AwsError::api("s3", "GetObject", &e)),

@@ -42,7 +42,7 @@ pub async fn stack_outputs(
     let outputs = out
         .stacks()
         .iter()
-        .flat_map(|s| s.outputs())
+        .flat_map(aws_sdk_cloudformation::types::Stack::outputs)
         .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
         .collect();
     Ok(StackOutputs {

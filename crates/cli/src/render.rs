@@ -88,8 +88,7 @@ pub fn summary_line(report: &ScanReport) -> String {
     let c = &s.findings_by_severity;
     let score = s
         .compliance_score
-        .map(|v| format!("{v:.1}%"))
-        .unwrap_or_else(|| "n/a".into());
+        .map_or_else(|| "n/a".into(), |v| format!("{v:.1}%"));
     format!(
         "account {} · {} resources · score {score} ({} of {} checks passed) · findings: {} critical, {} high, {} medium, {} low, {} informational, {} muted{}",
         report.account_id,

@@ -12,6 +12,7 @@ use compliance_core::report::frameworks::{
 };
 use compliance_core::run::RunDocument;
 use compliance_core::FindingStatus;
+use std::fmt::Write;
 
 use crate::exit;
 
@@ -129,12 +130,11 @@ pub async fn run(args: ReportArgs) -> Result<u8, String> {
 async fn view(args: ViewArgs) -> Result<u8, String> {
     let frameworks = frameworks_named(&args.framework).map_err(|e| e.to_string())?;
     let stored = open(&args.location, args.run_id.is_none()).await?;
-    let run_id = match args.run_id {
-        Some(id) => RunId::parse(&id).map_err(|e| format!("--run: {e}"))?,
-        None => {
-            let latest = latest_run(&stored).await?;
-            RunId::parse(&latest).map_err(|e| format!("the latest run in the history: {e}"))?
-        }
+    let run_id = if let Some(id) = args.run_id {
+        RunId::parse(&id).map_err(|e| format!("--run: {e}"))?
+    } else {
+        let latest = latest_run(&stored).await?;
+        RunId::parse(&latest).map_err(|e| format!("the latest run in the history: {e}"))?
     };
     let run: RunDocument = get_json(
         &stored.store,
@@ -196,29 +196,32 @@ fn render(run: &RunDocument, views: &[FrameworkView], all: bool) -> String {
         }
     );
     for v in views {
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "\n{}: {} pass, {} fail, {} not evaluated\n",
             v.name, v.passed, v.failed, v.not_evaluated
-        ));
+        );
         for c in &v.controls {
             if !all && c.status != ControlStatus::Fail {
                 continue;
             }
-            out.push_str(&format!(
-                "  {:<13} {:<16} {}/{} checks failed  [{}]\n",
+            let _ = writeln!(
+                out,
+                "  {:<13} {:<16} {}/{} checks failed  [{}]",
                 c.status.as_str(),
                 c.control_id,
                 c.checks_failed,
                 c.checks_evaluated,
                 c.rules.join(", ")
-            ));
+            );
             for f in c
                 .failing_findings
                 .iter()
                 .filter_map(|id| by_id.get(id.as_str()))
             {
-                out.push_str(&format!(
-                    "      {:<13} {} ({}) {}{}\n",
+                let _ = writeln!(
+                    out,
+                    "      {:<13} {} ({}) {}{}",
                     f.severity.as_str(),
                     f.resource_arn,
                     f.region,
@@ -228,7 +231,7 @@ fn render(run: &RunDocument, views: &[FrameworkView], all: bool) -> String {
                     } else {
                         ""
                     }
-                ));
+                );
             }
         }
     }

@@ -112,8 +112,7 @@ fn default_run_id() -> String {
     let stamp = compliance_core::time::rfc3339(now).replace([':', '-'], "");
     let nanos = now
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+        .map_or(0, |d| d.subsec_nanos());
     format!("run-{stamp}-{:04x}", nanos & 0xffff)
 }
 
@@ -124,8 +123,7 @@ pub fn summary(output: &ExecutionOutput) -> String {
     let sev = &agg.findings_by_severity;
     let score = analysis
         .compliance_score
-        .map(|s| format!("{s:.1}%"))
-        .unwrap_or_else(|| "n/a".into());
+        .map_or_else(|| "n/a".into(), |s| format!("{s:.1}%"));
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -117,16 +117,15 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
     let run_report = RunReport::from_scan(&report, &generated_at);
     let colour = std::io::stdout().is_terminal() && args.output.is_none();
     let rendered = render_as(args.format, &report, &run_report, &home, colour)?;
-    match &args.output {
-        Some(path) => std::fs::write(path, rendered.as_bytes())
-            .map_err(|e| format!("could not write {}: {e}", path.display()))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(rendered.as_bytes())
-                .map_err(|e| format!("could not write the report: {e}"))?;
-            out.flush()
-                .map_err(|e| format!("could not write the report: {e}"))?;
-        }
+    if let Some(path) = &args.output {
+        std::fs::write(path, rendered.as_bytes())
+            .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(rendered.as_bytes())
+            .map_err(|e| format!("could not write the report: {e}"))?;
+        out.flush()
+            .map_err(|e| format!("could not write the report: {e}"))?;
     }
     if args.output.is_some() || !matches!(args.format, Format::Table) {
         eprintln!("{}", render::summary_line(&report));
@@ -165,8 +164,7 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
 
     let failing = args
         .fail_on
-        .map(|s| report.summary.findings_by_severity.at_or_above(s))
-        .unwrap_or(0);
+        .map_or(0, |s| report.summary.findings_by_severity.at_or_above(s));
     Ok(if failing > 0 {
         exit::FINDINGS
     } else if !report.complete {

@@ -214,7 +214,10 @@ fn a_denied_region_and_service_are_recorded_and_the_rest_is_scanned() {
     ];
     assert_eq!(
         apis("ap-southeast-1", "ec2"),
-        ec2_apis.iter().map(|s| s.to_string()).collect()
+        ec2_apis
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect()
     );
     assert!(errors
         .iter()

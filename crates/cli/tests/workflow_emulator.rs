@@ -635,7 +635,10 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
         })
         .count();
     assert!(listed > 0);
-    assert_eq!(payload["new"]["total"].as_u64().unwrap() as usize, listed);
+    assert_eq!(
+        usize::try_from(payload["new"]["total"].as_u64().unwrap()).unwrap(),
+        listed
+    );
     assert!(payload["reports"]["keys"]["html"]
         .as_str()
         .unwrap()

@@ -41,8 +41,7 @@ pub fn findings_alert(
     let c = &s.findings_by_severity;
     let score = s
         .compliance_score
-        .map(|v| format!("{v:.1}%"))
-        .unwrap_or_else(|| "n/a".into());
+        .map_or_else(|| "n/a".into(), |v| format!("{v:.1}%"));
     let severity = Severity::ALL_DESCENDING
         .into_iter()
         .find(|sev| c.get(*sev) > 0);

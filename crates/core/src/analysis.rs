@@ -69,7 +69,7 @@ impl Thresholds {
             ("medium", c.medium, self.max_medium),
             ("low", c.low, self.max_low),
         ] {
-            if max >= 0 && count as i64 > max {
+            if max >= 0 && i64::try_from(count).unwrap_or(i64::MAX) > max {
                 out.push(format!("{count} {name} findings (max {max})"));
             }
         }

@@ -28,7 +28,10 @@ pub struct ScannerConfig {
 impl Default for ScannerConfig {
     fn default() -> Self {
         ScannerConfig {
-            regions: DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect(),
+            regions: DEFAULT_REGIONS
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             services: Service::ALL.to_vec(),
             required_tags: Vec::new(),
             mutelist: Mutelist::default(),
@@ -51,7 +54,7 @@ impl ScannerConfig {
         if let Some(value) = params.get(PARAM_REQUIRED_TAGS) {
             config.required_tags = parse_list(value)
                 .into_iter()
-                .map(|key| validate_tag_key(&key, PARAM_REQUIRED_TAGS).map(|_| key))
+                .map(|key| validate_tag_key(&key, PARAM_REQUIRED_TAGS).map(|()| key))
                 .collect::<Result<_, _>>()?;
         }
         if let Some(value) = params.get(PARAM_MUTELIST) {
@@ -131,6 +134,41 @@ fn invalid(parameter: &str, reason: &str) -> CoreError {
     CoreError::InvalidParameter {
         parameter: parameter.to_string(),
         reason: reason.to_string(),
+    }
+}
+
+/// A JSON setting kept in one Parameter Store parameter, with a default for when the parameter
+/// does not exist (an existing but invalid one is an error, never the default).
+pub trait Setting: Default + Sized {
+    /// The parameter's name.
+    const PARAMETER: &'static str;
+
+    fn parse_json(json: &str) -> Result<Self, CoreError>;
+
+    /// The setting from the parameter's value, or the default when there is none.
+    fn from_parameter(value: Option<&str>) -> Result<Self, CoreError> {
+        value.map_or_else(|| Ok(Self::default()), Self::parse_json)
+    }
+}
+
+impl Setting for crate::analysis::Thresholds {
+    const PARAMETER: &'static str = crate::analysis::PARAM_THRESHOLDS;
+    fn parse_json(json: &str) -> Result<Self, CoreError> {
+        Self::parse(json)
+    }
+}
+
+impl Setting for crate::remediation::RemediationConfig {
+    const PARAMETER: &'static str = crate::remediation::PARAM_REMEDIATION;
+    fn parse_json(json: &str) -> Result<Self, CoreError> {
+        Self::parse(json)
+    }
+}
+
+impl Setting for crate::lifecycle::FindingsConfig {
+    const PARAMETER: &'static str = crate::lifecycle::PARAM_FINDINGS;
+    fn parse_json(json: &str) -> Result<Self, CoreError> {
+        Self::parse(json)
     }
 }
 
@@ -245,40 +283,5 @@ mod tests {
         ] {
             assert!(!is_region_name(bad), "{bad}");
         }
-    }
-}
-
-/// A JSON setting kept in one Parameter Store parameter, with a default for when the parameter
-/// does not exist (an existing but invalid one is an error, never the default).
-pub trait Setting: Default + Sized {
-    /// The parameter's name.
-    const PARAMETER: &'static str;
-
-    fn parse_json(json: &str) -> Result<Self, CoreError>;
-
-    /// The setting from the parameter's value, or the default when there is none.
-    fn from_parameter(value: Option<&str>) -> Result<Self, CoreError> {
-        value.map_or_else(|| Ok(Self::default()), Self::parse_json)
-    }
-}
-
-impl Setting for crate::analysis::Thresholds {
-    const PARAMETER: &'static str = crate::analysis::PARAM_THRESHOLDS;
-    fn parse_json(json: &str) -> Result<Self, CoreError> {
-        Self::parse(json)
-    }
-}
-
-impl Setting for crate::remediation::RemediationConfig {
-    const PARAMETER: &'static str = crate::remediation::PARAM_REMEDIATION;
-    fn parse_json(json: &str) -> Result<Self, CoreError> {
-        Self::parse(json)
-    }
-}
-
-impl Setting for crate::lifecycle::FindingsConfig {
-    const PARAMETER: &'static str = crate::lifecycle::PARAM_FINDINGS;
-    fn parse_json(json: &str) -> Result<Self, CoreError> {
-        Self::parse(json)
     }
 }

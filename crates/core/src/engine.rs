@@ -53,7 +53,7 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
     let mut out = Evaluation::default();
     for rule in catalog() {
         let mut record = |subject: Subject, outcome: Outcome| {
-            out.record(rule, &subject, outcome, &ctx, &settings.mutelist)
+            out.record(rule, &subject, outcome, &ctx, &settings.mutelist);
         };
         match rule.check {
             Check::SecurityGroup(check) => {

@@ -239,8 +239,18 @@ pub fn stable_finding_id(
         // A separator that cannot occur in any part keeps ("ab","c") apart from ("a","bc").
         hasher.update([0u8]);
     }
-    let digest = hasher.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&hasher.finalize()[..16])
+}
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// A UUID-shaped token derived from `parts` (APIs such as StartAutomationExecution want their
@@ -251,10 +261,7 @@ pub fn deterministic_uuid(parts: &[&str]) -> String {
         hasher.update(part.as_bytes());
         hasher.update([0u8]);
     }
-    let h: String = hasher.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let h = hex(&hasher.finalize()[..16]);
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],

@@ -320,8 +320,8 @@ fn advance(f: &Finding, previous: Option<&FindingRecord>, clock: RunClock) -> Fi
     let Some(prev) = previous else {
         return record;
     };
-    record.first_seen_at = prev.first_seen_at.clone();
-    record.first_run_id = prev.first_run_id.clone();
+    record.first_seen_at.clone_from(&prev.first_seen_at);
+    record.first_run_id.clone_from(&prev.first_run_id);
     record.times_reopened = prev.times_reopened;
     record.status = if prev.last_run_id == clock.run_id {
         // The same run reconciled again (a retried state): keep what it decided the first time.

@@ -207,24 +207,21 @@ pub fn plan(
             continue;
         };
         let key = format!("{}|{}", runbook.document_name(), f.resource_arn);
-        match grouped.get_mut(&key) {
-            Some(existing) => {
-                existing.finding_ids.push(f.id.clone());
-                existing.parameters.absorb(parameters);
-            }
-            None => {
-                order.push(key.clone());
-                grouped.insert(
-                    key.clone(),
-                    Group {
-                        key,
-                        resource_arn: f.resource_arn.clone(),
-                        region: f.region.clone(),
-                        finding_ids: vec![f.id.clone()],
-                        parameters,
-                    },
-                );
-            }
+        if let Some(existing) = grouped.get_mut(&key) {
+            existing.finding_ids.push(f.id.clone());
+            existing.parameters.absorb(parameters);
+        } else {
+            order.push(key.clone());
+            grouped.insert(
+                key.clone(),
+                Group {
+                    key,
+                    resource_arn: f.resource_arn.clone(),
+                    region: f.region.clone(),
+                    finding_ids: vec![f.id.clone()],
+                    parameters,
+                },
+            );
         }
     }
     let mut planned = Vec::new();
@@ -260,13 +257,13 @@ mod tests {
     use crate::rules::RemediationEvidence;
     use serde_json::{json, Value};
 
-    fn open(protocol: &str, port: Option<i32>, source: &str) -> Option<RemediationEvidence> {
-        Some(RemediationEvidence::OpenIngress(vec![OpenPermission {
+    fn open(protocol: &str, port: Option<i32>, source: &str) -> RemediationEvidence {
+        RemediationEvidence::OpenIngress(vec![OpenPermission {
             protocol: protocol.into(),
             from_port: port,
             to_port: port,
             source: source.into(),
-        }]))
+        }])
     }
 
     fn finding(
@@ -303,7 +300,7 @@ mod tests {
 
     fn config(rules: &[&str], cap: usize) -> RemediationConfig {
         RemediationConfig {
-            allowed_rules: rules.iter().map(|s| s.to_string()).collect(),
+            allowed_rules: rules.iter().map(std::string::ToString::to_string).collect(),
             max_executions_per_run: cap,
             ..Default::default()
         }
@@ -311,8 +308,8 @@ mod tests {
 
     #[test]
     fn guardrails_allowlist_exclusion_cap_and_grouping() {
-        let ssh = open("tcp", Some(22), "0.0.0.0/0");
-        let all = open("-1", None, "::/0");
+        let ssh = Some(open("tcp", Some(22), "0.0.0.0/0"));
+        let all = Some(open("-1", None, "::/0"));
         let findings = vec![
             finding("ec2_sg_open_ssh", "sg-1", ssh.clone(), &[]),
             finding("ec2_sg_open_all_ports", "sg-1", all, &[]),

@@ -117,7 +117,7 @@ impl RunDocument {
         let mut account_id = String::new();
         for (key, unit) in units {
             if account_id.is_empty() {
-                account_id = unit.account_id.clone();
+                account_id.clone_from(&unit.account_id);
             }
             resources += unit.summary.resources_scanned;
             evaluated += unit.summary.checks_evaluated;

@@ -387,7 +387,7 @@ fn finding_rows(dom: &str) -> Vec<&str> {
     let table = &dom[start..start + dom[start..].find("</table>").unwrap()];
     let body = &table[table.find("<tbody>").expect("tbody")..];
     body.match_indices("<tr ")
-        .map(|(at, _)| &body[at..at + body[at..].find('>').unwrap() + 1])
+        .map(|(at, _)| &body[at..=(at + body[at..].find('>').unwrap())])
         .collect()
 }
 

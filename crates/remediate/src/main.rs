@@ -33,24 +33,15 @@ async fn handle(f: &Function, input: RemediateInput) -> Result<RemediateOutput, 
     let (planned, mut decisions) = plan(&run.findings, &config, &f.home_region);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .map_or(0, |d| d.as_secs());
     for execution in planned {
         let outcome = match config.mode {
             Mode::DryRun => Outcome::DryRun,
             Mode::Enforce => {
-                if !f
-                    .ledger
+                if f.ledger
                     .claim(&execution.key, run_id, now, config.cooldown_minutes * 60)
                     .await?
                 {
-                    Outcome::Skipped {
-                        reason: format!(
-                            "an execution for this resource started within the last {} minutes",
-                            config.cooldown_minutes
-                        ),
-                    }
-                } else {
                     let mut parameters = execution.parameters.clone();
                     parameters.insert(
                         "AutomationAssumeRole".into(),
@@ -75,6 +66,13 @@ async fn handle(f: &Function, input: RemediateInput) -> Result<RemediateOutput, 
                                 error: e.to_string(),
                             }
                         }
+                    }
+                } else {
+                    Outcome::Skipped {
+                        reason: format!(
+                            "an execution for this resource started within the last {} minutes",
+                            config.cooldown_minutes
+                        ),
                     }
                 }
             }

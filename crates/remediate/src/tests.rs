@@ -30,7 +30,10 @@ fn function(config: Option<&str>, failing: &[&str]) -> (Function, Fixture) {
         store: Default::default(),
         ledger: Default::default(),
         automation: Arc::new(MemoryAutomation {
-            failing: failing.iter().map(|s| s.to_string()).collect(),
+            failing: failing
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             ..Default::default()
         }),
     };

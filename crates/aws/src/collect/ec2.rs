@@ -143,7 +143,11 @@ async fn instances(
     while let Some(page) = pages.next().await {
         let page =
             page.map_err(|e| scan_error(region, Service::Ec2, "DescribeInstances", None, &e))?;
-        for instance in page.reservations().iter().flat_map(|r| r.instances()) {
+        for instance in page
+            .reservations()
+            .iter()
+            .flat_map(aws_sdk_ec2::types::Reservation::instances)
+        {
             let Some(id) = instance.instance_id() else {
                 continue;
             };

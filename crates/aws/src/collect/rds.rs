@@ -64,12 +64,15 @@ impl Collector for RdsCollector {
 
 fn convert(db: &SdkDbInstance, account_id: &str, region: &str) -> Option<DbInstance> {
     let id = db.db_instance_identifier()?;
-    let arn = db.db_instance_arn().map(str::to_string).unwrap_or_else(|| {
-        format!(
-            "arn:{}:rds:{region}:{account_id}:db:{id}",
-            partition(region)
-        )
-    });
+    let arn = db.db_instance_arn().map_or_else(
+        || {
+            format!(
+                "arn:{}:rds:{region}:{account_id}:db:{id}",
+                partition(region)
+            )
+        },
+        str::to_string,
+    );
     Some(DbInstance {
         id: id.to_string(),
         arn,

@@ -111,7 +111,10 @@ impl Replay {
 
     fn rule(self, needles: &[&str], answers: VecDeque<Answer>, repeat_last: bool) -> Self {
         self.lock().rules.push(Rule {
-            needles: needles.iter().map(|n| n.to_string()).collect(),
+            needles: needles
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             answers,
             repeat_last,
         });

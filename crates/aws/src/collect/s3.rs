@@ -170,11 +170,16 @@ impl S3Collector {
             .await
             .map_err(|e| scan_error(home, Service::S3, "GetBucketLocation", Some(name), &e))?;
         // An empty constraint is us-east-1; `EU` is the legacy name of eu-west-1.
-        Ok(match out.location_constraint().map(|c| c.as_str()) {
-            None | Some("") => "us-east-1".to_string(),
-            Some("EU") => "eu-west-1".to_string(),
-            Some(region) => region.to_string(),
-        })
+        Ok(
+            match out
+                .location_constraint()
+                .map(aws_sdk_s3::types::BucketLocationConstraint::as_str)
+            {
+                None | Some("") => "us-east-1".to_string(),
+                Some("EU") => "eu-west-1".to_string(),
+                Some(region) => region.to_string(),
+            },
+        )
     }
 
     /// Reads one bucket. `None` when the bucket vanished between listing and reading.
@@ -281,7 +286,9 @@ impl S3Collector {
             Some(_) => {
                 let status = client.get_bucket_policy_status().bucket(n).send().await;
                 match status {
-                    Ok(out) => out.policy_status().and_then(|s| s.is_public()),
+                    Ok(out) => out
+                        .policy_status()
+                        .and_then(aws_sdk_s3::types::PolicyStatus::is_public),
                     Err(e) => {
                         let failure = CallFailure::of("s3", "GetBucketPolicyStatus", &region, &e);
                         // Not every S3-compatible endpoint implements it; our own analysis
@@ -335,6 +342,7 @@ struct BucketReader<'a> {
 
 impl BucketReader<'_> {
     /// `Some(Some(v))`: answered; `Some(None)`: not configured; `None`: unreadable.
+    #[allow(clippy::option_option)] // the three answers a bucket read has, named above
     fn read<T, E>(
         &mut self,
         api: &str,

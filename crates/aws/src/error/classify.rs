@@ -175,11 +175,10 @@ impl CallFailure {
             SdkError::ServiceError(service_err) => {
                 let inner = service_err.err();
                 let status = service_err.raw().status().as_u16();
-                let detail = inner
-                    .message()
-                    .filter(|m| !m.is_empty())
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("HTTP {status}: {}", root_cause(inner)));
+                let detail = inner.message().filter(|m| !m.is_empty()).map_or_else(
+                    || format!("HTTP {status}: {}", root_cause(inner)),
+                    str::to_string,
+                );
                 match inner.code() {
                     Some(code) => (
                         kind_of_code(code).unwrap_or(kind_of_status(status)),

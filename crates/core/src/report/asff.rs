@@ -172,7 +172,7 @@ pub fn open_finding(
             tags: &f.resource_tags,
             remediation: &f.remediation,
         },
-        description,
+        &description,
         observed,
         ctx,
     );
@@ -229,7 +229,7 @@ pub fn resolved_finding(record: &FindingRecord, ctx: &AsffContext) -> AsffFindin
                 r.remediation
             }),
         },
-        description,
+        &description,
         Observed {
             first: &record.first_seen_at,
             last: &record.last_seen_at,
@@ -244,6 +244,7 @@ pub fn resolved_finding(record: &FindingRecord, ctx: &AsffContext) -> AsffFindin
     finding
 }
 
+#[derive(Clone, Copy)]
 struct Identity<'a> {
     id: &'a str,
     rule_id: &'a str,
@@ -258,7 +259,7 @@ struct Identity<'a> {
     remediation: &'a str,
 }
 
-fn base(who: Identity, description: String, observed: Observed, ctx: &AsffContext) -> AsffFinding {
+fn base(who: Identity, description: &str, observed: Observed, ctx: &AsffContext) -> AsffFinding {
     let rule = rule(who.rule_id);
     let controls = rule.map(|r| r.controls).unwrap_or_default();
     let mut product_fields = BTreeMap::from([
@@ -294,7 +295,7 @@ fn base(who: Identity, description: String, observed: Observed, ctx: &AsffContex
         updated_at: ctx.updated_at.clone(),
         severity: severity.clone(),
         title: clip(who.title, MAX_TITLE),
-        description: clip(&description, MAX_DESCRIPTION),
+        description: clip(description, MAX_DESCRIPTION),
         source_url: url.clone(),
         remediation: AsffRemediation {
             recommendation: AsffRecommendation {
@@ -407,6 +408,7 @@ fn resource_tags(tags: &Tags) -> BTreeMap<String, String> {
 mod tests {
     use super::*;
     use crate::lifecycle::LifecycleStatus;
+    use crate::model::partition_of_region;
     use crate::model::Service;
 
     fn ctx() -> AsffContext {
@@ -542,7 +544,6 @@ mod tests {
         };
         assert_eq!(related_requirements(&c).len(), 32);
         assert_eq!(clip("abcdef", 4), "abc…");
-        use crate::model::partition_of_region;
         assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
         assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
         assert_eq!(partition_of_region("eu-west-1"), "aws");

@@ -129,7 +129,11 @@ impl RunReport {
                 started_at: scan.started_at.clone(),
                 generated_at: generated_at.to_string(),
                 regions: scan.regions.clone(),
-                services: scan.services.iter().map(|s| s.to_string()).collect(),
+                services: scan
+                    .services
+                    .iter()
+                    .map(std::string::ToString::to_string)
+                    .collect(),
                 complete: scan.complete,
             },
             summary: scan.summary.clone(),

@@ -177,7 +177,7 @@ fn view(
             ControlView {
                 control_id: control.to_string(),
                 status,
-                rules: rules.iter().map(|r| r.to_string()).collect(),
+                rules: rules.iter().map(std::string::ToString::to_string).collect(),
                 checks_evaluated: evaluated.max(failing.len()),
                 checks_failed: failing.len(),
                 failing_findings: failing,

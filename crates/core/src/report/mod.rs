@@ -257,7 +257,7 @@ mod tests {
         .unwrap();
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         let row = reader.records().next().unwrap().unwrap();
-        for cell in row.iter() {
+        for cell in &row {
             assert!(
                 !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
                 "live formula cell {cell:?}"

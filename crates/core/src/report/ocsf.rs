@@ -251,7 +251,7 @@ fn resolved_event(report: &RunReport, r: &ResolvedEntry) -> Value {
         "resources": [{
             "uid": r.resource_arn,
             "region": r.region,
-            "type": rule.and_then(|x| x.resource_type()).map(|t| t.as_str()).unwrap_or("Other"),
+            "type": rule.and_then(super::super::rules::Rule::resource_type).map_or("Other", super::super::model::ResourceType::as_str),
             "cloud_partition": partition(&r.resource_arn),
         }],
         "unmapped": {"compliance": compliance(&r.rule_id, true), "run_id": report.run.run_id, "lifecycle": "resolved"},
@@ -329,7 +329,7 @@ mod tests {
         let muted = &events[0];
         assert_eq!(
             (muted["class_uid"].as_u64(), muted["type_uid"].as_u64()),
-            (Some(2004), Some(200401))
+            (Some(2004), Some(200_401))
         );
         assert_eq!(
             (muted["status_id"].as_u64(), muted["status"].as_str()),
@@ -351,7 +351,7 @@ mod tests {
         let closed = &events[1];
         assert_eq!(
             (closed["activity_id"].as_u64(), closed["type_uid"].as_u64()),
-            (Some(3), Some(200403))
+            (Some(3), Some(200_403))
         );
         assert_eq!(
             (closed["status_id"].as_u64(), closed["status"].as_str()),

@@ -30,7 +30,7 @@ impl Controls {
     };
 
     pub fn to_refs(&self) -> ComplianceRefs {
-        let own = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
+        let own = |ids: &[&str]| ids.iter().map(std::string::ToString::to_string).collect();
         ComplianceRefs {
             aws_fsbp: own(self.aws_fsbp),
             security_hub: own(self.security_hub),

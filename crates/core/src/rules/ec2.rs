@@ -445,8 +445,8 @@ mod tests {
             protocol: protocol.into(),
             from_port: from,
             to_port: to,
-            ipv4_ranges: v4.iter().map(|s| s.to_string()).collect(),
-            ipv6_ranges: v6.iter().map(|s| s.to_string()).collect(),
+            ipv4_ranges: v4.iter().map(std::string::ToString::to_string).collect(),
+            ipv6_ranges: v6.iter().map(std::string::ToString::to_string).collect(),
             ..Default::default()
         }
     }
@@ -464,13 +464,13 @@ mod tests {
         }
     }
 
-    fn fails(o: Outcome) -> bool {
+    fn fails(o: &Outcome) -> bool {
         matches!(o, Outcome::Fail { .. })
     }
 
     #[test]
     fn ssh_exposure_semantics() {
-        let open = |p| fails(sg_open_ssh(&sg("g", vec![p]), &CTX));
+        let open = |p| fails(&sg_open_ssh(&sg("g", vec![p]), &CTX));
         assert!(open(perm("tcp", Some(22), Some(22), &["0.0.0.0/0"], &[])));
         assert!(open(perm("tcp", Some(22), Some(22), &[], &["::/0"])));
         assert!(open(perm("tcp", Some(0), Some(65535), &["0.0.0.0/0"], &[])));
@@ -492,19 +492,19 @@ mod tests {
     fn egress_never_counts_as_exposure() {
         let mut group = sg("g", vec![]);
         group.egress = vec![perm("-1", None, None, &["0.0.0.0/0"], &["::/0"])];
-        assert!(!fails(sg_open_all_ports(&group, &CTX)));
-        assert!(!fails(sg_open_ssh(&group, &CTX)));
+        assert!(!fails(&sg_open_all_ports(&group, &CTX)));
+        assert!(!fails(&sg_open_ssh(&group, &CTX)));
     }
 
     #[test]
     fn rdp_all_ports_and_high_risk() {
         let all = sg("g", vec![perm("-1", None, None, &["0.0.0.0/0"], &[])]);
-        assert!(fails(sg_open_rdp(&all, &CTX)));
-        assert!(fails(sg_open_all_ports(&all, &CTX)));
-        assert!(fails(sg_open_high_risk_ports(&all, &CTX)));
+        assert!(fails(&sg_open_rdp(&all, &CTX)));
+        assert!(fails(&sg_open_all_ports(&all, &CTX)));
+        assert!(fails(&sg_open_high_risk_ports(&all, &CTX)));
         let udp_all = sg("g", vec![perm("udp", Some(0), Some(65535), &[], &["::/0"])]);
-        assert!(fails(sg_open_all_ports(&udp_all, &CTX)));
-        assert!(!fails(sg_open_high_risk_ports(&udp_all, &CTX)));
+        assert!(fails(&sg_open_all_ports(&udp_all, &CTX)));
+        assert!(!fails(&sg_open_high_risk_ports(&udp_all, &CTX)));
         let mysql = sg(
             "g",
             vec![perm("tcp", Some(3306), Some(3306), &["0.0.0.0/0"], &[])],
@@ -513,20 +513,20 @@ mod tests {
             Outcome::Fail { evidence: e, .. } => assert_eq!(e["exposed_ports"], json!([3306])),
             o => panic!("{o:?}"),
         }
-        assert!(!fails(sg_open_all_ports(&mysql, &CTX)));
+        assert!(!fails(&sg_open_all_ports(&mysql, &CTX)));
         let ssh_only = sg(
             "g",
             vec![perm("tcp", Some(22), Some(22), &["0.0.0.0/0"], &[])],
         );
         assert!(
-            !fails(sg_open_high_risk_ports(&ssh_only, &CTX)),
+            !fails(&sg_open_high_risk_ports(&ssh_only, &CTX)),
             "SSH has its own rule"
         );
         let https = sg(
             "g",
             vec![perm("tcp", Some(443), Some(443), &["0.0.0.0/0"], &["::/0"])],
         );
-        assert!(!fails(sg_open_high_risk_ports(&https, &CTX)));
+        assert!(!fails(&sg_open_high_risk_ports(&https, &CTX)));
         // A private rule for 3306 next to an internet rule for 443 must not be reported.
         let mixed = sg(
             "g",
@@ -535,14 +535,14 @@ mod tests {
                 perm("tcp", Some(443), Some(443), &["0.0.0.0/0"], &[]),
             ],
         );
-        assert!(!fails(sg_open_high_risk_ports(&mixed, &CTX)));
+        assert!(!fails(&sg_open_high_risk_ports(&mixed, &CTX)));
         let range = sg(
             "g",
             vec![perm("tcp", Some(20), Some(23), &["0.0.0.0/0"], &[])],
         );
         match sg_open_high_risk_ports(&range, &CTX) {
             Outcome::Fail { evidence: e, .. } => {
-                assert_eq!(e["exposed_ports"], json!([20, 21, 23]))
+                assert_eq!(e["exposed_ports"], json!([20, 21, 23]));
             }
             o => panic!("{o:?}"),
         }
@@ -553,7 +553,7 @@ mod tests {
         let mut default = sg("default", vec![]);
         assert_eq!(default_sg_restricts_all(&default, &CTX), Outcome::Pass);
         default.egress = vec![perm("-1", None, None, &["0.0.0.0/0"], &[])];
-        assert!(fails(default_sg_restricts_all(&default, &CTX)));
+        assert!(fails(&default_sg_restricts_all(&default, &CTX)));
         assert_eq!(
             default_sg_restricts_all(&sg("web", vec![]), &CTX),
             Outcome::NotApplicable
@@ -580,7 +580,7 @@ mod tests {
 
     #[test]
     fn instance_checks() {
-        assert!(fails(instance_imdsv2(
+        assert!(fails(&instance_imdsv2(
             &instance("running", Some("optional"), Some("enabled"), None),
             &CTX
         )));
@@ -605,7 +605,7 @@ mod tests {
             ),
             Outcome::NotApplicable
         );
-        assert!(fails(instance_public_ip(
+        assert!(fails(&instance_public_ip(
             &instance("running", None, None, Some("54.1.2.3")),
             &CTX
         )));
@@ -630,10 +630,10 @@ mod tests {
             attached_instance_ids: vec![],
             tags: Tags::new(),
         };
-        assert!(fails(volume_encrypted(&vol, &CTX)));
+        assert!(fails(&volume_encrypted(&vol, &CTX)));
         vol.encrypted = true;
         assert_eq!(volume_encrypted(&vol, &CTX), Outcome::Pass);
-        assert!(fails(ebs_default_encryption(
+        assert!(fails(&ebs_default_encryption(
             &EbsEncryptionDefault {
                 region: "r".into(),
                 enabled: false

@@ -66,10 +66,10 @@ mod tests {
         let required = vec!["Owner".to_string(), "Environment".to_string()];
         let mut tags = Tags::new();
         tags.insert("owner".into(), "x".into());
-        tags.insert("Environment".into(), "".into());
+        tags.insert("Environment".into(), String::new());
         match required_tags(&tags, &ctx(&required)) {
             Outcome::Fail { evidence: e, .. } => {
-                assert_eq!(e["missing_tag_keys"], json!(["Owner"]))
+                assert_eq!(e["missing_tag_keys"], json!(["Owner"]));
             }
             other => panic!("{other:?}"),
         }

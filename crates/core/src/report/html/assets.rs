@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-pub(super) const STYLE: &str = r##"
+pub(super) const STYLE: &str = r#"
 :root{--fg:#1b1f24;--muted:#57606a;--bg:#fff;--line:#d0d7de;--soft:#f6f8fa;--accent:#0a58ca;
 --critical:#7a0010;--high:#c62828;--medium:#8a5300;--low:#0a58ca;--informational:#57606a;
 --pass:#1a7f37;--fail:#c62828;--none:#6e7781;--warn-bg:#fff8c5;--warn-line:#d4a72c}
@@ -97,7 +97,7 @@ tr,.card,svg{break-inside:avoid}
 pre{max-height:none}
 a{color:inherit;text-decoration:none}
 }
-"##;
+"#;
 
 pub(super) const SCRIPT: &str = r##"
 (function () {
