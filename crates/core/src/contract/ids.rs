@@ -8,51 +8,98 @@ use serde::{Deserialize, Serialize};
 use crate::error::CoreError;
 use crate::model::Service;
 
-/// A run id: 1-80 of `[A-Za-z0-9_-]` (the Step Functions execution-name alphabet). It becomes
-/// part of every S3 key of the run, so no key built from it can escape the run's prefix.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct RunId(String);
+/// A text value checked once, when it is made: `$validate` says whether a string is one.
+macro_rules! checked_text {
+    ($(#[$doc:meta])* $name:ident, $validate:path) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(text: &str) -> Result<$name, CoreError> {
+                $validate(text)?;
+                Ok($name(text.to_string()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = CoreError;
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                $validate(&text)?;
+                Ok($name(text))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+checked_text!(
+    /// A run id: 1-80 of `[A-Za-z0-9_-]` (the Step Functions execution-name alphabet). It becomes
+    /// part of every S3 key of the run, so no key built from it can escape the run's prefix.
+    RunId,
+    validate_run_id
+);
 
 impl RunId {
-    pub fn parse(id: &str) -> Result<RunId, CoreError> {
-        validate_run_id(id)?;
-        Ok(RunId(id.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// Every S3 key of this run.
     pub fn keys(&self) -> RunKeys<'_> {
         RunKeys { run: self }
     }
 }
 
-impl TryFrom<String> for RunId {
-    type Error = CoreError;
-    fn try_from(id: String) -> Result<Self, Self::Error> {
-        validate_run_id(&id)?;
-        Ok(RunId(id))
+checked_text!(
+    /// A 12-digit AWS account id.
+    AccountId,
+    validate_account_id
+);
+
+checked_text!(
+    /// An AWS region name (`eu-west-1`, `us-gov-west-1`, ...).
+    Region,
+    validate_region
+);
+
+fn validate_account_id(id: &str) -> Result<(), CoreError> {
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(CoreError::InvalidParameter {
+            parameter: "account_id".into(),
+            reason: format!("`{id}` is not a 12-digit AWS account id"),
+        })
     }
 }
 
-impl From<RunId> for String {
-    fn from(id: RunId) -> String {
-        id.0
-    }
-}
-
-impl fmt::Display for RunId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for RunId {
-    fn as_ref(&self) -> &str {
-        &self.0
+fn validate_region(name: &str) -> Result<(), CoreError> {
+    if crate::config::is_region_name(name) {
+        Ok(())
+    } else {
+        Err(CoreError::InvalidParameter {
+            parameter: "region".into(),
+            reason: format!("`{name}` is not an AWS region name"),
+        })
     }
 }
 
@@ -153,80 +200,6 @@ impl RunRef {
     pub fn of(run_id: RunId) -> RunRef {
         let run_key = run_id.keys().run_document();
         RunRef { run_id, run_key }
-    }
-}
-
-/// A 12-digit AWS account id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct AccountId(String);
-
-impl AccountId {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for AccountId {
-    type Error = CoreError;
-    fn try_from(id: String) -> Result<Self, Self::Error> {
-        if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(AccountId(id))
-        } else {
-            Err(CoreError::InvalidParameter {
-                parameter: "account_id".into(),
-                reason: format!("`{id}` is not a 12-digit AWS account id"),
-            })
-        }
-    }
-}
-
-impl From<AccountId> for String {
-    fn from(id: AccountId) -> String {
-        id.0
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// An AWS region name (`eu-west-1`, `us-gov-west-1`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Region(String);
-
-impl Region {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Region {
-    type Error = CoreError;
-    fn try_from(name: String) -> Result<Self, Self::Error> {
-        if crate::config::is_region_name(&name) {
-            Ok(Region(name))
-        } else {
-            Err(CoreError::InvalidParameter {
-                parameter: "region".into(),
-                reason: format!("`{name}` is not an AWS region name"),
-            })
-        }
-    }
-}
-
-impl From<Region> for String {
-    fn from(r: Region) -> String {
-        r.0
-    }
-}
-
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
