@@ -80,10 +80,7 @@ impl Automation for MemoryAutomation {
                 message: "refused by the test".into(),
             })
         } else {
-            let mut started = self
-                .started
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut started = crate::lock(&self.started);
             started.push(StartedRunbook {
                 document: document.to_string(),
                 parameters: parameters.clone(),

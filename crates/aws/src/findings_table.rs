@@ -338,9 +338,7 @@ pub struct MemoryFindings(pub std::sync::Mutex<BTreeMap<String, FindingRecord>>)
 
 impl MemoryFindings {
     fn records(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, FindingRecord>> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::lock(&self.0)
     }
 }
 

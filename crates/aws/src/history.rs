@@ -207,10 +207,7 @@ impl RunHistory for MemoryHistory {
         account_id: &'a str,
         except_run_id: &'a str,
     ) -> futures::future::BoxFuture<'a, Result<Option<HistoryItem>, AwsError>> {
-        let items = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let items = crate::lock(&self.0);
         let found = items
             .iter()
             .rev()
@@ -224,10 +221,7 @@ impl RunHistory for MemoryHistory {
         account_id: &'a str,
         limit: i32,
     ) -> futures::future::BoxFuture<'a, Result<Vec<HistoryItem>, AwsError>> {
-        let items = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let items = crate::lock(&self.0);
         let found = items
             .iter()
             .rev()
@@ -242,10 +236,7 @@ impl RunHistory for MemoryHistory {
         &'a self,
         item: &'a HistoryItem,
     ) -> futures::future::BoxFuture<'a, Result<(), AwsError>> {
-        let mut items = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut items = crate::lock(&self.0);
         // One item per run, as the table's key (account, start#run) makes it.
         items.retain(|i| !(i.account_id == item.account_id && i.run_id == item.run_id));
         items.push(item.clone());

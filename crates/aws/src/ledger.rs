@@ -160,9 +160,7 @@ impl MemoryLedger {
     fn entries(
         &self,
     ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, LedgerEntry>> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::lock(&self.0)
     }
 }
 

@@ -30,5 +30,13 @@ pub mod webhook;
 pub mod workflow;
 
 pub use error::AwsError;
+
+/// The in-memory adapters' state: a panic while it was held already failed the test that
+/// caused it, so a poisoned lock is still read.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 #[cfg(feature = "scan")]
 pub use scanner::{ScanPlan, Scanner};

@@ -81,10 +81,7 @@ impl MetricsSink for MemoryMetrics {
         metrics: Vec<Metric>,
     ) -> futures::future::BoxFuture<'a, Result<usize, AwsError>> {
         let count = metrics.len();
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend(metrics.into_iter().map(|m| (m.name.to_string(), m.value)));
+        crate::lock(&self.0).extend(metrics.into_iter().map(|m| (m.name.to_string(), m.value)));
         Box::pin(async move { Ok(count) })
     }
 }

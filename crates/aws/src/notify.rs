@@ -70,19 +70,13 @@ pub struct MemoryTopic {
 
 impl MemoryTopic {
     pub fn messages(&self) -> Vec<Message> {
-        self.messages
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        crate::lock(&self.messages).clone()
     }
 }
 
 impl Publisher for MemoryTopic {
     fn publish<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<String, AwsError>> {
-        let mut messages = self
-            .messages
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut messages = crate::lock(&self.messages);
         messages.push(message.clone());
         let id = format!("memory-{}", messages.len());
         Box::pin(async move { Ok(id) })

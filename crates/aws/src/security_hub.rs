@@ -201,10 +201,7 @@ impl FindingsHub for MemoryHub {
         &'a self,
         findings: &'a [AsffFinding],
     ) -> futures::future::BoxFuture<'a, Result<ImportOutcome, AwsError>> {
-        let mut stored = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut stored = crate::lock(&self.0);
         for finding in findings {
             stored.insert(finding.id.clone(), finding.clone());
         }

@@ -161,9 +161,7 @@ impl MemoryStore {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, Vec<u8>>> {
         // A panic while holding the lock already failed the test that caused it.
-        self.objects
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::lock(&self.objects)
     }
 }
 
