@@ -2,7 +2,6 @@
 //! S3 and lists the units that failed.
 
 use std::sync::Arc;
-
 use std::time::SystemTime;
 
 use compliance_aws::sdk;

@@ -140,3 +140,66 @@ pub fn init_tracing() {
         .without_time()
         .init();
 }
+
+#[cfg(test)]
+mod tests {
+    use compliance_core::contract::RunRef;
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(payload: Value) -> LambdaEvent<Value> {
+        LambdaEvent::new(payload, lambda_runtime::Context::default())
+    }
+
+    struct Echo;
+
+    async fn echo(_: &'static Echo, input: RunRef) -> Result<String, StateError> {
+        Ok(input.run_key)
+    }
+
+    #[tokio::test]
+    async fn a_typed_input_reaches_the_handler() {
+        let out = invoke(
+            &Echo,
+            &echo,
+            event(json!({"run_id": "r1", "run_key": "runs/r1/run.json"})),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, "runs/r1/run.json");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_input_is_invalid_input_naming_the_field() {
+        let err = invoke(&Echo, &echo, event(json!({"run_id": 7, "run_key": "x"})))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "ComplianceScanner.InvalidInput");
+        assert!(err.to_string().contains("field `run_id`"), "{err}");
+        let diagnostic = Diagnostic::from(err);
+        assert_eq!(diagnostic.error_type, "ComplianceScanner.InvalidInput");
+        let err = invoke(&Echo, &echo, event(json!("run r1")))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("expected an object"), "{err}");
+    }
+
+    #[test]
+    fn a_broken_setting_is_a_configuration_error() {
+        let err = StateError::from(compliance_core::CoreError::InvalidParameter {
+            parameter: "/compliance/scanner/config/thresholds".into(),
+            reason: "not JSON".into(),
+        });
+        assert_eq!(err.error_type(), "ComplianceScanner.InvalidConfiguration");
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let err = required_env("COMPLIANCE_TEST_SURELY_UNSET").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable COMPLIANCE_TEST_SURELY_UNSET is not set"
+        );
+    }
+}

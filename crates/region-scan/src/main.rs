@@ -2,7 +2,6 @@
 //! reports bucket, and returns only keys and counts.
 
 use std::sync::Arc;
-
 use std::time::SystemTime;
 
 use compliance_aws::params::load_config;

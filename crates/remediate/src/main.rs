@@ -3,7 +3,6 @@
 //! within the cooldown), and records every decision.
 
 use std::sync::Arc;
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use compliance_aws::automation::Automation;
