@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 use crate::finding::{count_by, Finding, FindingStatus};
-use crate::report::Summary;
+use crate::summary::Summary;
 
 pub const PARAM_THRESHOLDS: &str = "/compliance/scanner/config/thresholds";
 

@@ -265,7 +265,7 @@ mod tests {
     use super::*;
     use crate::model::{IpPermission, SecurityGroup};
     use crate::mutelist::Mutelist;
-    use crate::report::Summary;
+    use crate::summary::Summary;
 
     fn group(id: &str, open_ssh: bool, tags: &[(&str, &str)]) -> SecurityGroup {
         SecurityGroup {

@@ -16,6 +16,7 @@ pub mod remediation;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod summary;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;

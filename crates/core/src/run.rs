@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::error::CoreError;
 use crate::finding::{Finding, ScanError};
 use crate::model::Service;
-use crate::report::{score, Summary, REPORT_SCHEMA_VERSION};
+use crate::summary::{score, Summary, REPORT_SCHEMA_VERSION};
 use crate::unit::{UnitScanDocument, UnitScanSummary};
 
 /// Failed units carried inline in the aggregate's output; the run document has them all.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, ScanError, SeverityCounts};
 use crate::model::{Inventory, Service};
-use crate::report::{Summary, REPORT_SCHEMA_VERSION};
+use crate::summary::{Summary, REPORT_SCHEMA_VERSION};
 
 /// Errors carried inline in a summary; the full list is in the S3 document.
 pub const MAX_INLINE_ERRORS: usize = 10;
