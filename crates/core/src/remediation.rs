@@ -122,6 +122,14 @@ pub struct DecisionRecord {
     pub outcome: Outcome,
 }
 
+/// What `remediate` decided for a run (`runs/{run}/remediation.json`); the run report embeds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemediationDecisions {
+    pub run_id: String,
+    pub mode: Mode,
+    pub decisions: Vec<DecisionRecord>,
+}
+
 /// The findings one execution fixes, with the typed parameters they add up to.
 struct Group {
     key: String,

@@ -12,9 +12,10 @@ use compliance_aws::sdk;
 use compliance_aws::store::{put_json, read_run_document, ObjectStore, S3Store};
 use compliance_core::contract::{RemediateInput, RemediateOutput};
 use compliance_core::finding::deterministic_uuid;
-use compliance_core::remediation::{plan, DecisionRecord, Mode, Outcome, RemediationConfig};
+use compliance_core::remediation::{
+    plan, DecisionRecord, Mode, Outcome, RemediationConfig, RemediationDecisions,
+};
 use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
-use serde_json::json;
 
 struct Function {
     store: Arc<dyn ObjectStore>,
@@ -102,7 +103,11 @@ async fn handle(f: &Function, input: RemediateInput) -> Result<RemediateOutput, 
     put_json(
         f.store.as_ref(),
         &decisions_key,
-        &json!({ "run_id": run_id, "mode": config.mode, "decisions": decisions }),
+        &RemediationDecisions {
+            run_id: run_id.to_string(),
+            mode: config.mode,
+            decisions,
+        },
         "the remediation decisions",
     )
     .await?;

@@ -23,13 +23,14 @@ use compliance_core::contract::{
 };
 use compliance_core::lifecycle::{FindingsConfig, RunClock};
 use compliance_core::model::partition_of_region;
+use compliance_core::remediation::RemediationDecisions;
 use compliance_core::report::asff::AsffContext;
 use compliance_core::report::document::{RunParts, TrendPoint};
 use compliance_core::report::RunReport;
 use compliance_core::time::{parse_rfc3339, rfc3339};
 use compliance_core::webhook::{WebhookConfig, PARAM_WEBHOOK};
 use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Earlier runs drawn in the report's trend chart.
 const TREND_RUNS: i32 = 30;
@@ -71,7 +72,7 @@ async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutp
     let keys_of_run = input.run_id.keys();
     let analysis: Option<Analysis> =
         get_optional_json(f.store.as_ref(), &keys_of_run.analysis(), "the analysis").await?;
-    let remediation: Option<Value> = get_optional_json(
+    let remediation: Option<RemediationDecisions> = get_optional_json(
         f.store.as_ref(),
         &keys_of_run.remediation(),
         "the remediation decisions",

@@ -15,6 +15,8 @@ use compliance_core::contract::{RunId, RunRef};
 use compliance_core::lifecycle::{LifecycleStatus, PARAM_FINDINGS};
 use compliance_core::testing::{ec2_unit, run_document};
 
+use serde_json::Value;
+
 use super::*;
 
 /// A receiver that takes (or refuses) every payload.

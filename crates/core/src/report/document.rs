@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::analysis::Analysis;
 use crate::finding::{count_by, Finding, FindingStatus, ScanError, SeverityCounts};
@@ -36,7 +35,7 @@ pub struct RunReport {
     pub errors: Vec<ScanError>,
     pub failed_units: Vec<FailedUnit>,
     pub units: Vec<UnitRecord>,
-    pub remediation: Option<Value>,
+    pub remediation: Option<crate::remediation::RemediationDecisions>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -285,6 +284,6 @@ pub struct RunParts<'a> {
     pub analysis: Option<&'a Analysis>,
     pub reconciliation: Option<&'a Reconciliation>,
     pub history: Vec<TrendPoint>,
-    pub remediation: Option<Value>,
+    pub remediation: Option<crate::remediation::RemediationDecisions>,
     pub generated_at: &'a str,
 }

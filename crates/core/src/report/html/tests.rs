@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use crate::remediation::{DecisionRecord, Mode, Outcome, RemediationDecisions};
 use serde_json::json;
 
 use super::*;
@@ -160,7 +161,20 @@ fn poisoned() -> RunReport {
         reason: XSS_ATTR.into(),
         previous_run_id: Some(XSS_SINGLE.into()),
     });
-    r.remediation = Some(json!({ "action": XSS_TAG }));
+    r.remediation = Some(RemediationDecisions {
+        run_id: XSS_ATTR.into(),
+        mode: Mode::DryRun,
+        decisions: vec![DecisionRecord {
+            finding_id: XSS_TAG.into(),
+            rule_id: "ec2_sg_open_ssh".into(),
+            resource_arn: XSS_ATTR.into(),
+            region: "eu-west-1".into(),
+            runbook: None,
+            outcome: Outcome::Skipped {
+                reason: XSS_TAG.into(),
+            },
+        }],
+    });
     r.scanner_version = XSS_ATTR.into();
     r
 }
