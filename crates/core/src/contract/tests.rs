@@ -73,6 +73,12 @@ fn inputs_name_the_field_at_fault() {
         .unwrap_err()
         .to_string();
     assert!(mode.contains("unknown variant `page`"), "{mode}");
+    let stray = serde_json::from_value::<AlertInput>(
+        json!({"run_id": "r", "run_key": "runs/r/run.json", "mode": "findings", "extra": 1}),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(stray.contains("unknown field `extra`"), "{stray}");
     let scans = serde_json::from_value::<AggregateInput>(
         json!({"run_id": "r", "scans": [[{"region": 1}]]}),
     )
