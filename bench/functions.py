@@ -114,10 +114,15 @@ def measure_init(binaries_dir, starts):
     results = {}
     for name in FUNCTIONS:
         binary = binaries_dir / name
+        # One start first, not counted: it reads the binary from disk into the page cache, as
+        # Lambda's own image cache has it before a cold start.
+        start_once(binary, port)
         runs = [start_once(binary, port) for _ in range(starts)]
+        times = sorted(ms for ms, _ in runs)
         results[name] = (
-            statistics.median(ms for ms, _ in runs),
+            statistics.median(times),
             statistics.median(mb for _, mb in runs),
+            times[int(len(times) * 0.9)],
         )
     server.shutdown()
     return results
@@ -144,17 +149,22 @@ def render(sizes, init, starts):
         "- Package: `cargo lambda build --release --arm64 --output-format zip` (provided.al2023, arm64),",
         "  the zip Lambda receives and the `bootstrap` binary in it.",
         "- Init: process start to the first Runtime API `next` call, and VmRSS then, for the native",
-        f"  x86_64 release binary with the template's environment; median of {starts} starts.",
+        f"  x86_64 release binary with the template's environment; median (and 90th percentile) of",
+        f"  {starts} starts after one uncounted start that loads the binary into the page cache.",
+        "  The time includes starting the process from Python, and loading this machine's TLS roots",
+        "  (Debian keeps ~150 files in /etc/ssl/certs; provided.al2023 keeps one bundle).",
         f"- Targets: zip at most {MAX_ZIP_MB:g} MB, init at most {MAX_INIT_MS:g} ms and {MAX_INIT_RSS_MB:g} MB RSS.",
         "",
-        "| function | zip (MB) | binary (MB) | init (ms) | init RSS (MB) | within targets |",
-        "|---|---|---|---|---|---|",
+        "| function | zip (MB) | binary (MB) | init median (ms) | init p90 (ms) | init RSS (MB) | within targets |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name in FUNCTIONS:
         zip_mb, bin_mb = sizes[name]
-        ms, rss = init[name]
+        ms, rss, p90 = init[name]
         ok = zip_mb <= MAX_ZIP_MB and ms <= MAX_INIT_MS and rss <= MAX_INIT_RSS_MB
-        lines.append(f"| {name} | {zip_mb:.2f} | {bin_mb:.2f} | {ms:.1f} | {rss:.1f} | {'yes' if ok else 'NO'} |")
+        lines.append(
+            f"| {name} | {zip_mb:.2f} | {bin_mb:.2f} | {ms:.1f} | {p90:.1f} | {rss:.1f} | {'yes' if ok else 'NO'} |"
+        )
     lines.append(END)
     return "\n".join(lines) + "\n"
 
@@ -174,7 +184,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lambda-dir", default=str(ROOT / "target" / "lambda"))
     parser.add_argument("--binaries", default=str(ROOT / "target" / "release"))
-    parser.add_argument("--starts", type=int, default=11)
+    parser.add_argument("--starts", type=int, default=31)
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
     args = parser.parse_args()
     sizes = package_sizes(Path(args.lambda_dir))
