@@ -189,7 +189,15 @@ def main():
             cells.append(f"{m.get('seconds', 0) * 1000:.1f} / {m.get('bytes', 0) / 1024:.0f}")
         lines.append(f"| {r['scale']} | {r['findings']} | " + " | ".join(cells) + " |")
     lines.append("")
-    Path(args.output).write_text("\n".join(lines))
+    text = "\n".join(lines)
+    # bench/functions.py keeps its own section (package sizes, cold starts) in the same file.
+    output = Path(args.output)
+    previous = output.read_text() if output.exists() else ""
+    begin, end = "<!-- functions:begin", "<!-- functions:end -->"
+    if begin in previous and end in previous:
+        kept = previous[previous.index(begin) : previous.index(end) + len(end)]
+        text = text.rstrip("\n") + "\n\n" + kept + "\n"
+    output.write_text(text)
     print(f"wrote {args.output}")
 
 
