@@ -87,6 +87,14 @@ pub fn storage_encrypted(db: &DbInstance, _: &Context) -> Outcome {
     )
 }
 
+/// FSBP RDS.11 (automated backups, kept long enough): two rules, one finding per instance.
+const RDS_11: Controls = Controls {
+    aws_fsbp: &["RDS.11"],
+    security_hub: &["RDS.11"],
+    nist_800_53_r5: NIST_BACKUPS,
+    ..Controls::NONE
+};
+
 pub const RDS_INSTANCE_BACKUP_ENABLED: Rule = Rule {
     id: "rds_instance_backup_enabled",
     title: "RDS DB instance has automated backups turned off",
@@ -97,12 +105,7 @@ pub const RDS_INSTANCE_BACKUP_ENABLED: Rule = Rule {
     remediation_url:
         "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-11",
     runbook: None,
-    controls: Controls {
-        aws_fsbp: &["RDS.11"],
-        security_hub: &["RDS.11"],
-        nist_800_53_r5: NIST_BACKUPS,
-        ..Controls::NONE
-    },
+    controls: RDS_11,
     parameters: &[],
     check: Check::DbInstance(backup_enabled),
 };
@@ -137,12 +140,7 @@ pub const RDS_INSTANCE_BACKUP_RETENTION: Rule = Rule {
     remediation_url:
         "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-11",
     runbook: None,
-    controls: Controls {
-        aws_fsbp: &["RDS.11"],
-        security_hub: &["RDS.11"],
-        nist_800_53_r5: NIST_BACKUPS,
-        ..Controls::NONE
-    },
+    controls: RDS_11,
     parameters: &[BACKUP_RETENTION_MINIMUM],
     check: Check::DbInstance(backup_retention),
 };

@@ -98,11 +98,7 @@ pub const S3_BUCKET_PUBLIC_ACCESS_BLOCK: Rule = Rule {
 
 pub fn bucket_public_access_block(bucket: &Bucket, _: &Context) -> Outcome {
     needs(bucket, &[API_PUBLIC_ACCESS_BLOCK], || {
-        match &bucket.public_access_block {
-            Some(pab) if pab.all_enabled() => Outcome::Pass,
-            Some(pab) => Outcome::fail(json!({ "disabled_settings": pab.disabled_settings() })),
-            None => Outcome::fail(json!({ "public_access_block": null })),
-        }
+        all_four_blocked(bucket.public_access_block.as_ref())
     })
 }
 
@@ -127,7 +123,12 @@ pub const S3_ACCOUNT_PUBLIC_ACCESS_BLOCK: Rule = Rule {
 };
 
 pub fn account_public_access_block(account: &S3AccountSettings, _: &Context) -> Outcome {
-    match &account.public_access_block {
+    all_four_blocked(account.public_access_block.as_ref())
+}
+
+/// Block Public Access, of a bucket or of the account, passes only with all four settings on.
+fn all_four_blocked(pab: Option<&PublicAccessBlock>) -> Outcome {
+    match pab {
         Some(pab) if pab.all_enabled() => Outcome::Pass,
         Some(pab) => Outcome::fail(json!({ "disabled_settings": pab.disabled_settings() })),
         None => Outcome::fail(json!({ "public_access_block": null })),
