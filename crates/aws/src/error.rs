@@ -128,6 +128,7 @@ pub fn record(
         "scan call failed; continuing without it"
     );
     ScanError {
+        account_id: String::new(),
         region: region.to_string(),
         service,
         api: api.to_string(),

@@ -275,6 +275,9 @@ pub fn deterministic_uuid(parts: &[&str]) -> String {
 /// An API failure that left part of the estate unscanned. Recorded, never fatal to the scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanError {
+    /// The account scanned (stamped by the unit that collected it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub account_id: String,
     pub region: String,
     pub service: Service,
     pub api: String,

@@ -1,6 +1,7 @@
 //! The compliance scanner's domain, pure and free of AWS calls: the resource model, the rule
 //! catalog with its compliance mappings, findings, the mute list, configuration and reports.
 
+pub mod accounts;
 pub mod alert;
 pub mod analysis;
 pub mod config;
@@ -9,8 +10,10 @@ pub mod engine;
 pub mod error;
 pub mod finding;
 pub mod lifecycle;
+pub mod map_results;
 pub mod model;
 pub mod mutelist;
+pub mod plan;
 pub mod policy;
 pub mod remediation;
 pub mod report;

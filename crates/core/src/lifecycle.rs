@@ -485,6 +485,7 @@ mod tests {
 
         // eu-west-1 EC2 failed as a unit; the bucket's policy could not be read.
         let denied = ScanError {
+            account_id: "123456789012".into(),
             region: "us-east-1".into(),
             service: Service::S3,
             api: "GetBucketVersioning".into(),

@@ -1,4 +1,4 @@
-//! A workflow run: the per-(region, service) results merged into one document.
+//! A workflow run: the per-(account, region, service) results merged into one document.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,6 +21,9 @@ pub enum ScanEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailedUnit {
+    /// Empty in documents written before accounts were planned.
+    #[serde(default)]
+    pub account_id: String,
     pub region: String,
     pub service: String,
     pub error: String,
@@ -54,6 +57,7 @@ fn collect_entries(value: &Value, path: &str, out: &mut Vec<ScanEntry>) -> Resul
             };
             let error = map.get("error");
             out.push(ScanEntry::Failed(FailedUnit {
+                account_id: text(map.get("account_id")),
                 region: text(map.get("region")),
                 service: text(map.get("service")),
                 error: text(error.and_then(|e| e.get("Error")).or(error)),
@@ -75,6 +79,8 @@ fn collect_entries(value: &Value, path: &str, out: &mut Vec<ScanEntry>) -> Resul
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitRecord {
+    #[serde(default)]
+    pub account_id: String,
     pub region: String,
     pub service: Service,
     pub key: String,
@@ -82,11 +88,25 @@ pub struct UnitRecord {
     pub error_count: usize,
 }
 
+/// One account's part of a run: its numbers, worst accounts first in the run document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub account_id: String,
+    /// The name AWS Organizations knows it by, when the run listed the organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub summary: Summary,
+    pub units: usize,
+    pub failed_units: usize,
+    pub errors: usize,
+}
+
 /// Everything a run found, in one object (`runs/{run_id}/run.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunDocument {
     pub schema_version: u32,
     pub run_id: String,
+    /// The account the scanner runs in; each finding, unit and error names its own.
     pub account_id: String,
     pub trigger: String,
     pub created_at: String,
@@ -95,12 +115,18 @@ pub struct RunDocument {
     /// False when a unit failed or any API could not be read.
     pub complete: bool,
     pub summary: Summary,
+    /// Per account, worst first (lowest score, then most critical findings). Empty in
+    /// documents written before accounts were planned.
+    #[serde(default)]
+    pub accounts: Vec<AccountSummary>,
+    /// Account by account (in [`RunDocument::units`]' account order), most severe first.
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
 }
 
 impl RunDocument {
-    /// Merges unit documents (with their S3 keys) and failed units into the run document.
+    /// Merges unit documents (with their S3 keys) and failed units into the run document, the
+    /// way [`RunMerger`] does account by account.
     pub fn merge(
         run_id: &str,
         trigger: &str,
@@ -108,26 +134,94 @@ impl RunDocument {
         units: Vec<(String, UnitScanDocument)>,
         failed_units: Vec<FailedUnit>,
     ) -> RunDocument {
-        let mut findings = Vec::new();
-        let mut errors = Vec::new();
-        let mut records = Vec::new();
-        let (mut resources, mut evaluated, mut passed, mut muted) = (0, 0, 0, 0);
-        let mut by_severity = crate::SeverityCounts::default();
-        let mut by_rule = std::collections::BTreeMap::<String, crate::finding::RuleChecks>::new();
-        let mut account_id = String::new();
+        let mut by_account = std::collections::BTreeMap::<String, Vec<_>>::new();
         for (key, unit) in units {
-            if account_id.is_empty() {
-                account_id.clone_from(&unit.account_id);
-            }
-            resources += unit.summary.resources_scanned;
-            evaluated += unit.summary.checks_evaluated;
-            passed += unit.summary.checks_passed;
-            muted += unit.summary.muted_findings;
-            by_severity.absorb(&unit.summary.findings_by_severity);
-            for (rule, checks) in &unit.summary.checks_by_rule {
-                by_rule.entry(rule.clone()).or_default().absorb(checks);
-            }
-            records.push(UnitRecord {
+            by_account
+                .entry(unit.account_id.clone())
+                .or_default()
+                .push((key, unit));
+        }
+        let own_account = by_account.keys().next().cloned().unwrap_or_default();
+        let mut merger = RunMerger::default();
+        let mut findings = Vec::new();
+        for (account, units) in by_account {
+            findings.extend(merger.add_account(&account, None, units));
+        }
+        let mut document = merger.finish(run_id, &own_account, trigger, created_at, failed_units);
+        document.findings = findings;
+        document
+    }
+
+    /// The summary of one account, when the run scanned it.
+    pub fn account(&self, account_id: &str) -> Option<&AccountSummary> {
+        self.accounts.iter().find(|a| a.account_id == account_id)
+    }
+}
+
+/// Running totals of unit summaries.
+#[derive(Debug, Clone, Default)]
+struct Totals {
+    resources: usize,
+    evaluated: usize,
+    passed: usize,
+    muted: usize,
+    by_severity: crate::SeverityCounts,
+    by_rule: std::collections::BTreeMap<String, crate::finding::RuleChecks>,
+}
+
+impl Totals {
+    fn absorb(&mut self, s: &Summary) {
+        self.resources += s.resources_scanned;
+        self.evaluated += s.checks_evaluated;
+        self.passed += s.checks_passed;
+        self.muted += s.muted_findings;
+        self.by_severity.absorb(&s.findings_by_severity);
+        for (rule, checks) in &s.checks_by_rule {
+            self.by_rule.entry(rule.clone()).or_default().absorb(checks);
+        }
+    }
+
+    fn summary(self) -> Summary {
+        Summary {
+            resources_scanned: self.resources,
+            checks_evaluated: self.evaluated,
+            checks_passed: self.passed,
+            checks_failed: self.evaluated - self.passed,
+            compliance_score: score(self.passed, self.evaluated),
+            findings_by_severity: self.by_severity,
+            muted_findings: self.muted,
+            checks_by_rule: self.by_rule,
+        }
+    }
+}
+
+/// Builds a run document one account at a time, so that only one account's findings are held
+/// at once (`aggregate` streams each account's findings out as it goes).
+#[derive(Debug, Default)]
+pub struct RunMerger {
+    totals: Totals,
+    accounts: Vec<AccountSummary>,
+    records: Vec<UnitRecord>,
+    errors: Vec<ScanError>,
+}
+
+impl RunMerger {
+    /// Takes one account's unit documents; returns its findings, most severe first.
+    pub fn add_account(
+        &mut self,
+        account_id: &str,
+        name: Option<&str>,
+        units: Vec<(String, UnitScanDocument)>,
+    ) -> Vec<Finding> {
+        let mut account = Totals::default();
+        let mut findings = Vec::new();
+        let (unit_count, mut error_count) = (units.len(), 0);
+        for (key, unit) in units {
+            self.totals.absorb(&unit.summary);
+            account.absorb(&unit.summary);
+            error_count += unit.errors.len();
+            self.records.push(UnitRecord {
+                account_id: unit.account_id.clone(),
                 region: unit.region.clone(),
                 service: unit.service,
                 key,
@@ -135,7 +229,7 @@ impl RunDocument {
                 error_count: unit.errors.len(),
             });
             findings.extend(unit.findings);
-            errors.extend(unit.errors);
+            self.errors.extend(unit.errors);
         }
         findings.sort_by(|a, b| {
             b.severity.cmp(&a.severity).then_with(|| {
@@ -146,30 +240,93 @@ impl RunDocument {
                 ))
             })
         });
-        records.sort_by(|a, b| (&a.region, a.service).cmp(&(&b.region, b.service)));
+        self.accounts.push(AccountSummary {
+            account_id: account_id.to_string(),
+            name: name.map(str::to_string),
+            summary: account.summary(),
+            units: unit_count,
+            failed_units: 0,
+            errors: error_count,
+        });
+        findings
+    }
+
+    /// The run document without its findings (the caller has them, or streamed them out).
+    /// Failed units count against their accounts; an account none of whose units ran still
+    /// gets its line, so that an unreachable account is visible in every report.
+    pub fn finish(
+        mut self,
+        run_id: &str,
+        own_account: &str,
+        trigger: &str,
+        created_at: String,
+        failed_units: Vec<FailedUnit>,
+    ) -> RunDocument {
+        for failed in &failed_units {
+            let position = self
+                .accounts
+                .iter()
+                .position(|a| a.account_id == failed.account_id);
+            let index = position.unwrap_or_else(|| {
+                self.accounts.push(AccountSummary {
+                    account_id: failed.account_id.clone(),
+                    name: None,
+                    summary: Totals::default().summary(),
+                    units: 0,
+                    failed_units: 0,
+                    errors: 0,
+                });
+                self.accounts.len() - 1
+            });
+            self.accounts[index].failed_units += 1;
+        }
+        self.accounts.sort_by(worst_first);
+        self.records.sort_by(|a, b| {
+            (&a.account_id, &a.region, a.service).cmp(&(&b.account_id, &b.region, b.service))
+        });
         RunDocument {
             schema_version: REPORT_SCHEMA_VERSION,
             run_id: run_id.to_string(),
-            account_id,
+            account_id: own_account.to_string(),
             trigger: trigger.to_string(),
             created_at,
-            units: records,
-            complete: failed_units.is_empty() && errors.is_empty(),
+            units: self.records,
+            complete: failed_units.is_empty() && self.errors.is_empty(),
             failed_units,
-            summary: Summary {
-                resources_scanned: resources,
-                checks_evaluated: evaluated,
-                checks_passed: passed,
-                checks_failed: evaluated - passed,
-                compliance_score: score(passed, evaluated),
-                findings_by_severity: by_severity,
-                muted_findings: muted,
-                checks_by_rule: by_rule,
-            },
-            findings,
-            errors,
+            summary: self.totals.summary(),
+            accounts: self.accounts,
+            findings: Vec::new(),
+            errors: self.errors,
         }
     }
+
+    /// Names an account added before its name was known (the plan's names come first).
+    pub fn name_account(&mut self, account_id: &str, name: &str) {
+        for a in self
+            .accounts
+            .iter_mut()
+            .filter(|a| a.account_id == account_id)
+        {
+            a.name = Some(name.to_string());
+        }
+    }
+}
+
+/// Accounts that failed to scan first, then the lowest score, then the most severe findings.
+fn worst_first(a: &AccountSummary, b: &AccountSummary) -> std::cmp::Ordering {
+    let severity_key = |s: &AccountSummary| {
+        crate::Severity::ALL_DESCENDING
+            .map(|sev| std::cmp::Reverse(s.summary.findings_by_severity.get(sev)))
+    };
+    b.failed_units
+        .min(1)
+        .cmp(&a.failed_units.min(1))
+        .then_with(|| {
+            let score = |s: &AccountSummary| s.summary.compliance_score.unwrap_or(100.0);
+            score(a).total_cmp(&score(b))
+        })
+        .then_with(|| severity_key(a).cmp(&severity_key(b)))
+        .then_with(|| a.account_id.cmp(&b.account_id))
 }
 
 #[cfg(test)]
@@ -179,7 +336,7 @@ mod tests {
 
     #[test]
     fn flattens_nested_results_and_failures() {
-        let ok = json!({"run_id":"r","region":"eu-west-1","service":"ec2","resources_scanned":3,
+        let ok = json!({"run_id":"r","account_id":"123456789012","region":"eu-west-1","service":"ec2","resources_scanned":3,
             "findings_by_severity":{"critical":1,"high":0,"medium":0,"low":0,"informational":0},
             "findings_key":"runs/r/scans/eu-west-1/ec2.json","errors":[],"error_count":0});
         let failed = json!({"run_id":"r","region":"ap-southeast-1","service":"rds",

@@ -62,7 +62,7 @@ pub fn run_document(
     let id = RunId::parse(run_id).unwrap_or_else(|e| panic!("fixture run id: {e}"));
     let units = units
         .into_iter()
-        .map(|u| (id.keys().unit(&u.region, u.service), u))
+        .map(|u| (id.keys().unit(&u.account_id, &u.region, u.service), u))
         .collect();
     RunDocument::merge(run_id, "scheduled", CREATED_AT.into(), units, failed)
 }

@@ -1,4 +1,4 @@
-//! One (region, service) scan of a workflow run: the document written to S3, and the small
+//! One (account, region, service) scan of a workflow run: the document written to S3, and the small
 //! summary returned to Step Functions (keys and counts only, whatever the estate size).
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,7 @@ pub struct UnitScanDocument {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitScanSummary {
     pub run_id: String,
+    pub account_id: String,
     pub region: String,
     pub service: Service,
     pub resources_scanned: usize,
@@ -45,10 +46,13 @@ impl UnitScanDocument {
         service: Service,
         scanned_at: String,
         inventory: Inventory,
-        errors: Vec<ScanError>,
+        mut errors: Vec<ScanError>,
         settings: &crate::EvaluationSettings,
     ) -> Self {
         let evaluation = crate::evaluate(&inventory, settings);
+        for error in &mut errors {
+            error.account_id.clone_from(&inventory.account_id);
+        }
         UnitScanDocument {
             schema_version: REPORT_SCHEMA_VERSION,
             run_id: run_id.to_string(),
@@ -66,6 +70,7 @@ impl UnitScanDocument {
     pub fn summary(&self, findings_key: String) -> UnitScanSummary {
         UnitScanSummary {
             run_id: self.run_id.clone(),
+            account_id: self.account_id.clone(),
             region: self.region.clone(),
             service: self.service,
             resources_scanned: self.summary.resources_scanned,

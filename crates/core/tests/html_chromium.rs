@@ -189,6 +189,7 @@ fn run_report() -> (RunReport, Vec<Finding>) {
             unit("eu-west-1", Service::Rds),
         ],
         failed_units: vec![FailedUnit {
+            account_id: "123456789012".into(),
             region: "eu-central-1".into(),
             service: "rds".into(),
             error: "States.Timeout".into(),
@@ -207,6 +208,7 @@ fn run_report() -> (RunReport, Vec<Finding>) {
         },
         findings: findings.clone(),
         errors: vec![ScanError {
+            account_id: "123456789012".into(),
             region: "eu-west-1".into(),
             service: Service::Ec2,
             api: "DescribeVolumes".into(),

@@ -147,9 +147,24 @@ impl RunKeys<'_> {
         format!("runs/{}/remediation.json", self.run)
     }
 
-    /// `runs/{run}/scans/{region}/{service}.json`: one unit's scan document.
-    pub fn unit(&self, region: &str, service: Service) -> String {
-        format!("runs/{}/scans/{region}/{service}.json", self.run)
+    /// `runs/{run}/scans/{account}/{region}/{service}.json`: one unit's scan document.
+    pub fn unit(&self, account: &str, region: &str, service: Service) -> String {
+        format!("runs/{}/scans/{account}/{region}/{service}.json", self.run)
+    }
+
+    /// `runs/{run}/plan.json`: the accounts, regions and services the run covers.
+    pub fn plan(&self) -> String {
+        format!("runs/{}/plan.json", self.run)
+    }
+
+    /// `runs/{run}/plan-units.json`: the units, the array the scan map reads.
+    pub fn plan_units(&self) -> String {
+        format!("runs/{}/plan-units.json", self.run)
+    }
+
+    /// `runs/{run}/map`: where the scan map's ResultWriter puts its manifest and result files.
+    pub fn map_results_prefix(&self) -> String {
+        format!("runs/{}/map", self.run)
     }
 
     /// `reports/YYYY/MM/DD/{run}`: the prefix of the run's reports, dated by the run's start.
@@ -232,9 +247,12 @@ mod tests {
         assert_eq!(keys.analysis(), "runs/r1/analysis.json");
         assert_eq!(keys.remediation(), "runs/r1/remediation.json");
         assert_eq!(
-            keys.unit("eu-west-1", Service::Ec2),
-            "runs/r1/scans/eu-west-1/ec2.json"
+            keys.unit("123456789012", "eu-west-1", Service::Ec2),
+            "runs/r1/scans/123456789012/eu-west-1/ec2.json"
         );
+        assert_eq!(keys.plan(), "runs/r1/plan.json");
+        assert_eq!(keys.plan_units(), "runs/r1/plan-units.json");
+        assert!(keys.map_results_prefix().starts_with(&keys.run_prefix()));
         assert_eq!(
             keys.report_prefix("2026-11-23T10:00:00Z"),
             "reports/2026/11/23/r1"

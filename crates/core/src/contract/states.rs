@@ -20,18 +20,74 @@ pub trait StateInput: serde::de::DeserializeOwned {
 
 // ------------------------------------------------------------------ region-scan
 
-/// `region-scan`: one (region, service) of a run.
+/// `region-scan`: one (account, region, service) unit of a run, as the plan lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawRegionScanInput")]
 pub struct RegionScanInput {
     pub run_id: RunId,
     pub region: Region,
     /// Any case (`S3`, `ec2`): the name is what a person typing an event would write.
-    #[serde(deserialize_with = "service_by_name")]
     pub service: Service,
     /// The account to scan; the function's own account when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<AccountId>,
+    /// The member role to assume for it; absent for the scanner's own account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegionScanInput {
+    run_id: RunId,
+    region: Region,
+    #[serde(deserialize_with = "service_by_name")]
+    service: Service,
+    #[serde(default)]
+    account_id: Option<AccountId>,
+    #[serde(default)]
+    role_arn: Option<String>,
+}
+
+impl TryFrom<RawRegionScanInput> for RegionScanInput {
+    type Error = crate::CoreError;
+    fn try_from(raw: RawRegionScanInput) -> Result<Self, Self::Error> {
+        if let Some(arn) = &raw.role_arn {
+            check_role_arn(arn, raw.account_id.as_ref())?;
+        }
+        Ok(RegionScanInput {
+            run_id: raw.run_id,
+            region: raw.region,
+            service: raw.service,
+            account_id: raw.account_id,
+            role_arn: raw.role_arn,
+        })
+    }
+}
+
+/// A member role must be an IAM role of the account it scans: `arn:{partition}:iam::{account}:role/{name}`.
+fn check_role_arn(arn: &str, account: Option<&AccountId>) -> Result<(), crate::CoreError> {
+    let invalid = |reason: String| crate::CoreError::InvalidParameter {
+        parameter: "role_arn".into(),
+        reason,
+    };
+    let Some(account) = account else {
+        return Err(invalid(format!(
+            "`{arn}` is given without the `account_id` it belongs to"
+        )));
+    };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let well_formed = matches!(parts.as_slice(),
+        ["arn", partition, "iam", "", acct, resource]
+            if partition.starts_with("aws") && *acct == account.as_str()
+                && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty()));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "`{arn}` is not an IAM role ARN of account {account}"
+        )))
+    }
 }
 
 impl StateInput for RegionScanInput {
@@ -49,20 +105,51 @@ fn service_by_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Service
 /// `region-scan`'s output is [`crate::unit::UnitScanSummary`]: keys and counts only.
 pub use crate::unit::UnitScanSummary as RegionScanOutput;
 
+// ------------------------------------------------------------------ plan
+
+/// `plan`: the run to plan (the state data after Init).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanInput {
+    pub run_id: RunId,
+    #[serde(default = "manual")]
+    pub trigger: String,
+}
+
+impl StateInput for PlanInput {
+    fn run_id(&self) -> &RunId {
+        &self.run_id
+    }
+}
+
+/// What the Distributed Map needs to read the plan and write its results, and the counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanOutput {
+    /// The reports bucket: the map's ItemReader and ResultWriter use it.
+    pub bucket: String,
+    pub plan_key: String,
+    /// The JSON array of region-scan inputs the map iterates over.
+    pub units_key: String,
+    /// Where the map's ResultWriter writes (`runs/{run}/map`).
+    pub results_prefix: String,
+    pub account_count: usize,
+    pub unit_count: usize,
+    pub regions: Vec<Region>,
+    pub max_concurrency: u32,
+    pub tolerated_failure_percentage: f64,
+}
+
 // ------------------------------------------------------------------ aggregate
 
-/// `aggregate`: the scan fan-out's results, merged into the run document.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// `aggregate`: the run's plan and the scan map's results, merged into the run document.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AggregateInput {
     pub run_id: RunId,
     #[serde(default = "manual")]
     pub trigger: String,
-    /// The configured regions (the scan's scope), as the state machine read them.
-    #[serde(default)]
-    pub regions: Vec<String>,
-    /// The Parallel/Map output: unit results and caught failures, arrays nested to any depth.
-    pub scans: ScanResults,
+    /// The ResultWriter's manifest (`runs/{run}/map/.../manifest.json`).
+    pub manifest_key: String,
 }
 
 fn manual() -> String {
@@ -75,7 +162,7 @@ impl StateInput for AggregateInput {
     }
 }
 
-/// The flattened entries of the scan fan-out; a malformed entry is named by its path
+/// The flattened entries of a scan fan-out; a malformed entry is named by its path
 /// (`scans[0][1]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanResults(pub Vec<ScanEntry>);

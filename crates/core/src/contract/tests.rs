@@ -40,6 +40,7 @@ fn every_sample_event_is_its_states_input() {
         let event: Value = serde_json::from_str(&text).expect("event is JSON");
         let result = match name {
             "region-scan.json" => parse::<RegionScanInput>(name, &event).map(drop),
+            "plan.json" => parse::<PlanInput>(name, &event).map(drop),
             "aggregate.json" => parse::<AggregateInput>(name, &event).map(drop),
             "analyze.json" => parse::<AnalyzeInput>(name, &event).map(drop),
             "alert.json" | "alert-failure.json" => parse::<AlertInput>(name, &event).map(drop),
@@ -55,7 +56,7 @@ fn every_sample_event_is_its_states_input() {
         result.unwrap_or_else(|e| panic!("events/{e}"));
         checked += 1;
     }
-    assert_eq!(checked, 9, "every event file was checked");
+    assert_eq!(checked, 10, "every event file was checked");
 }
 
 #[test]
@@ -79,12 +80,12 @@ fn inputs_name_the_field_at_fault() {
     .unwrap_err()
     .to_string();
     assert!(stray.contains("unknown field `extra`"), "{stray}");
-    let scans = serde_json::from_value::<AggregateInput>(
+    let aggregate = serde_json::from_value::<AggregateInput>(
         json!({"run_id": "r", "scans": [[{"region": 1}]]}),
     )
     .unwrap_err()
     .to_string();
-    assert!(scans.contains("scans[0][0]"), "{scans}");
+    assert!(aggregate.contains("unknown field `scans`"), "{aggregate}");
 }
 
 /// The region-scan input as a person writing an event would get it wrong.
@@ -125,6 +126,28 @@ fn region_scan_input_names_the_wrong_field() {
     let ok: RegionScanInput =
         parse_input(json!({"run_id": "r", "region": "us-east-1", "service": "S3"})).unwrap();
     assert_eq!(ok.service, Service::S3);
+    // A member role belongs to the account it scans.
+    let member = |role: &str| {
+        json!({"run_id": "r", "region": "us-east-1", "service": "ec2",
+            "account_id": "222222222222", "role_arn": role})
+    };
+    assert!(parse_input::<RegionScanInput>(member(
+        "arn:aws:iam::222222222222:role/ComplianceScannerMemberRole"
+    ))
+    .is_ok());
+    for wrong in [
+        "arn:aws:iam::333333333333:role/ComplianceScannerMemberRole",
+        "arn:aws:iam::222222222222:user/someone",
+        "ComplianceScannerMemberRole",
+    ] {
+        let e = err(member(wrong));
+        assert!(e.contains("role_arn") && e.contains(wrong), "{e}");
+    }
+    let orphan = err(
+        json!({"run_id": "r", "region": "us-east-1", "service": "ec2",
+        "role_arn": "arn:aws:iam::222222222222:role/R"}),
+    );
+    assert!(orphan.contains("without the `account_id`"), "{orphan}");
 }
 
 #[test]
@@ -157,15 +180,30 @@ fn counts() -> SeverityCounts {
 fn output_of(resource: &str, input: &Value) -> Value {
     let run_id = RunId::parse(RUN).unwrap();
     let value = match resource {
+        "${PlanFunctionArn}" => serde_json::to_value(PlanOutput {
+            bucket: "reports-bucket".into(),
+            plan_key: run_id.keys().plan(),
+            units_key: run_id.keys().plan_units(),
+            results_prefix: run_id.keys().map_results_prefix(),
+            account_count: 2,
+            unit_count: sample_units().len(),
+            regions: vec![Region::parse("eu-west-1").unwrap()],
+            max_concurrency: 100,
+            tolerated_failure_percentage: 10.0,
+        }),
         "${RegionScanFunctionArn}" => {
             let input: RegionScanInput = parse("region-scan", input).unwrap();
+            let account = input.account_id.map(|a| a.to_string()).unwrap_or_default();
             serde_json::to_value(RegionScanOutput {
                 run_id: RUN.into(),
+                account_id: account.clone(),
                 region: input.region.to_string(),
                 service: input.service,
                 resources_scanned: 3,
                 findings_by_severity: counts(),
-                findings_key: run_id.keys().unit(input.region.as_str(), input.service),
+                findings_key: run_id
+                    .keys()
+                    .unit(&account, input.region.as_str(), input.service),
                 errors: vec![],
                 error_count: 0,
             })
@@ -178,6 +216,7 @@ fn output_of(resource: &str, input: &Value) -> Value {
             findings_total: 10,
             findings_by_severity: counts(),
             failed_units: vec![FailedUnit {
+                account_id: "222222222222".into(),
                 region: "eu-west-1".into(),
                 service: "rds".into(),
                 error: "ComplianceScanner.AwsError".into(),
@@ -218,9 +257,6 @@ fn output_of(resource: &str, input: &Value) -> Value {
             security_hub: SecurityHubExport::Disabled,
             webhook: WebhookDelivery::NotConfigured,
         }),
-        "arn:aws:states:::aws-sdk:ssm:getParameter" => {
-            Ok(json!({"Parameter": {"Name": input["Name"], "Value": "us-east-1, eu-west-1"}}))
-        }
         other => panic!("the walk knows no resource {other}"),
     };
     value.expect("output serialises")
@@ -230,6 +266,7 @@ fn output_of(resource: &str, input: &Value) -> Value {
 fn check_input(state: &str, resource: &str, input: &Value) {
     let result = match resource {
         "${RegionScanFunctionArn}" => parse::<RegionScanInput>(state, input).map(drop),
+        "${PlanFunctionArn}" => parse::<PlanInput>(state, input).map(drop),
         "${AggregateFunctionArn}" => parse::<AggregateInput>(state, input).map(drop),
         "${AnalyzeFunctionArn}" => parse::<AnalyzeInput>(state, input).map(drop),
         "${AlertFunctionArn}" => parse::<AlertInput>(state, input).map(drop),
@@ -243,6 +280,48 @@ fn check_input(state: &str, resource: &str, input: &Value) {
 struct Walk {
     map_item: Value,
     tasks_seen: Vec<String>,
+}
+
+/// The units a plan lists: the scanner's own account and a member reached through its role.
+fn sample_units() -> Vec<RegionScanInput> {
+    let target = |id: &str, role: bool| crate::accounts::ScanTarget {
+        account_id: AccountId::parse(id).unwrap(),
+        name: None,
+        role_arn: role.then(|| format!("arn:aws:iam::{id}:role/ComplianceScannerMemberRole")),
+    };
+    crate::plan::ScanPlan {
+        schema_version: 1,
+        run_id: RunId::parse(RUN).unwrap(),
+        created_at: "2026-11-23T10:00:00Z".into(),
+        own_account_id: AccountId::parse("123456789012").unwrap(),
+        regions: vec![Region::parse("eu-west-1").unwrap()],
+        services: Service::ALL.to_vec(),
+        accounts: vec![target("123456789012", false), target("222222222222", true)],
+    }
+    .units()
+}
+
+/// A Distributed Map's items: the ItemReader's object must be the plan's units, and its limits
+/// must be numbers the state data has.
+fn distributed_items(
+    reader: &Value,
+    state: &Value,
+    data: &Value,
+    walk: &Walk,
+) -> Result<Value, String> {
+    let object = resolve(&reader["Parameters"], data, walk)?;
+    if object["Key"] != json!(RunId::parse(RUN).unwrap().keys().plan_units()) {
+        return Err(format!(
+            "the ItemReader reads {object}, not the plan's units"
+        ));
+    }
+    for limit in ["MaxConcurrencyPath", "ToleratedFailurePercentagePath"] {
+        let path = state[limit].as_str().ok_or(format!("no {limit}"))?;
+        if !lookup(path, data, walk)?.is_number() {
+            return Err(format!("{limit} {path} is not a number"));
+        }
+    }
+    serde_json::to_value(sample_units()).map_err(|e| e.to_string())
 }
 
 /// `$.a.b[0]`-style paths (the only kinds the definition uses); a missing field is an error.
@@ -360,11 +439,7 @@ fn run_chain(states: &Map<String, Value>, start: &str, mut data: Value, walk: &m
                 let resource = state["Resource"].as_str().unwrap_or_default();
                 check_input(&name, resource, &effective);
                 walk.tasks_seen.push(name.clone());
-                let raw = output_of(resource, &effective);
-                match state.get("ResultSelector") {
-                    Some(s) => resolve(s, &raw, walk).unwrap_or_else(|e| fail(e)),
-                    None => raw,
-                }
+                output_of(resource, &effective)
             }
             "Parallel" => {
                 let branches = state["Branches"].as_array().expect("Branches");
@@ -384,8 +459,13 @@ fn run_chain(states: &Map<String, Value>, start: &str, mut data: Value, walk: &m
                 )
             }
             "Map" => {
-                let items = lookup(state["ItemsPath"].as_str().unwrap_or("$"), &data, walk)
-                    .unwrap_or_else(|e| fail(e));
+                let items = match state.get("ItemReader") {
+                    Some(reader) => {
+                        distributed_items(reader, state, &data, walk).unwrap_or_else(|e| fail(e))
+                    }
+                    None => lookup(state["ItemsPath"].as_str().unwrap_or("$"), &data, walk)
+                        .unwrap_or_else(|e| fail(e)),
+                };
                 let processor = &state["ItemProcessor"];
                 let inner = processor["States"].as_object().expect("States");
                 let mut outputs = Vec::new();
@@ -399,7 +479,24 @@ fn run_chain(states: &Map<String, Value>, start: &str, mut data: Value, walk: &m
                     outputs.push(run_chain(inner, start, item_input, walk));
                     walk.map_item = saved;
                 }
-                Value::Array(outputs)
+                let outputs = Value::Array(outputs);
+                match state.get("ResultWriter") {
+                    Some(writer) => {
+                        // aggregate reads the children's outputs back from the result files.
+                        crate::run::scan_entries(&outputs).unwrap_or_else(|e| fail(e.to_string()));
+                        let written =
+                            resolve(&writer["Parameters"], &data, walk).unwrap_or_else(|e| fail(e));
+                        let prefix = written["Prefix"].as_str().expect("Prefix");
+                        assert_eq!(
+                            prefix,
+                            RunId::parse(RUN).unwrap().keys().map_results_prefix()
+                        );
+                        json!({"MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:x/y:z",
+                            "ResultWriterDetails": {"Bucket": written["Bucket"],
+                                "Key": format!("{prefix}/z/manifest.json")}})
+                    }
+                    None => outputs,
+                }
             }
             "Choice" => {
                 let choices = state["Choices"].as_array().expect("Choices");
@@ -416,6 +513,10 @@ fn run_chain(states: &Map<String, Value>, start: &str, mut data: Value, walk: &m
             }
             "Succeed" | "Fail" => return data,
             other => panic!("state {name}: the walk knows no type {other}"),
+        };
+        let result = match state.get("ResultSelector") {
+            Some(s) => resolve(s, &result, walk).unwrap_or_else(|e| fail(e)),
+            None => result,
         };
         for catch in state
             .get("Catch")
@@ -463,8 +564,8 @@ fn the_state_machine_passes_every_function_what_its_types_declare() {
         "runs/sample-run-0001/run.json"
     );
     for task in [
+        "Plan",
         "ScanUnit",
-        "ScanS3",
         "Aggregate",
         "Analyze",
         "Alert",

@@ -125,6 +125,7 @@ fn poisoned() -> RunReport {
         times_reopened: 1,
     });
     r.errors.push(ScanError {
+        account_id: XSS_TAG.into(),
         region: XSS_TAG.into(),
         service: Service::Ec2,
         api: "DescribeSecurityGroups".into(),
@@ -133,6 +134,7 @@ fn poisoned() -> RunReport {
         resource: Some(XSS_ATTR.into()),
     });
     r.failed_units.push(FailedUnit {
+        account_id: XSS_SINGLE.into(),
         region: XSS_SINGLE.into(),
         service: XSS_TAG.into(),
         error: XSS_ATTR.into(),
@@ -308,6 +310,7 @@ fn lifecycle_counts_resolved_and_partial_runs() {
     });
     r.run.complete = false;
     r.failed_units.push(FailedUnit {
+        account_id: "123456789012".into(),
         region: "ap-south-1".into(),
         service: "rds".into(),
         error: "States.Timeout".into(),
