@@ -27,6 +27,13 @@ pub enum AwsError {
         /// Boxed: every `Result<_, AwsError>` carries its size.
         failure: Box<CallFailure>,
     },
+    /// A member account could not be reached: its role could not be assumed.
+    #[error("account {account_id}: sts AssumeRole of {role_arn} failed: {failure}")]
+    AssumeRole {
+        account_id: String,
+        role_arn: String,
+        failure: Box<CallFailure>,
+    },
     /// An AWS call answered, but not with something usable.
     #[error("{service} {api} failed: {code}: {message}")]
     Api {
@@ -75,7 +82,9 @@ impl AwsError {
     /// What kind of failure a failed call was; `None` for errors that are not failed calls.
     pub fn kind(&self) -> Option<FailureKind> {
         match self {
-            AwsError::Call { failure, .. } => Some(failure.kind),
+            AwsError::Call { failure, .. } | AwsError::AssumeRole { failure, .. } => {
+                Some(failure.kind)
+            }
             _ => None,
         }
     }
@@ -84,7 +93,9 @@ impl AwsError {
     /// caller (the state machine retries them); everything else is not.
     pub fn is_transient(&self) -> bool {
         match self {
-            AwsError::Call { failure, .. } => failure.kind.is_transient(),
+            AwsError::Call { failure, .. } | AwsError::AssumeRole { failure, .. } => {
+                failure.kind.is_transient()
+            }
             AwsError::Api { code, .. } => is_transient_code(code),
             _ => false,
         }

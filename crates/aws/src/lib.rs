@@ -12,10 +12,14 @@ pub mod findings_table;
 pub mod history;
 #[cfg(feature = "tables")]
 pub mod ledger;
+#[cfg(feature = "member")]
+pub mod member;
 #[cfg(feature = "cloudwatch")]
 pub mod metrics;
 #[cfg(feature = "sns")]
 pub mod notify;
+#[cfg(feature = "organizations")]
+pub mod organizations;
 #[cfg(feature = "ssm")]
 pub mod params;
 #[cfg(feature = "scan")]

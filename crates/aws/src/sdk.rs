@@ -154,6 +154,22 @@ impl ClientFactory {
         &self.counter
     }
 
+    /// The same configuration and counter with other credentials (a member account's).
+    #[cfg(feature = "member")]
+    pub fn with_credentials(
+        &self,
+        credentials: aws_credential_types::provider::SharedCredentialsProvider,
+    ) -> ClientFactory {
+        ClientFactory {
+            base: self
+                .base
+                .to_builder()
+                .credentials_provider(credentials)
+                .build(),
+            counter: self.counter.clone(),
+        }
+    }
+
     #[cfg(feature = "scan")]
     regional_client!(ec2, aws_sdk_ec2);
     #[cfg(feature = "scan")]
@@ -163,8 +179,10 @@ impl ClientFactory {
     regional_client!(securityhub, aws_sdk_securityhub);
     #[cfg(feature = "scan")]
     client!(s3control, aws_sdk_s3control);
-    #[cfg(feature = "scan")]
+    #[cfg(feature = "member")]
     client!(sts, aws_sdk_sts);
+    #[cfg(feature = "organizations")]
+    client!(organizations, aws_sdk_organizations);
     #[cfg(feature = "tables")]
     client!(dynamodb, aws_sdk_dynamodb);
     #[cfg(feature = "sns")]

@@ -1,0 +1,171 @@
+//! The plan's decisions with Parameter Store, the organization and the bucket in memory.
+
+use std::collections::BTreeMap;
+
+use compliance_aws::member::FixedIdentity;
+use compliance_aws::organizations::MemoryOrganization;
+use compliance_aws::params::MemoryParameters;
+use compliance_aws::store::{get_json, MemoryStore};
+use compliance_core::accounts::OrgAccount;
+use compliance_core::contract::{parse_input, RegionScanInput};
+use compliance_core::plan::PARAM_SCAN_FANOUT;
+use serde_json::json;
+
+use super::*;
+
+const OWN: &str = "111111111111";
+
+fn function(params: &[(&str, &str)]) -> (Function, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::default());
+    let account = |parent: &str, id: &str, name: &str, status: &str| {
+        (
+            parent.to_string(),
+            OrgAccount {
+                id: AccountId::parse(id).unwrap(),
+                name: name.into(),
+                status: status.into(),
+            },
+        )
+    };
+    let organization = MemoryOrganization {
+        accounts: vec![
+            account("r-root", OWN, "management", "ACTIVE"),
+            account("ou-prd1-11111111", "222222222222", "prod", "ACTIVE"),
+            account("ou-prd1-11111111", "333333333333", "retired", "SUSPENDED"),
+            account("ou-dev1-22222222", "444444444444", "dev", "ACTIVE"),
+        ],
+    };
+    let params: BTreeMap<String, String> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect();
+    (
+        Function {
+            parameters: Arc::new(MemoryParameters(params)),
+            organization: Arc::new(organization),
+            identity: Arc::new(FixedIdentity(OWN.into())),
+            store: store.clone(),
+            bucket: "reports".into(),
+            home_region: "eu-west-1".into(),
+        },
+        store,
+    )
+}
+
+fn input() -> PlanInput {
+    parse_input(json!({"run_id": "r1", "trigger": "scheduled"})).unwrap()
+}
+
+async fn units(store: &MemoryStore) -> Vec<RegionScanInput> {
+    get_json(store, "runs/r1/plan-units.json", "units")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn without_the_accounts_parameter_the_own_account_is_planned() {
+    let (f, store) = function(&[(PARAM_REGIONS, "eu-west-1,us-east-1")]);
+    let out = handle(&f, input()).await.unwrap();
+    assert_eq!((out.account_count, out.unit_count), (1, 5));
+    assert_eq!(out.units_key, "runs/r1/plan-units.json");
+    assert_eq!(out.results_prefix, "runs/r1/map");
+    assert_eq!(out.bucket, "reports");
+    assert_eq!(
+        (out.max_concurrency, out.tolerated_failure_percentage),
+        (100, 10.0)
+    );
+    let units = units(&store).await;
+    assert!(
+        units
+            .iter()
+            .all(|u| u.role_arn.is_none()
+                && u.account_id.as_ref().map(AccountId::as_str) == Some(OWN))
+    );
+    let plan: ScanPlan = get_json(store.as_ref(), &out.plan_key, "plan")
+        .await
+        .unwrap();
+    assert_eq!(plan.accounts.len(), 1);
+}
+
+#[tokio::test]
+async fn an_organization_is_planned_account_by_account_with_roles_and_names() {
+    let (f, store) = function(&[
+        (PARAM_REGIONS, "eu-west-1"),
+        (PARAM_SERVICES, "ec2,s3"),
+        (
+            PARAM_ACCOUNTS,
+            r#"{"source": "organization", "exclude": ["444444444444"]}"#,
+        ),
+        (
+            PARAM_SCAN_FANOUT,
+            r#"{"max_concurrency": 25, "tolerated_failure_percentage": 0}"#,
+        ),
+    ]);
+    let out = handle(&f, input()).await.unwrap();
+    assert_eq!((out.account_count, out.unit_count), (2, 4));
+    assert_eq!(
+        (out.max_concurrency, out.tolerated_failure_percentage),
+        (25, 0.0)
+    );
+    let units = units(&store).await;
+    let roles: Vec<Option<&str>> = units.iter().map(|u| u.role_arn.as_deref()).collect();
+    assert_eq!(
+        roles,
+        [
+            None,
+            None,
+            Some("arn:aws:iam::222222222222:role/ComplianceScannerMemberRole"),
+            Some("arn:aws:iam::222222222222:role/ComplianceScannerMemberRole"),
+        ]
+    );
+    let plan: ScanPlan = get_json(store.as_ref(), &out.plan_key, "plan")
+        .await
+        .unwrap();
+    assert_eq!(plan.account_name("222222222222"), Some("prod"));
+    assert_eq!(plan.account_name(OWN), Some("management"));
+}
+
+#[tokio::test]
+async fn organizational_units_limit_the_accounts() {
+    let (f, store) = function(&[(
+        PARAM_ACCOUNTS,
+        r#"{"source": "organization", "organizational_units": ["ou-dev1-22222222"]}"#,
+    )]);
+    handle(&f, input()).await.unwrap();
+    let units = units(&store).await;
+    assert!(units
+        .iter()
+        .all(|u| u.account_id.as_ref().map(AccountId::as_str) == Some("444444444444")));
+}
+
+#[tokio::test]
+async fn invalid_settings_stop_the_run_and_name_the_parameter() {
+    for (name, value, expected) in [
+        (
+            PARAM_ACCOUNTS,
+            r#"{"source": "list"}"#,
+            "`accounts` is empty",
+        ),
+        (PARAM_ACCOUNTS, "not json", PARAM_ACCOUNTS),
+        (
+            PARAM_SCAN_FANOUT,
+            r#"{"max_concurrency": 0}"#,
+            PARAM_SCAN_FANOUT,
+        ),
+        (PARAM_REGIONS, "mars-1", "mars-1"),
+    ] {
+        let (f, store) = function(&[(name, value)]);
+        let err = handle(&f, input()).await.unwrap_err();
+        assert_eq!(
+            err.error_type(),
+            "ComplianceScanner.InvalidConfiguration",
+            "{name}"
+        );
+        let text = err.to_string();
+        assert!(text.contains(expected), "{name}={value}: {text}");
+        assert!(
+            store.keys().is_empty(),
+            "nothing is planned from an invalid setting"
+        );
+    }
+}
