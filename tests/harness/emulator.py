@@ -393,10 +393,10 @@ def patch_distributed_map() -> None:
     * ToleratedFailureCount/Percentage are recorded but never applied by moto: a Map Run whose
       children failed still succeeded. Now, when the failed (or timed-out, or aborted) children
       exceed a threshold the definition gives (count: more than N; percentage: more than P% of
-      the items; neither given: any failure), the Map state fails with States.ExceedToleratedFailureThreshold (which its Retry/Catch see),
-      after the ResultWriter has written the results, as Step Functions still exports them.
-      Unlike Step Functions, which stops a Map Run as soon as the threshold is crossed, every
-      child still runs.
+      the items; neither given: any failure), the Map state fails with
+      States.ExceedToleratedFailureThreshold (which its Retry/Catch see), after the ResultWriter
+      has written the results, as Step Functions still exports them. Unlike Step Functions,
+      which stops a Map Run as soon as the threshold is crossed, every child still runs.
     """
     from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType, MapRunStatus
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
