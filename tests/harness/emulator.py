@@ -25,6 +25,9 @@ S3 Control puts the account id in front of the endpoint's host, whatever the end
 `product_environment`): the product reaches that name through this server as an HTTP proxy,
 so nothing on the machine changes and nothing needs root.
 
+Security Hub (see `patch_securityhub`): a finding of another account is refused, as with the
+default product ARN in AWS.
+
 Step Functions (see `patch_stepfunctions` and `patch_engine`): moto's server only records
 executions (they stay RUNNING) unless its ASL engine is switched on, and the engine keeps state
 machines in a second backend that CloudFormation never writes to; the harness makes the engine
@@ -1260,13 +1263,37 @@ SECURITYHUB_REJECTED: dict[str, int] = {}
 
 
 def patch_securityhub() -> None:
+    """BatchImportFindings: the harness's refusals (SECURITYHUB_REJECT), and the account rule.
+
+    With the default product ARN (`product/<account>/default`, the only kind the scanner uses),
+    Security Hub takes a finding only from the account it belongs to: its `AwsAccountId` and
+    the product ARN's account must be the caller's (cross-account imports are for allow-listed
+    partner integrations). moto 5.2.1 stores any finding in the caller's account whatever its
+    `AwsAccountId`, so a scanner importing every member's findings through the management
+    account would pass here and fail in AWS. Such a finding is now refused in FailedFindings
+    (error code AccessDeniedException: the code AWS gives is not checked here).
+    """
     from moto.securityhub.models import SecurityHubBackend
 
     original = SecurityHubBackend.batch_import_findings
 
+    def foreign(self, finding) -> str | None:
+        product = re.fullmatch(r"arn:[^:]+:securityhub:[^:]*:(\d{12}):product/(\d{12})/default",
+                               str(finding.get("ProductArn", "")))
+        owners = {finding.get("AwsAccountId")} | (set(product.groups()) if product else set())
+        strangers = sorted(str(o) for o in owners if o and o != self.account_id)
+        if not strangers:
+            return None
+        return (f"account {self.account_id} cannot import a finding of account {', '.join(strangers)} "
+                "with the default product ARN")
+
     def batch_import_findings(self, findings):
         accepted, refused = [], []
         for finding in findings:
+            reason = foreign(self, finding)
+            if reason:
+                refused.append({"Id": finding.get("Id"), "ErrorCode": "AccessDeniedException", "ErrorMessage": reason})
+                continue
             times = SECURITYHUB_REJECT.get(finding.get("GeneratorId", ""), 0)
             seen = SECURITYHUB_REJECTED.get(finding.get("Id", ""), 0)
             if seen < times:
