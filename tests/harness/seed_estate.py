@@ -742,7 +742,8 @@ def seed_organization(management: Seeder, org: Organization) -> dict[str, Any]:
             seeded = member.run(estate=True, config_params=False)
             entry.update({k: seeded[k] for k in ("scale", "regions", "required_tags", "resources")})
         else:
-            entry.update({"scale": 1, "regions": estate.regions, "required_tags": estate.required_tags, "resources": []})
+            entry.update({"scale": 1, "regions": estate.regions, "required_tags": estate.required_tags,
+                          "resources": []})
         entry["estate"] = estate.raw
     # Only now: seeding needs no role of the unreachable accounts, and the scan must not reach them.
     post_control(management.endpoint, "/_harness/deny-assume-role", [a["id"] for a in accounts if not a["reachable"]])
@@ -750,8 +751,9 @@ def seed_organization(management: Seeder, org: Organization) -> dict[str, Any]:
     listed: dict[str, str] = {}
     for page in orgs.get_paginator("list_accounts").paginate():
         listed.update({a["Id"]: a["Name"] for a in page["Accounts"]})
-    head = {"id": management.account, "name": listed.get(management.account), "email": created.get("MasterAccountEmail"),
-            "management": True, "role": None, "reachable": True, "organizational_unit": None}
+    head = {"id": management.account, "name": listed.get(management.account),
+            "email": created.get("MasterAccountEmail"), "management": True, "role": None, "reachable": True,
+            "organizational_unit": None}
     return {
         "file": str(org.path),
         "id": created["Id"],
