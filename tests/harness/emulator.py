@@ -17,10 +17,16 @@ Fixes applied to moto, each where moto's answer is not what S3 returns:
 A control endpoint, POST /_harness/deny with a JSON list like ["ec2:ap-southeast-1"], makes the
 emulator refuse every request signed for those service/region pairs with the error AWS gives a
 caller without permission (moto's IAM emulation cannot scope a deny to one region).
+POST /_harness/deny-assume-role with a JSON list of account ids makes sts:AssumeRole into any
+role of those accounts answer AccessDenied, as STS does for a role that does not trust the
+caller (moto lets anyone assume any role, existing or not): an unreachable member account.
 
 S3 Control puts the account id in front of the endpoint's host, whatever the endpoint (see
 `product_environment`): the product reaches that name through this server as an HTTP proxy,
 so nothing on the machine changes and nothing needs root.
+
+Security Hub (see `patch_securityhub`): a finding of another account is refused, as with the
+default product ARN in AWS.
 
 Step Functions (see `patch_stepfunctions` and `patch_engine`): moto's server only records
 executions (they stay RUNNING) unless its ASL engine is switched on, and the engine keeps state
@@ -31,7 +37,10 @@ port); they are aimed at this emulator, except Lambda, which goes to the endpoin
 `--lambda-endpoint URL` or `POST /_harness/lambda-endpoint {"endpoint": URL}` (null: back to
 moto, whose Lambda needs Docker), e.g. lambda_bridge.py serving the real binaries. Also fixed:
 a second execution in a region (HTTP 500), `$.a[0].b` paths (a list instead of the value),
-aws-sdk error names (`ssm.X` instead of `Ssm.X`), `$$.Execution.StartTime` (HTTP 500).
+aws-sdk error names (`ssm.X` instead of `Ssm.X`), `$$.Execution.StartTime` (HTTP 500); and
+Distributed Map (see `patch_distributed_map`): ResultWriter writes SUCCEEDED_0.json /
+FAILED_0.json and lists them in manifest.json, its Parameters read the state's input, and the
+tolerated failure thresholds are applied.
 EventBridge (see `patch_events`): rules that target a state machine start it (moto: HTTP 500).
 CloudWatch from the Rust SDK (see `rpc_v2_cbor`): its Smithy RPC v2 CBOR requests are served
 through moto's JSON protocol.
@@ -148,6 +157,65 @@ def access_denied(service: str) -> bytes:
     )
 
 
+# Accounts whose roles sts:AssumeRole refuses (POST /_harness/deny-assume-role): moto lets any
+# caller assume any role, so an unreachable member account exists only if the harness makes one.
+DENIED_ASSUME_ROLE: set[str] = set()
+ROLE_ARN_ACCOUNT = re.compile(r"arn:[^:]+:iam::(\d{12}):role/")
+ACCESS_KEY = re.compile(r"Credential=([^/]+)/")
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+
+def denied_assume_role(environ) -> bytes | None:
+    """STS's answer to an AssumeRole into a denied account, else None (the request goes to moto).
+
+    AssumeRole is a query-protocol call (Action=AssumeRole&RoleArn=...), in the form body of a
+    POST or in the query string. The body is read here and put back (wsgi.input re-wrapped) so
+    that moto still reads it. The answer is what STS gives a caller the role does not trust:
+    HTTP 403, Code AccessDenied, the message naming the caller and the role.
+    """
+    import io
+    from urllib.parse import parse_qs
+
+    if not DENIED_ASSUME_ROLE:
+        return None
+    fields = parse_qs(environ.get("QUERY_STRING", ""))
+    if environ.get("REQUEST_METHOD") == "POST" and "form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        fields.update(parse_qs(raw.decode("utf-8", "replace")))
+    if fields.get("Action") != ["AssumeRole"]:
+        return None
+    role_arn = (fields.get("RoleArn") or [""])[0]
+    account = ROLE_ARN_ACCOUNT.match(role_arn)
+    if not account or account.group(1) not in DENIED_ASSUME_ROLE:
+        return None
+    key = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
+    caller = caller_arn(key.group(1) if key else "")
+    message = f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    return (
+        f'<ErrorResponse xmlns="{STS_NS}"><Error><Type>Sender</Type><Code>AccessDenied</Code>'
+        f"<Message>{escape_xml(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    ).encode()
+
+
+def caller_arn(access_key: str) -> str:
+    """The ARN GetCallerIdentity would give these credentials (an assumed role moto issued, else
+    moto's default user)."""
+    from moto.sts.models import sts_backends
+
+    for account in list(sts_backends.keys()):
+        for backend in list(sts_backends[account].values()):
+            role = backend.get_assumed_role_from_access_key(access_key)
+            if role is not None:
+                return role.arn
+    return f"arn:aws:sts::{ACCOUNT_ID}:user/moto"
+
+
+def escape_xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 # --- Step Functions -------------------------------------------------------------------------
 
 # Where the ASL engine's Task states send their AWS calls: this emulator (known once it listens)
@@ -222,6 +290,8 @@ def patch_engine() -> None:
     * `$$.Execution.StartTime` is a Python datetime in the context object: any state output
       that holds it makes DescribeExecution fail with HTTP 500 (not JSON serialisable). It is now
       the ISO 8601 text Step Functions gives (`2026-11-23T14:27:39.760Z`).
+    * Distributed Map's ResultWriter, ResultWriter Parameters and failure thresholds: see
+      `patch_distributed_map`.
     `boto_client_for` and `extract_json` are imported by name into many engine modules: each
     module holding the original gets the replacement.
     """
@@ -289,6 +359,7 @@ def patch_engine() -> None:
             return dict(fields)
 
         execution_worker.ExecutionData = execution_data
+        patch_distributed_map()
 
         sdk_service_names = {  # where PascalCase is not just the first letter in capitals
             "acmpca": "AcmPca", "apigateway": "ApiGateway", "cloudformation": "CloudFormation",
@@ -297,6 +368,226 @@ def patch_engine() -> None:
         }
         state_task_service_aws_sdk.StateTaskServiceAwsSdk._normalise_service_error_name = staticmethod(
             lambda service: sdk_service_names.get(service.lower(), service[:1].upper() + service[1:]))
+
+
+# Whether the Map state being evaluated on this thread has a ResultWriter (see
+# patch_distributed_map: a tolerated-failure breach is raised after the results are written).
+_map_state = threading.local()
+
+
+def patch_distributed_map() -> None:
+    """Distributed Map runs as Step Functions runs it, where moto's engine (5.2.1) differs.
+
+    * ResultWriter (`arn:aws:states:::s3:putObject`): moto writes only `manifest.json`, with
+      empty ResultFiles. Step Functions (ResultWriter (Map), "Exporting to Amazon S3") groups
+      the child executions by status and writes, under `<Prefix>/<map run id>/`, one JSON array
+      per group, `SUCCEEDED_0.json` and `FAILED_0.json` (timed-out and aborted children go there
+      too, each with its Status; `PENDING_0.json` would hold children never started, which this
+      engine does not leave), each only when the group has members; then `manifest.json`
+      ({"DestinationBucket", "MapRunArn", "ResultFiles": {"FAILED", "PENDING", "SUCCEEDED":
+      [{"Key", "Size"}]}}). An entry is what the default NONE transformation gives: "Name",
+      "ExecutionArn" (`...:execution:<state machine>/<map label>:<name>`), "StateMachineArn",
+      "Input" and "Output" as JSON text, "InputDetails"/"OutputDetails" {"Included": true},
+      "Status", "StartDate"/"StopDate" (ISO 8601), "RedriveCount", "RedriveStatus"; a failed
+      child has "Error" and "Cause" instead of "Output". Input is the child's input (after
+      ItemSelector); outcomes are recorded per item as each child ends (see `eval_child`).
+    * ResultWriter's Parameters (`"Prefix.$": ...`) are evaluated against the Map state's input,
+      as in Step Functions; moto evaluated them against the list of child outputs.
+    * ToleratedFailureCount/Percentage are recorded but never applied by moto: a Map Run whose
+      children failed still succeeded. Now, when the failed (or timed-out, or aborted) children
+      exceed a threshold the definition gives (count: more than N; percentage: more than P% of
+      the items; neither given: any failure), the Map state fails with
+      States.ExceedToleratedFailureThreshold (which its Retry/Catch see), after the ResultWriter
+      has written the results, as Step Functions still exports them. Unlike Step Functions,
+      which stops a Map Run as soon as the threshold is crossed, every child still runs.
+    """
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType, MapRunStatus
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent, FailureEventException)
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType)
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import EvalTimeoutError
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map import state_map
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component)
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        distributed_item_processor_worker)
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator import (
+        distributed_iterator_worker)
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer import result_writer_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+        resource_eval_s3)
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramStopped
+    from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
+
+    children_lock = threading.Lock()
+
+    def children(record) -> dict[int, dict]:
+        with children_lock:
+            if not hasattr(record, "harness_children"):
+                record.harness_children = {}
+            return record.harness_children
+
+    def timestamp() -> str:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+    def eval_child(self, env, job) -> None:
+        """One child execution: moto's worker, also recording the child's input and outcome."""
+        record = self._map_run_record
+        for counter in (record.item_counter, record.execution_counter):
+            counter.total.count()
+            counter.running.count()
+        started, child_input, output, status, error, cause = timestamp(), job.job_input, None, "FAILED", None, None
+        try:
+            env.states.context_object.context_object_data["Map"] = MapData(
+                Item=ItemData(Index=job.job_index, Value=job.job_input))
+            env.states.reset(job.job_input)
+            env.stack.append(env.states.get_input())
+            self._eval_input(env_frame=env)
+            child_input = env.states.get_input()
+            job.job_program.eval(env)
+            end = env.program_state()
+            if isinstance(end, ProgramError):
+                error, cause = (end.error or {}).get("error"), (end.error or {}).get("cause")
+            elif isinstance(end, ProgramStopped):
+                status, error, cause = "ABORTED", end.error, end.cause
+            else:
+                status, output = "SUCCEEDED", env.states.get_input()
+        except EvalTimeoutError as timeout:
+            status, error, cause = "TIMED_OUT", "States.Timeout", str(timeout) or None
+        except FailureEventException as failure:
+            error, cause = failure.extract_error_cause_pair() or (None, None)
+        except Exception as err:  # noqa: BLE001 -- moto's worker counts any error as a failed item
+            error, cause = "States.Runtime", str(err)
+        finally:
+            counted = {"SUCCEEDED": ("succeeded", "results_written"), "FAILED": ("failed",),
+                       "ABORTED": ("aborted",), "TIMED_OUT": ("timed_out",)}[status]
+            for counter in (record.item_counter, record.execution_counter):
+                for name in counted:
+                    getattr(counter, name).count()
+                counter.running.offset(-1)
+            job.job_output = output
+            name = str(uuid.uuid4())
+            child = {
+                "ExecutionArn": record.map_state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name,
+                "Input": json.dumps(child_input, separators=(",", ":")),
+                "InputDetails": {"Included": True},
+                "Name": name,
+                "RedriveCount": 0,
+                "RedriveStatus": "NOT_REDRIVABLE" if status == "SUCCEEDED" else "REDRIVABLE_BY_MAP_RUN",
+                "StartDate": started,
+                "StateMachineArn": record.map_state_machine_arn,
+                "Status": status,
+                "StopDate": timestamp(),
+            }
+            if status == "SUCCEEDED":
+                child["Output"] = json.dumps(output, separators=(",", ":"))
+                child["OutputDetails"] = {"Included": True}
+                child["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
+            else:
+                child.update({k: v for k, v in (("Error", error), ("Cause", cause)) if v is not None})
+            children(record)[job.job_index] = child
+
+    distributed_item_processor_worker.DistributedItemProcessorWorker._eval_job = eval_child
+    distributed_iterator_worker.DistributedIteratorWorker._eval_job = eval_child
+
+    original_map_run = distributed_iteration_component.DistributedIterationComponent._map_run
+
+    def map_run(self, env, eval_input) -> None:
+        original_map_run(self, env, eval_input)
+        record = eval_input.map_run_record
+        outcomes = list(children(record).values())
+        failed = sum(1 for child in outcomes if child["Status"] != "SUCCEEDED")
+        count = eval_input.tolerated_failure_count or 0
+        percentage = float(eval_input.tolerated_failure_percentage or 0.0)
+        declared = getattr(_map_state, "declared_thresholds", (False, False))
+        exceeded = [failed > count] if declared[0] or not any(declared) else []
+        if declared[1]:
+            exceeded.append(100.0 * failed / len(outcomes) > percentage)
+        if failed and any(exceeded):
+            threshold = FailureEventException(failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
+                event_type=HistoryEventType.MapRunFailed,
+                event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(
+                    error=StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name(),
+                    cause=(f"The Map Run's failed child executions ({failed} of {len(outcomes)}) exceed its "
+                           f"tolerated failure threshold (count {count}, percentage {percentage}%)"),
+                )),
+            ))
+            if getattr(_map_state, "has_result_writer", False):
+                record.harness_threshold_exceeded = threshold  # raised once the results are written
+            else:
+                raise threshold
+
+    distributed_iteration_component.DistributedIterationComponent._map_run = map_run
+
+    original_eval_execution = state_map.StateMap._eval_execution
+
+    def eval_execution(self, env) -> None:
+        outer = (getattr(_map_state, "has_result_writer", False), getattr(_map_state, "declared_thresholds", None))
+        _map_state.has_result_writer = self.result_writer is not None
+        _map_state.declared_thresholds = getattr(self, "harness_declared_thresholds", (False, False))
+        try:
+            original_eval_execution(self, env)
+        finally:
+            _map_state.has_result_writer, _map_state.declared_thresholds = outer
+
+    state_map.StateMap._eval_execution = eval_execution
+    original_from_state_props = state_map.StateMap.from_state_props
+
+    def from_state_props(self, state_props) -> None:
+        # moto puts a default (0) in place of an absent threshold: which ones the definition gave?
+        original_from_state_props(self, state_props)
+        self.harness_declared_thresholds = (
+            state_props.get(state_map.ToleratedFailureCountDecl) is not None,
+            state_props.get(state_map.ToleratedFailurePercentageDecl) is not None,
+        )
+
+    state_map.StateMap.from_state_props = from_state_props
+
+    def result_writer_eval(self, env) -> None:
+        results = env.stack.pop()
+        env.stack.append(env.states.get_input())  # Parameters' paths read the Map state's input
+        self.parargs.eval(env=env)
+        parameters = env.stack.pop()
+        env.stack.pop()
+        env.stack.extend([results, parameters])
+        self.resource_eval.eval_resource(env=env)
+
+    result_writer_decl.ResultWriter._eval_body = result_writer_eval
+
+    def put_results(env, resource_runtime_part, state_credentials) -> None:
+        parameters = env.stack.pop()
+        env.stack.pop()  # the children's outputs: their records are richer
+        s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(
+            resource_runtime_part=resource_runtime_part, state_credentials=state_credentials)
+        record = env.map_run_record_pool_manager.get_all().pop()
+        bucket, prefix = parameters["Bucket"], parameters.get("Prefix") or ""
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        folder = prefix + record.map_run_arn.split(":")[-1] + "/"
+        outcomes = [child for _, child in sorted(children(record).items())]
+        files: dict[str, list[dict]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+        for group in ("SUCCEEDED", "FAILED"):
+            members = [c for c in outcomes if (c["Status"] == "SUCCEEDED") == (group == "SUCCEEDED")]
+            if members:
+                key, body = f"{folder}{group}_0.json", json.dumps(members).encode()
+                s3.put_object(Bucket=bucket, Key=key, Body=body)
+                files[group].append({"Key": key, "Size": len(body)})
+        manifest = {"DestinationBucket": bucket, "MapRunArn": record.map_run_arn, "ResultFiles": files}
+        key = folder + "manifest.json"
+        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest, indent=2).encode())
+        env.stack.append({"MapRunArn": record.map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": key}})
+        threshold = getattr(record, "harness_threshold_exceeded", None)
+        if threshold is not None:
+            record.set_stop(status=MapRunStatus.FAILED)
+            raise threshold
+
+    resource_eval_s3.ResourceEvalS3._handle_put_object = staticmethod(put_results)
 
 
 def patch_events() -> None:
@@ -972,13 +1263,37 @@ SECURITYHUB_REJECTED: dict[str, int] = {}
 
 
 def patch_securityhub() -> None:
+    """BatchImportFindings: the harness's refusals (SECURITYHUB_REJECT), and the account rule.
+
+    With the default product ARN (`product/<account>/default`, the only kind the scanner uses),
+    Security Hub takes a finding only from the account it belongs to: its `AwsAccountId` and
+    the product ARN's account must be the caller's (cross-account imports are for allow-listed
+    partner integrations). moto 5.2.1 stores any finding in the caller's account whatever its
+    `AwsAccountId`, so a scanner importing every member's findings through the management
+    account would pass here and fail in AWS. Such a finding is now refused in FailedFindings
+    (error code AccessDeniedException: the code AWS gives is not checked here).
+    """
     from moto.securityhub.models import SecurityHubBackend
 
     original = SecurityHubBackend.batch_import_findings
 
+    def foreign(self, finding) -> str | None:
+        product = re.fullmatch(r"arn:[^:]+:securityhub:[^:]*:(\d{12}):product/(\d{12})/default",
+                               str(finding.get("ProductArn", "")))
+        owners = {finding.get("AwsAccountId")} | (set(product.groups()) if product else set())
+        strangers = sorted(str(o) for o in owners if o and o != self.account_id)
+        if not strangers:
+            return None
+        return (f"account {self.account_id} cannot import a finding of account {', '.join(strangers)} "
+                "with the default product ARN")
+
     def batch_import_findings(self, findings):
         accepted, refused = [], []
         for finding in findings:
+            reason = foreign(self, finding)
+            if reason:
+                refused.append({"Id": finding.get("Id"), "ErrorCode": "AccessDeniedException", "ErrorMessage": reason})
+                continue
             times = SECURITYHUB_REJECT.get(finding.get("GeneratorId", ""), 0)
             seen = SECURITYHUB_REJECTED.get(finding.get("Id", ""), 0)
             if seen < times:
@@ -1002,6 +1317,9 @@ def with_harness_controls(app):
     """Control endpoints, per service/region denial and SSM Automation, in front of moto.
 
     POST /_harness/deny            ["service:region", ...]: refuse those (empty list: none)
+    POST /_harness/deny-assume-role ["<account id>", ...]: sts:AssumeRole into a role of those
+                                   accounts answers AccessDenied (HTTP 403), as STS does when the
+                                   role does not trust the caller (empty list: none)
     POST /_harness/lambda-endpoint {"endpoint": URL | null}: where state machines call Lambda
     POST /_harness/securityhub-reject [{"generator_id", "times"}]: refuse those findings N times
     POST /moto-api/reset           moto's reset, which also forgets Automation executions
@@ -1014,6 +1332,12 @@ def with_harness_controls(app):
             pairs = read_json(environ) or []
             DENIED.clear()
             DENIED.update(tuple(pair.split(":", 1)) for pair in pairs)
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
+        if path == "/_harness/deny-assume-role" and method == "POST":
+            accounts = read_json(environ) or []
+            DENIED_ASSUME_ROLE.clear()
+            DENIED_ASSUME_ROLE.update(str(account) for account in accounts)
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
         if path == "/_harness/securityhub-reject" and method == "POST":
@@ -1033,6 +1357,10 @@ def with_harness_controls(app):
             body = access_denied(scope.group(2))
             start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
             return [body]
+        refused = denied_assume_role(environ)
+        if refused is not None:
+            start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(refused)))])
+            return [refused]
         service, _, action = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
         if service == "AmazonSSM" and action in AUTOMATION_ACTIONS:
             return automation_response(environ, start_response, action)

@@ -9,7 +9,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -127,6 +127,16 @@ impl Emulator {
         );
     }
 
+    /// Makes sts:AssumeRole into any role of these accounts answer AccessDenied, as STS does
+    /// for a role that does not trust the caller (an empty list lifts the denial).
+    pub fn deny_assume_role(&self, accounts: &[&str]) {
+        post_control(
+            &self.endpoint,
+            "/_harness/deny-assume-role",
+            &serde_json::to_string(accounts).unwrap(),
+        );
+    }
+
     /// Makes Security Hub refuse each finding of these rules its next `times` imports
     /// (`[{"generator_id": RULE, "times": N}]`).
     pub fn reject_security_hub(&self, rules: &Value) {
@@ -170,19 +180,31 @@ impl Emulator {
 
     /// Seeds the misconfigured estate (and the scanner's config parameters); returns the manifest.
     pub fn seed(&self, scale: u32, dir: &Path) -> Manifest {
+        self.seed_with(scale, dir, &[])
+    }
+
+    /// Seeds the estate into the management account and the organization of
+    /// tests/estate/organization.json (member accounts with their own estates, one whose role
+    /// the emulator refuses), and the config parameters, the accounts parameter included
+    /// (`{"source":"organization"}`); returns the manifest.
+    pub fn seed_organization(&self, scale: u32, dir: &Path) -> Manifest {
+        self.seed_with(scale, dir, &["--organization"])
+    }
+
+    fn seed_with(&self, scale: u32, dir: &Path, extra: &[&str]) -> Manifest {
         let manifest = dir.join(format!("manifest-{scale}.json"));
-        self.python_script(
-            "seed_estate.py",
-            &[
-                "--endpoint",
-                &self.endpoint,
-                "--scale",
-                &scale.to_string(),
-                "--manifest",
-                manifest.to_str().unwrap(),
-                "--config-params",
-            ],
-        );
+        let scale = scale.to_string();
+        let mut args = vec![
+            "--endpoint",
+            &self.endpoint,
+            "--scale",
+            &scale,
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--config-params",
+        ];
+        args.extend_from_slice(extra);
+        self.python_script("seed_estate.py", &args);
         Manifest::load(&manifest)
     }
 }
@@ -208,25 +230,13 @@ impl Manifest {
         }
     }
 
-    fn entries(&self) -> Vec<&Value> {
-        let list = self.raw.get("resources").unwrap_or(&self.raw);
-        match list {
-            Value::Array(items) => items.iter().collect(),
-            Value::Object(map) => map.values().collect(),
-            _ => Vec::new(),
-        }
-    }
-
     /// The entry of `logical` in `region` (regional resources share logical names across regions).
     pub fn get(&self, logical: &str, region: &str) -> &Value {
-        self.entries()
-            .into_iter()
-            .find(|e| {
-                e["logical"] == logical
-                    && (e["region"] == region || e["type"] == "bucket")
-                    && e.get("deleted") != Some(&Value::Bool(true))
-            })
-            .unwrap_or_else(|| panic!("manifest has no {logical} in {region}"))
+        entry_in(
+            self.raw.get("resources").unwrap_or(&self.raw),
+            logical,
+            region,
+        )
     }
 
     pub fn arn(&self, logical: &str, region: &str) -> String {
@@ -246,37 +256,149 @@ impl Manifest {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("estate file {path}: {e}"))
     }
 
-    /// The findings the seeded estate must produce: every estate entry's `expect` (and its root
-    /// volume's) in each of its regions and copies, named by the ARNs the seeder recorded.
-    /// Every listed resource must be in the manifest, expected findings or not.
+    /// The findings the seeded estate of the management (or only) account must produce: every
+    /// estate entry's `expect` (and its root volume's) in each of its regions and copies, named
+    /// by the ARNs the seeder recorded. Every listed resource must be in the manifest, expected
+    /// findings or not.
     pub fn expected_findings(&self) -> BTreeSet<FindingKey> {
-        let estate = self.estate();
         let scale = self.raw["scale"].as_u64().expect("manifest scale");
-        let mut want = BTreeSet::new();
-        for entry in estate["resources"].as_array().expect("estate resources") {
-            let name = entry["name"].as_str().expect("estate entry name");
-            let kind = entry["kind"].as_str().expect("estate entry kind");
-            let one_per_region = estate["kinds"][kind]["one_per_region"] == Value::Bool(true);
-            let regions = entry.get("regions").unwrap_or(&estate["regions"]);
-            for region in regions.as_array().expect("regions list") {
-                let region = region.as_str().expect("region name");
-                let logicals: Vec<String> = if one_per_region {
-                    vec![format!("{name}@{region}")]
-                } else {
-                    (0..scale).map(|i| format!("{name}#{i}")).collect()
-                };
-                for logical in logicals {
-                    expect(&mut want, self.get(&logical, region), &entry["expect"]);
-                    let root_rules = &entry["root_volume"]["expect"];
-                    if root_rules.as_array().is_some_and(|rules| !rules.is_empty()) {
-                        let root = self.get(&format!("{logical}/root"), region);
-                        expect(&mut want, root, root_rules);
-                    }
+        let resources = self.raw.get("resources").unwrap_or(&self.raw);
+        expected_in(&self.estate(), scale, resources)
+    }
+
+    /// The accounts of the seeded organization (`seed_organization`), the management account
+    /// first; panics if the manifest has no organization.
+    pub fn accounts(&self) -> Vec<OrgAccount> {
+        self.organization_accounts()
+            .iter()
+            .map(|a| OrgAccount {
+                id: a["id"].as_str().expect("account id").to_string(),
+                name: a["name"].as_str().expect("account name").to_string(),
+                role: a["role"].as_str().map(str::to_string),
+                reachable: a["reachable"].as_bool().expect("account reachable"),
+                management: a["management"].as_bool().expect("account management"),
+            })
+            .collect()
+    }
+
+    /// Account id → name (as Organizations lists it) for every account of the organization.
+    pub fn account_names(&self) -> BTreeMap<String, String> {
+        self.accounts()
+            .into_iter()
+            .map(|a| (a.id, a.name))
+            .collect()
+    }
+
+    /// The id of the member account named `name` in tests/estate/organization.json.
+    pub fn account_id(&self, name: &str) -> String {
+        self.accounts()
+            .into_iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("the organization has no account named {name}"))
+            .id
+    }
+
+    /// The members whose role cannot be assumed (the emulator denies it).
+    pub fn unreachable_account_ids(&self) -> Vec<String> {
+        self.accounts()
+            .into_iter()
+            .filter(|a| !a.reachable)
+            .map(|a| a.id)
+            .collect()
+    }
+
+    /// The one member whose role cannot be assumed.
+    pub fn unreachable_account_id(&self) -> String {
+        let ids = self.unreachable_account_ids();
+        assert_eq!(ids.len(), 1, "expected one unreachable account: {ids:?}");
+        ids[0].clone()
+    }
+
+    /// Every reachable account's exact findings, by account id: the management account's are
+    /// `expected_findings()`, each member's come from its estate in the organization file and
+    /// the resources seeded into it. Unreachable accounts have no entry (nothing can be found
+    /// there: the scan reports them as errors).
+    pub fn expected_findings_by_account(&self) -> BTreeMap<String, BTreeSet<FindingKey>> {
+        let mut by_account = BTreeMap::new();
+        for account in self.organization_accounts() {
+            let id = account["id"].as_str().expect("account id").to_string();
+            if account["management"] == Value::Bool(true) {
+                by_account.insert(id, self.expected_findings());
+            } else if account["reachable"] == Value::Bool(true) {
+                let scale = account["scale"].as_u64().expect("member scale");
+                let findings = expected_in(&account["estate"], scale, &account["resources"]);
+                by_account.insert(id, findings);
+            }
+        }
+        by_account
+    }
+
+    fn organization_accounts(&self) -> &Vec<Value> {
+        self.raw["organization"]["accounts"]
+            .as_array()
+            .expect("the manifest has an organization (seed with Emulator::seed_organization)")
+    }
+}
+
+/// An account of the seeded organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgAccount {
+    pub id: String,
+    pub name: String,
+    /// The member role (`arn:aws:iam::<id>:role/ComplianceScannerMemberRole`); None for the
+    /// management account, which the scanner reaches with its own credentials.
+    pub role: Option<String>,
+    pub reachable: bool,
+    pub management: bool,
+}
+
+/// The seeded resource `logical` in `region` among one account's manifest `resources`.
+fn entry_in<'a>(resources: &'a Value, logical: &str, region: &str) -> &'a Value {
+    let entries: Vec<&Value> = match resources {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(map) => map.values().collect(),
+        _ => Vec::new(),
+    };
+    entries
+        .into_iter()
+        .find(|e| {
+            e["logical"] == logical
+                && (e["region"] == region || e["type"] == "bucket")
+                && e.get("deleted") != Some(&Value::Bool(true))
+        })
+        .unwrap_or_else(|| panic!("manifest has no {logical} in {region}"))
+}
+
+/// The findings one account's estate must produce, given what was seeded into it.
+fn expected_in(estate: &Value, scale: u64, resources: &Value) -> BTreeSet<FindingKey> {
+    let mut want = BTreeSet::new();
+    for entry in estate["resources"].as_array().expect("estate resources") {
+        let name = entry["name"].as_str().expect("estate entry name");
+        let kind = entry["kind"].as_str().expect("estate entry kind");
+        let one_per_region = estate["kinds"][kind]["one_per_region"] == Value::Bool(true);
+        let regions = entry.get("regions").unwrap_or(&estate["regions"]);
+        for region in regions.as_array().expect("regions list") {
+            let region = region.as_str().expect("region name");
+            let logicals: Vec<String> = if one_per_region {
+                vec![format!("{name}@{region}")]
+            } else {
+                (0..scale).map(|i| format!("{name}#{i}")).collect()
+            };
+            for logical in logicals {
+                expect(
+                    &mut want,
+                    entry_in(resources, &logical, region),
+                    &entry["expect"],
+                );
+                let root_rules = &entry["root_volume"]["expect"];
+                if root_rules.as_array().is_some_and(|rules| !rules.is_empty()) {
+                    let root = entry_in(resources, &format!("{logical}/root"), region);
+                    expect(&mut want, root, root_rules);
                 }
             }
         }
-        want
     }
+    want
 }
 
 /// Adds `rules` about one manifest resource, in the resource's region.

@@ -4,6 +4,7 @@
 Usage:
     python tests/harness/seed_estate.py --endpoint http://127.0.0.1:5000 \
         --scale N --manifest out.json [--estate FILE] [--config-params] [--reset] [--workers W]
+        [--organization [FILE]]
 
 The estate file lists every resource with the API parameters that make it and the findings the
 scanner must report for it (format: tests/estate/README.md). This script creates what it lists:
@@ -11,6 +12,14 @@ one-per-region kinds once in every region of an entry, the other kinds N times (
 i = 0..N-1). The manifest it writes maps logical names (``{name}#{i}``, ``{name}@{region}``,
 ``{instance logical}/root``) to the identifiers moto returned, and names the estate file, so
 the Rust tests derive the expected findings from the two (tests/harness/emulator.rs).
+
+With --organization (tests/estate/organization.json by default) the caller's account also
+creates an organization and manages it: its OUs, its member accounts (CreateAccount) and each
+member's estate, seeded with the credentials of sts:AssumeRole into the member role; members
+marked unreachable get no estate, and the emulator is told to deny AssumeRole into them
+(POST /_harness/deny-assume-role: emulator.py only). The manifest gains an "organization"
+section (accounts with id, name, role, reachable, and each member's estate and resources in
+the single-account form); --config-params also puts /compliance/scanner/config/accounts.
 
 Requires Python 3.11, the standard library and boto3.  Exit codes: 0 success,
 1 an AWS call failed while seeding, 2 preflight failed (endpoint unreachable,
@@ -35,6 +44,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -98,12 +108,16 @@ def merged(defaults: dict[str, Any], overrides: dict[str, Any] | None) -> dict[s
 class Estate:
     """The estate file, checked: a mistake in it is named before anything is created."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, raw: dict[str, Any] | None = None, label: str | None = None) -> None:
+        """Reads `path`, or checks `raw` (an estate composed elsewhere, named `label` in errors)."""
         self.path = path.resolve()
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise SeedError(f"estate file {path}: {e}") from None
+        if raw is None:
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                raise SeedError(f"estate file {path}: {e}") from None
+        self.raw = raw
+        path = label or path
         self.regions: list[str] = raw["regions"]
         self.required_tags: list[str] = raw["required_tags"]
         self.kinds: dict[str, dict[str, Any]] = raw["kinds"]
@@ -147,16 +161,25 @@ class Estate:
 
 
 class Seeder:
-    def __init__(self, endpoint: str, estate: Estate, scale: int, workers: int) -> None:
+    def __init__(
+        self, endpoint: str, estate: Estate, scale: int, workers: int, credentials: dict[str, str] | None = None
+    ) -> None:
+        """`credentials` (an sts:AssumeRole answer's Credentials): seed the account they act in."""
         self.endpoint = endpoint.rstrip("/")
         self.estate = estate
         self.scale = scale
         self.workers = workers
         self.account = ACCOUNT_ID
+        if credentials is None:
+            credentials = {
+                "AccessKeyId": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+                "SecretAccessKey": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+                "SessionToken": os.environ.get("AWS_SESSION_TOKEN") or None,
+            }
         self.session = boto3.session.Session(
-            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
-            aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials.get("SessionToken"),
         )
         self.config = Config(
             retries={"max_attempts": 3, "mode": "standard"},
@@ -180,8 +203,16 @@ class Seeder:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
+                endpoint, config = self.endpoint, self.config
+                if service == "s3control":
+                    # S3 Control puts the account id in front of the endpoint's host: that name
+                    # is reached through the emulator as an HTTP proxy (see emulator.py,
+                    # product_environment), whatever this process's environment says.
+                    port = urllib.parse.urlsplit(self.endpoint).port or 80
+                    endpoint = f"http://s3-control.invalid:{port}"
+                    config = config.merge(Config(proxies={"http": self.endpoint}))
                 self._clients[key] = self.session.client(
-                    service, region_name=region, endpoint_url=self.endpoint, config=self.config
+                    service, region_name=region, endpoint_url=endpoint, config=config
                 )
             return self._clients[key]
 
@@ -518,6 +549,13 @@ class Seeder:
             self.call(f"ssm {name}", ssm.put_parameter, Name=name, Value=value, Type="StringList", Overwrite=True)
             self.config_params.append({"name": name, "type": "StringList", "value": value, "region": "us-east-1"})
 
+    def seed_accounts_param(self) -> dict[str, str]:
+        """The scanner's accounts parameter for an organization scan (role name: its default)."""
+        name, value = "/compliance/scanner/config/accounts", json.dumps({"source": "organization"})
+        ssm = self.client("ssm", "us-east-1")
+        self.call(f"ssm {name}", ssm.put_parameter, Name=name, Value=value, Type="String", Overwrite=True)
+        return {"name": name, "type": "String", "value": value, "region": "us-east-1"}
+
     # ------------------------------------------------------------------- main
     def copy_tasks(self, log_targets: bool) -> list[tuple[str, Callable[[], None]]]:
         """One task per resource, except that a region's copy of the security groups is one task
@@ -584,6 +622,151 @@ class Seeder:
         }
 
 
+# ------------------------------------------------------------- organization
+DEFAULT_ORGANIZATION = DEFAULT_ESTATE.parent / "organization.json"
+ORG_ACCOUNT_FIELDS = {"name", "email", "organizational_unit", "reachable", "note", "resources"}
+
+
+class Organization:
+    """The organization file (tests/estate/organization.json), checked before anything is made.
+
+    Each member's estate is its `resources` in the estate file's schema, with the management
+    estate's regions, required tags and kinds (defaults).
+    """
+
+    def __init__(self, path: Path, management: Estate) -> None:
+        self.path = path.resolve()
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise SeedError(f"organization file {path}: {e}") from None
+        self.role_name: str = raw.get("role_name", "ComplianceScannerMemberRole")
+        self.accounts: list[dict[str, Any]] = raw["accounts"]
+        self.estates: list[Estate] = []
+        names = [a.get("name") for a in self.accounts]
+        for n, account in enumerate(self.accounts):
+            where = f"organization file {path}: accounts[{n}] ({account.get('name')})"
+            unknown = set(account) - ORG_ACCOUNT_FIELDS
+            if unknown:
+                raise SeedError(f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(ORG_ACCOUNT_FIELDS)}")
+            if not account.get("name") or not account.get("email") or names.count(account["name"]) > 1:
+                raise SeedError(f"{where}: each account needs a unique name and an email")
+            if not account.get("reachable", True) and account.get("resources"):
+                raise SeedError(f"{where}: an unreachable account cannot have resources (nothing can reach it)")
+            composed = {
+                "regions": management.regions,
+                "required_tags": management.required_tags,
+                "kinds": management.kinds,
+                "resources": account.get("resources", []),
+            }
+            self.estates.append(Estate(self.path, composed, label=where))
+        buckets = [e["name"] for estate in [management, *self.estates] for e in estate.entries if e["kind"] == "bucket"]
+        clash = sorted({b for b in buckets if buckets.count(b) > 1})
+        if clash:
+            raise SeedError(f"organization file {path}: bucket names are global, yet {clash} appear twice")
+
+
+def post_control(endpoint: str, path: str, body: Any) -> None:
+    req = urllib.request.Request(endpoint + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30):
+            pass
+    except (urllib.error.URLError, OSError) as e:
+        raise SeedError(f"POST {endpoint}{path} failed (is this the harness's emulator.py?): {e}") from None
+
+
+def seed_organization(management: Seeder, org: Organization) -> dict[str, Any]:
+    """Creates the organization (the caller's account manages it), its OUs and member accounts,
+    seeds each reachable member's estate through sts:AssumeRole into its member role, and has
+    the emulator deny that AssumeRole for the unreachable ones. Returns the manifest section."""
+    started = time.monotonic()
+    orgs = management.client("organizations", "us-east-1")
+    what = "organization"
+    try:
+        created = orgs.create_organization(FeatureSet="ALL")["Organization"]
+    except botocore.exceptions.ClientError as e:
+        hint = " (server not fresh? use --reset)" if "AlreadyInOrganization" in str(e) else ""
+        raise SeedError(f"{what}: create_organization failed: {e}{hint}") from None
+    root = management.call(what, orgs.list_roots)["Roots"][0]["Id"]
+    units: dict[str, str] = {}
+
+    def unit(path: str) -> str:
+        parent = root
+        for depth, name in enumerate(path.split("/")):
+            key = "/".join(path.split("/")[: depth + 1])
+            if key not in units:
+                units[key] = management.call(
+                    f"{what} OU {key}", orgs.create_organizational_unit, ParentId=parent, Name=name
+                )["OrganizationalUnit"]["Id"]
+            parent = units[key]
+        return parent
+
+    accounts: list[dict[str, Any]] = []
+    for account in org.accounts:
+        what = f"account {account['name']}"
+        status = management.call(what, orgs.create_account, Email=account["email"],
+                                 AccountName=account["name"])["CreateAccountStatus"]
+        for _ in range(60):
+            if status["State"] != "IN_PROGRESS":
+                break
+            time.sleep(0.5)
+            status = management.call(what, orgs.describe_create_account_status,
+                                     CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+        if status["State"] != "SUCCEEDED":
+            raise SeedError(f"{what}: CreateAccount ended {status['State']}: {status.get('FailureReason')}")
+        account_id = status["AccountId"]
+        if account.get("organizational_unit"):
+            management.call(what, orgs.move_account, AccountId=account_id, SourceParentId=root,
+                            DestinationParentId=unit(account["organizational_unit"]))
+        accounts.append({
+            "id": account_id,
+            "name": account["name"],
+            "email": account["email"],
+            "management": False,
+            "role": f"arn:aws:iam::{account_id}:role/{org.role_name}",
+            "reachable": bool(account.get("reachable", True)),
+            "organizational_unit": account.get("organizational_unit"),
+        })
+
+    sts = management.client("sts", "us-east-1")
+    for entry, estate in zip(accounts, org.estates):
+        if entry["reachable"]:
+            what = f"account {entry['name']} ({entry['id']})"
+            credentials = management.call(what, sts.assume_role, RoleArn=entry["role"],
+                                          RoleSessionName="compliance-scanner-seed")["Credentials"]
+            member = Seeder(management.endpoint, estate, 1, management.workers, credentials)
+            member.preflight()
+            if member.account != entry["id"]:
+                raise SeedError(f"{what}: the assumed role acts in {member.account}, not in the member account")
+            seeded = member.run(estate=True, config_params=False)
+            entry.update({k: seeded[k] for k in ("scale", "regions", "required_tags", "resources")})
+        else:
+            entry.update({"scale": 1, "regions": estate.regions, "required_tags": estate.required_tags,
+                          "resources": []})
+        entry["estate"] = estate.raw
+    # Only now: seeding needs no role of the unreachable accounts, and the scan must not reach them.
+    post_control(management.endpoint, "/_harness/deny-assume-role", [a["id"] for a in accounts if not a["reachable"]])
+
+    listed: dict[str, str] = {}
+    for page in orgs.get_paginator("list_accounts").paginate():
+        listed.update({a["Id"]: a["Name"] for a in page["Accounts"]})
+    head = {"id": management.account, "name": listed.get(management.account),
+            "email": created.get("MasterAccountEmail"), "management": True, "role": None, "reachable": True,
+            "organizational_unit": None}
+    return {
+        "file": str(org.path),
+        "id": created["Id"],
+        "arn": created["Arn"],
+        "management_account": created["MasterAccountId"],
+        "root_id": root,
+        "role_name": org.role_name,
+        "organizational_units": units,
+        "accounts": [head, *accounts],
+        "seed_seconds": round(time.monotonic() - started, 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--endpoint", required=True, help="moto server URL, e.g. http://127.0.0.1:5000")
@@ -595,6 +778,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-estate", action="store_true", help="skip the estate (e.g. with --config-params only)")
     ap.add_argument("--reset", action="store_true", help="POST /moto-api/reset before seeding")
     ap.add_argument("--workers", type=int, default=8, help="thread pool size (default 8)")
+    ap.add_argument("--organization", nargs="?", const=str(DEFAULT_ORGANIZATION), metavar="FILE",
+                    help=f"also create the organization of FILE (default {DEFAULT_ORGANIZATION}): member "
+                    "accounts, their estates, unreachable members; with --config-params also the accounts "
+                    "parameter")
     args = ap.parse_args(argv)
     if args.scale < 1 or args.workers < 1:
         print("seed_estate: --scale and --workers must be >= 1", file=sys.stderr)
@@ -604,7 +791,9 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.monotonic()
     try:
-        seeder = Seeder(args.endpoint, Estate(Path(args.estate)), args.scale, args.workers)
+        estate = Estate(Path(args.estate))
+        organization = Organization(Path(args.organization), estate) if args.organization else None
+        seeder = Seeder(args.endpoint, estate, args.scale, args.workers)
         if args.reset:
             seeder.reset()
         seeder.preflight()
@@ -615,6 +804,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         manifest = seeder.run(estate=not args.no_estate, config_params=args.config_params)
+        if organization is not None:
+            manifest["organization"] = seed_organization(seeder, organization)
+            if args.config_params:
+                manifest["config_params"].append(seeder.seed_accounts_param())
     except SeedError as e:
         print(f"seed_estate: seeding failed: {e}", file=sys.stderr)
         return 1
@@ -625,8 +818,14 @@ def main(argv: list[str] | None = None) -> int:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, args.manifest)
+        members = ""
+        if "organization" in manifest:
+            org = manifest["organization"]
+            seeded = sum(len(a.get("resources") or []) for a in org["accounts"])
+            members = (f", organization: {len(org['accounts']) - 1} members, {seeded} member resources, "
+                       f"{org['seed_seconds']}s")
         print(
-            f"seed_estate: {len(manifest['resources'])} resources, scale {args.scale}, "
+            f"seed_estate: {len(manifest['resources'])} resources, scale {args.scale}{members}, "
             f"{manifest['seed_seconds']}s -> {args.manifest}",
             file=sys.stderr,
         )
