@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::accounts::{AccountsConfig, PARAM_ACCOUNTS};
 use crate::error::CoreError;
 use crate::model::Service;
 use crate::mutelist::Mutelist;
@@ -23,6 +24,8 @@ pub struct ScannerConfig {
     pub required_tags: Vec<String>,
     pub mutelist: Mutelist,
     pub rule_parameters: RuleParameters,
+    /// The accounts setting; `None` scans the scanner's own account only.
+    pub accounts: Option<AccountsConfig>,
 }
 
 impl Default for ScannerConfig {
@@ -36,6 +39,7 @@ impl Default for ScannerConfig {
             required_tags: Vec::new(),
             mutelist: Mutelist::default(),
             rule_parameters: RuleParameters::default(),
+            accounts: None,
         }
     }
 }
@@ -59,6 +63,9 @@ impl ScannerConfig {
         }
         if let Some(value) = params.get(PARAM_MUTELIST) {
             config.mutelist = Mutelist::parse(value, PARAM_MUTELIST)?;
+        }
+        if let Some(value) = params.get(PARAM_ACCOUNTS) {
+            config.accounts = Some(AccountsConfig::parse(value)?);
         }
         if let Some(value) = params.get(PARAM_RULE_PARAMETERS) {
             config.rule_parameters = RuleParameters::parse(value)?;

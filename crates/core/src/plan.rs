@@ -79,7 +79,7 @@ fn default_concurrency() -> u32 {
 }
 
 fn default_tolerated() -> f64 {
-    10.0
+    5.0
 }
 
 impl Default for ScanFanout {

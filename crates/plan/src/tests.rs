@@ -72,7 +72,7 @@ async fn without_the_accounts_parameter_the_own_account_is_planned() {
     assert_eq!(out.bucket, "reports");
     assert_eq!(
         (out.max_concurrency, out.tolerated_failure_percentage),
-        (100, 10.0)
+        (100, 5.0)
     );
     let units = units(&store).await;
     assert!(

@@ -1,9 +1,11 @@
-//! region-scan: scans one (region, service) of a run, writes findings and inventory to the
-//! reports bucket, and returns only keys and counts.
+//! region-scan: scans one (account, region, service) unit of a run, writes its findings and
+//! inventory to the reports bucket, and returns only keys and counts. A member account is
+//! scanned through its member role, assumed once per account and reused while it is fresh.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use compliance_aws::member::{CallerIdentity, MemberAccess, StsIdentity};
 use compliance_aws::params::load_config;
 use compliance_aws::store::{put_json, ObjectStore, S3Store};
 use compliance_aws::Scanner;
@@ -17,7 +19,8 @@ use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
 const ENV_REPORTS_BUCKET: &str = "REPORTS_BUCKET";
 
 struct Function {
-    scanner: Scanner,
+    members: MemberAccess,
+    identity: Arc<dyn CallerIdentity>,
     store: Arc<dyn ObjectStore>,
     ssm: aws_sdk_ssm::Client,
 }
@@ -26,14 +29,26 @@ async fn handle(
     function: &Function,
     input: RegionScanInput,
 ) -> Result<RegionScanOutput, StateError> {
-    tracing::info!(region = %input.region, service = %input.service, "scan requested");
+    tracing::info!(
+        account = input.account_id.as_ref().map(ToString::to_string),
+        region = %input.region,
+        service = %input.service,
+        "scan requested"
+    );
     let config = load_config(&function.ssm).await?;
     let account_id = match &input.account_id {
         Some(a) => a.to_string(),
-        None => function.scanner.account_id().await?,
+        None => function.identity.account_id().await?,
     };
-    let collected = function
-        .scanner
+    let external_id = config
+        .accounts
+        .as_ref()
+        .and_then(|a| a.external_id.as_deref());
+    let factory = function
+        .members
+        .factory(&account_id, input.role_arn.as_deref(), external_id)
+        .await?;
+    let collected = Scanner::new(factory)
         .collect(&account_id, input.region.as_str(), input.service)
         .await;
     let settings = EvaluationSettings {
@@ -53,7 +68,7 @@ async fn handle(
     let key = input
         .run_id
         .keys()
-        .unit(input.region.as_str(), input.service);
+        .unit(&account_id, input.region.as_str(), input.service);
     put_json(
         function.store.as_ref(),
         &key,
@@ -76,11 +91,12 @@ impl Function {
     async fn from_env() -> Result<Function, MissingEnv> {
         let bucket = required_env(ENV_REPORTS_BUCKET)?;
         let home = compliance_aws::sdk::home_region();
-        let scanner = Scanner::from_env(&home).await;
+        let factory = compliance_aws::sdk::factory(&home).await;
         Ok(Function {
-            store: Arc::new(S3Store::new(scanner.factory().s3(&home), bucket)),
-            ssm: scanner.factory().ssm(),
-            scanner,
+            store: Arc::new(S3Store::new(factory.s3(&home), bucket)),
+            ssm: factory.ssm(),
+            identity: Arc::new(StsIdentity::new(factory.sts())),
+            members: MemberAccess::new(factory),
         })
     }
 }

@@ -77,6 +77,7 @@ fn region_scan_stores_findings_and_returns_a_small_summary() {
     assert_eq!(
         keys,
         [
+            "account_id",
             "error_count",
             "errors",
             "findings_by_severity",
@@ -89,7 +90,7 @@ fn region_scan_stores_findings_and_returns_a_small_summary() {
     );
     assert_eq!(
         summary["findings_key"],
-        "runs/sample-run-0001/scans/us-east-1/ec2.json"
+        "runs/sample-run-0001/scans/123456789012/us-east-1/ec2.json"
     );
     assert_eq!(summary["error_count"], 0);
     assert!(
@@ -125,7 +126,7 @@ fn region_scan_stores_findings_and_returns_a_small_summary() {
         true,
     );
     assert!(out.status.success(), "{s3_summary}");
-    let s3_doc = object(&emu, "runs/sample-run-0001/scans/us-east-1/s3.json");
+    let s3_doc = object(&emu, "runs/sample-run-0001/scans/123456789012/us-east-1/s3.json");
     let regions: std::collections::BTreeSet<&str> = s3_doc["inventory"]["buckets"]
         .as_array()
         .unwrap()
