@@ -595,7 +595,7 @@ class TemplateTest(unittest.TestCase):
         docs = (ROOT / "docs/parameters.md").read_text()
         for name in list(parameters) + ["/compliance/scanner/config/services", "/compliance/scanner/config/webhook",
                                         "/compliance/scanner/secrets/security-hub-api-key"]:
-            self.assertIn(f"`{name}`", docs, f"docs/parameters.md does not document {name}")
+            self.assertTrue(f"`{name}`" in docs, f"docs/parameters.md does not document {name}")
 
     # --- Organization workflow (issue 10) --------------------------------------------------------
     def test_plan_function_lists_the_organization_and_writes_the_plan_only(self):
