@@ -869,7 +869,7 @@ class MemberRoleTest(unittest.TestCase):
             resolved = self.resolve(**parameters)
             for logical_id, resource in resolved.resources.items():
                 self.assertNotIn(resource["Type"], ("AWS::IAM::Policy", "AWS::IAM::RolePolicy"), logical_id)
-                self.assertNotIn("Policies", resource["Properties"], logical_id)
+                self.assertNotIn("Policies", resource.get("Properties", {}), logical_id)
             for logical_id, role in resolved.of_type("AWS::IAM::Role").items():
                 for arn in role["Properties"]["ManagedPolicyArns"]:
                     target = arn.strip("<>")
@@ -964,6 +964,9 @@ class MemberRoleTest(unittest.TestCase):
         for resolved in (home, other):
             self.assertEqual(set(resolved.of_type("AWS::SSM::Document")), set(DOCUMENTS))
         self.assertEqual(other.outputs, {})
+        bare = self.resolve(region="us-east-1", RoleRegion="eu-west-1")
+        self.assertEqual([r["Type"] for r in bare.resources.values()], ["AWS::CloudFormation::WaitConditionHandle"],
+                         "CloudFormation refuses a stack without resources")
         single = self.resolve(region="ap-southeast-1")
         self.assertIn("MemberRole", single.resources, "RoleRegion empty: this region")
         self.assertEqual(single.outputs["MemberRoleArn"]["Value"], "<MemberRole.Arn>")
