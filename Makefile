@@ -59,8 +59,9 @@ lint: venv template-tools
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	bash tests/lint_templates.sh
 
-## lint-template: the deployment alone, no cargo (CI runs it): cfn-lint, sam validate --lint,
-## checkov, the template tests (tests/template), asl-validator on the state machine.
+## lint-template: the deployment alone, no cargo (CI runs it): cfn-lint, sam validate --lint and
+## checkov on template.yaml and member-role.yaml, the template tests (tests/template),
+## asl-validator on the state machine.
 lint-template: venv template-tools
 	bash tests/lint_templates.sh
 

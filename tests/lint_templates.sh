@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Checks the deployment definition. Exits non-zero if any check fails (all of them run):
-#   1. cfn-lint on template.yaml (SAM transform included);
-#   2. `sam validate --lint` (the SAM CLI's own transform and cfn-lint);
-#   3. checkov on template.yaml: no failed check; skips are justified next to the resource
+#   1. cfn-lint on template.yaml (SAM transform included) and member-role.yaml;
+#   2. `sam validate --lint` on both (the SAM CLI's own transform and cfn-lint);
+#   3. checkov on both: no failed check; skips are justified next to the resource
 #      (Metadata: checkov: skip: ... comment);
-#   4. the template tests, tests/template/ (unittest): the properties issue 5 asks for;
+#   4. the template tests, tests/template/ (unittest): the properties issues 5 and 10 ask for;
 #   5. asl-validator on statemachine/compliance_scan.asl.json, whose ${...} placeholders must be
 #      exactly the template's DefinitionSubstitutions.
 #
@@ -19,6 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPLATE=template.yaml
+# The scanner's stack, and the role every member account gets (service-managed StackSets).
+TEMPLATES=("$TEMPLATE" member-role.yaml)
 ASL=statemachine/compliance_scan.asl.json
 TOOLS_DIR=.tools
 ASL_VALIDATOR_VERSION=4.0.0
@@ -45,32 +47,38 @@ else
   echo "lint_templates: cfn-lint not found (set CFN_LINT, or install cfn-lint into .venv)" >&2
   exit 2
 fi
-echo "cfn-lint ($("$cfn_lint" --version 2>&1)): $TEMPLATE"
-if "$cfn_lint" -- "$TEMPLATE"; then
-  echo "  ok"
-else
-  status=1
-fi
+for template in "${TEMPLATES[@]}"; do
+  echo "cfn-lint ($("$cfn_lint" --version 2>&1)): $template"
+  if "$cfn_lint" -- "$template"; then
+    echo "  ok"
+  else
+    status=1
+  fi
+done
 
 # --- sam validate --lint -------------------------------------------------------------------------
 # It needs a region and credentials to exist, not to work: nothing is called.
-echo "sam validate --lint ($("$SAM" --version 2>&1)): $TEMPLATE"
-if AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1} AWS_REGION=${AWS_REGION:-us-east-1} \
-   AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-lint} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-lint} \
-   SAM_CLI_TELEMETRY=0 "$SAM" validate --lint --template "$TEMPLATE"; then
-  echo "  ok"
-else
-  status=1
-fi
+for template in "${TEMPLATES[@]}"; do
+  echo "sam validate --lint ($("$SAM" --version 2>&1)): $template"
+  if AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1} AWS_REGION=${AWS_REGION:-us-east-1} \
+     AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-lint} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-lint} \
+     SAM_CLI_TELEMETRY=0 "$SAM" validate --lint --template "$template"; then
+    echo "  ok"
+  else
+    status=1
+  fi
+done
 
 # --- checkov -------------------------------------------------------------------------------------
 # --skip-download: checkov otherwise asks its vendor's API for guidelines (no network needed).
-echo "checkov $("$CHECKOV" --version 2>&1): $TEMPLATE"
-if "$CHECKOV" --file "$TEMPLATE" --framework cloudformation --skip-download --compact --quiet; then
-  echo "  ok"
-else
-  status=1
-fi
+for template in "${TEMPLATES[@]}"; do
+  echo "checkov $("$CHECKOV" --version 2>&1): $template"
+  if "$CHECKOV" --file "$template" --framework cloudformation --skip-download --compact --quiet; then
+    echo "  ok"
+  else
+    status=1
+  fi
+done
 
 # --- template tests -----------------------------------------------------------------------------
 echo "template tests: tests/template"

@@ -194,6 +194,8 @@ MODEL_GAPS = {
     # Not applied with PutBucketPolicy either: moto enforces bucket policies, and the stack's deny
     # every request without TLS, while the emulator speaks plain HTTP.
     "AWS::S3::BucketPolicy": "the TLS-only policies would deny every request to the plain-HTTP emulator",
+    "AWS::SecurityHub::FindingAggregator": "no cross-region aggregation: the emulator's findings stay in the region they were imported into",
+    "AWS::SecurityHub::Insight": "no custom insights; the tests read findings with GetFindings",
 }
 
 # S3::Bucket properties moto's CloudFormation ignores, applied after the stack (apply_bucket_settings).

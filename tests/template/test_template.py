@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Tests on template.yaml itself: the properties issue 5 asks of the deployment, read from the
-template (short-form intrinsics through cfn-lint's decoder) and from its SAM transform (what
-CloudFormation receives).
+"""Tests on template.yaml and member-role.yaml themselves: the properties issues 5 and 10 ask of
+the deployment, read from the templates (short-form intrinsics through cfn-lint's decoder), from
+template.yaml's SAM transform (what CloudFormation receives), and from the templates resolved
+for given parameter values (`Resolved`: conditions decided, intrinsics replaced).
 
   .venv/bin/python -m unittest discover -s tests/template -v      (make lint-template runs it)
 
@@ -17,8 +18,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
+MEMBER_TEMPLATE = ROOT / "member-role.yaml"
+ASL = ROOT / "statemachine/compliance_scan.asl.json"
 TAG_KEYS = {"Project", "Environment", "Owner", "CostCenter", "ComplianceLevel"}
 FUNCTIONS = {  # logical id -> binary (crates/<name>)
+    "PlanFunction": "plan",
     "RegionScanFunction": "region-scan",
     "AggregateFunction": "aggregate",
     "AnalyzeFunction": "analyze",
@@ -27,15 +31,114 @@ FUNCTIONS = {  # logical id -> binary (crates/<name>)
     "StoreReportFunction": "store-report",
 }
 REGION = "us-east-1"
+# The functions that assume the member role in member accounts (their roles have fixed names).
+MEMBER_ROLE_USERS = {"RegionScan": "region-scan", "StoreReport": "store-report", "Remediate": "remediate"}
+DOCUMENTS = ("RemediateUnencryptedS3BucketDocument", "RemediatePublicRdsInstanceDocument",
+             "RemediateOpenSecurityGroupDocument")
 
 
-def read_template() -> dict:
+def read_template(path: Path = TEMPLATE) -> dict:
     from cfnlint.decode import decode
 
-    template, errors = decode(str(TEMPLATE))
+    template, errors = decode(str(path))
     if template is None:
-        raise AssertionError(f"cannot read {TEMPLATE}: {errors}")
+        raise AssertionError(f"cannot read {path}: {errors}")
     return json.loads(json.dumps(template))
+
+
+NO_VALUE = object()
+
+
+class Resolved:
+    """A template as CloudFormation would see it for the given parameters: conditions decided,
+    resources and outputs whose condition is false left out, Ref / Fn::Sub / Fn::If / Fn::GetAtt
+    replaced (a resource's Ref becomes `<Logical>`, a GetAtt `<Logical.Attr>`)."""
+
+    PSEUDO = {"AWS::Region": REGION, "AWS::AccountId": "111111111111", "AWS::Partition": "aws",
+              "AWS::StackName": "stack", "AWS::URLSuffix": "amazonaws.com"}
+
+    def __init__(self, template: dict, region: str = REGION, **parameters):
+        self.pseudo = dict(self.PSEUDO, **{"AWS::Region": region})
+        unknown = set(parameters) - set(template["Parameters"])
+        if unknown:
+            raise AssertionError(f"no such parameter: {unknown}")
+        self.parameters = {name: str(spec["Default"]) for name, spec in template["Parameters"].items()
+                           if "Default" in spec}
+        self.parameters.update(parameters)
+        self.template = template
+        self.conditions: dict[str, bool] = {}
+        for name in template.get("Conditions", {}):
+            self.condition(name)
+        self.resources = {logical: self.value(resource) for logical, resource in template["Resources"].items()
+                          if self.holds(resource)}
+        self.outputs = {key: self.value(output) for key, output in template.get("Outputs", {}).items()
+                        if self.holds(output)}
+
+    def holds(self, node: dict) -> bool:
+        return "Condition" not in node or self.condition(node["Condition"])
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            self.conditions[name] = bool(self.value(self.template["Conditions"][name]))
+        return self.conditions[name]
+
+    def ref(self, name: str):
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.template["Parameters"]:
+            raise AssertionError(f"parameter {name} has no default and no value")
+        return f"<{name}>"
+
+    def sub(self, text: str, variables: dict) -> str:
+        def one(match):
+            name = match.group(1)
+            if name in variables:
+                return str(variables[name])
+            if "." in name and name.split(".")[0] in self.template["Resources"]:
+                return f"<{name}>"
+            return str(self.ref(name))
+        return re.sub(r"\$\{([^}!]+)\}", one, text)
+
+    def value(self, node):
+        if isinstance(node, list):
+            return [v for v in (self.value(v) for v in node) if v is not NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (key, arg), = node.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Fn::Sub":
+                text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.value(arg[1]))
+                return self.sub(text, variables)
+            if key == "Fn::If":
+                return self.value(arg[1] if self.condition(arg[0]) else arg[2])
+            if key == "Fn::GetAtt":
+                return f"<{arg if isinstance(arg, str) else '.'.join(arg)}>"
+            if key == "Fn::Equals":
+                left, right = (self.value(a) for a in arg)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self.value(arg[0])
+            if key == "Fn::And":
+                return all(self.value(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self.value(a) for a in arg)
+            if key == "Condition" and isinstance(arg, str):
+                return self.condition(arg)
+        resolved = {k: self.value(v) for k, v in node.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+
+    def of_type(self, kind: str) -> dict:
+        return {k: r for k, r in self.resources.items() if r["Type"] == kind}
+
+    def actions(self, logical_id: str) -> set[str]:
+        document = self.resources[logical_id]["Properties"]["PolicyDocument"]
+        return {a for s in statements(document) for a in as_list(s["Action"])}
 
 
 class _NoManagedPolicies:
@@ -154,10 +257,17 @@ class TemplateTest(unittest.TestCase):
             "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
             "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
         }
+        # Organizations' ARNs name the management account and the organization, which the stack
+        # does not know: the plan function's read-only listing is the one exception.
+        organization_reads = {
+            "organizations:DescribeOrganization", "organizations:DescribeAccount", "organizations:ListAccounts",
+            "organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent",
+        }
         for logical_id, policy in self.of_type("AWS::IAM::ManagedPolicy").items():
             for statement in statements(policy["Properties"]["PolicyDocument"]):
                 if "*" in as_list(statement["Resource"]):
-                    extra = set(as_list(statement["Action"])) - resourceless
+                    allowed = resourceless | (organization_reads if logical_id == "PlanPolicy" else set())
+                    extra = set(as_list(statement["Action"])) - allowed
                     self.assertFalse(extra, f"{logical_id}: {extra} on *")
         metrics = [s for p in self.of_type("AWS::IAM::ManagedPolicy").values()
                    for s in statements(p["Properties"]["PolicyDocument"]) if s["Action"] == "cloudwatch:PutMetricData"]
@@ -184,6 +294,11 @@ class TemplateTest(unittest.TestCase):
                     continue
                 if action == "kms:GenerateDataKey":
                     self.assertEqual(refs(statement["Resource"]), {"ScannerKey"})
+                    continue
+                if action == "sts:AssumeRole":
+                    # Only into the member role, whose own policies are read-only (MemberRoleTest).
+                    self.assertEqual(statement["Resource"],
+                                     {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"})
                     continue
                 self.fail(f"region-scan may {action}")
 
@@ -374,7 +489,8 @@ class TemplateTest(unittest.TestCase):
 
     def test_every_rule_target_retries_then_dead_letters(self):
         rules = self.of_type("AWS::Events::Rule")
-        self.assertEqual(set(rules), {"ScheduledScanRule", "OnDemandScanRule", "ConfigurationChangeRule"})
+        self.assertEqual(set(rules), {"ScheduledScanRule", "OnDemandScanRule", "ConfigurationChangeRule",
+                                      "SecurityHubFindingsRule"})
         for logical_id, rule in rules.items():
             for target in rule["Properties"]["Targets"]:
                 self.assertEqual(target["DeadLetterConfig"]["Arn"],
@@ -469,7 +585,8 @@ class TemplateTest(unittest.TestCase):
             self.assertTrue(name.startswith("/compliance/scanner/config/"), name)
             self.assertIn(p["Type"], ("String", "StringList"))
         self.assertEqual({n.rsplit("/", 1)[1] for n in parameters},
-                         {"regions", "required-tags", "mutelist", "thresholds", "remediation", "findings"})
+                         {"regions", "required-tags", "mutelist", "thresholds", "remediation", "findings",
+                          "scan-fanout", "accounts"})
         findings = json.loads(parameters["/compliance/scanner/config/findings"]["Value"]["Fn::Sub"]
                               .replace("${AWS::Region}", REGION))
         self.assertEqual(findings, {"security_hub": {"enabled": True, "region": REGION}, "resolved_retention_days": 90})
@@ -478,7 +595,205 @@ class TemplateTest(unittest.TestCase):
         docs = (ROOT / "docs/parameters.md").read_text()
         for name in list(parameters) + ["/compliance/scanner/config/services", "/compliance/scanner/config/webhook",
                                         "/compliance/scanner/secrets/security-hub-api-key"]:
-            self.assertIn(f"`{name}`", docs, f"docs/parameters.md does not document {name}")
+            self.assertTrue(f"`{name}`" in docs, f"docs/parameters.md does not document {name}")
+
+    # --- Organization workflow (issue 10) --------------------------------------------------------
+    def test_plan_function_lists_the_organization_and_writes_the_plan_only(self):
+        function = self.props("PlanFunction")
+        self.assertEqual(function["FunctionName"], {"Fn::Sub": "compliance-scanner-plan-${Environment}"})
+        self.assertEqual(function["Environment"]["Variables"], {"REPORTS_BUCKET": {"Ref": "ReportsBucket"}})
+        self.assertEqual(function["Role"], {"Fn::GetAtt": ["PlanRole", "Arn"]})
+        self.assertEqual(self.props("PlanRole")["ManagedPolicyArns"],
+                         [{"Ref": "PlanPolicy"}, {"Ref": "LambdaTracingPolicy"}])
+        by_action = {}
+        for statement in statements(self.props("PlanPolicy")["PolicyDocument"]):
+            for action in as_list(statement["Action"]):
+                by_action[action] = statement
+        self.assertEqual(set(by_action), {
+            "logs:CreateLogStream", "logs:PutLogEvents", "ssm:GetParameter", "ssm:GetParameters",
+            "ssm:GetParametersByPath", "organizations:DescribeOrganization", "organizations:DescribeAccount",
+            "organizations:ListAccounts", "organizations:ListAccountsForParent",
+            "organizations:ListOrganizationalUnitsForParent", "sts:GetCallerIdentity", "s3:PutObject",
+            "kms:GenerateDataKey"})
+        self.assertEqual(by_action["logs:PutLogEvents"]["Resource"], {"Fn::GetAtt": ["PlanLogGroup", "Arn"]})
+        for resource in as_list(by_action["ssm:GetParameter"]["Resource"]):
+            self.assertRegex(resource["Fn::Sub"], r":parameter/compliance/scanner/config(/\*)?$")
+        self.assertEqual(by_action["s3:PutObject"]["Resource"], {"Fn::Sub": "${ReportsBucket.Arn}/runs/*"})
+        self.assertFalse(any(a.startswith(("organizations:Create", "organizations:Update", "organizations:Delete"))
+                             for a in by_action))
+
+    def test_member_role_users_have_fixed_names_and_assume_only_the_member_role(self):
+        member = read_template(MEMBER_TEMPLATE)
+        trusted = Resolved(member, ScannerAccountId="222222222222", ScannerEnvironment="production",
+                           OrganizationId="o-abcdefghij").resources["MemberRole"]
+        admitted = trusted["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["ArnLike"]["aws:PrincipalArn"]
+        names = []
+        for logical, function in MEMBER_ROLE_USERS.items():
+            name = self.props(f"{logical}Role")["RoleName"]
+            self.assertEqual(name, {"Fn::Sub": f"compliance-scanner-{function}-${{Environment}}"})
+            longest = name["Fn::Sub"].replace("${Environment}", "x" * 10)
+            self.assertLessEqual(len(longest), 64, "IAM role names have at most 64 characters")
+            names.append(f"arn:aws:iam::222222222222:role/{name['Fn::Sub'].replace('${Environment}', 'production')}")
+        self.assertEqual(sorted(admitted), sorted(names), "member-role.yaml admits exactly these roles")
+
+        assuming = {}
+        for logical_id, policy in self.of_type("AWS::IAM::ManagedPolicy").items():
+            for statement in statements(policy["Properties"]["PolicyDocument"]):
+                if "sts:AssumeRole" in as_list(statement["Action"]):
+                    assuming[logical_id] = statement
+        self.assertEqual(set(assuming), {f"{logical}Policy" for logical in MEMBER_ROLE_USERS})
+        for logical_id, statement in assuming.items():
+            self.assertEqual(statement["Action"], "sts:AssumeRole", logical_id)
+            self.assertEqual(statement["Resource"], {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"})
+            self.assertEqual(statement["Condition"], {"Fn::If": [
+                "HasOrganizationId", {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}},
+                {"Ref": "AWS::NoValue"}]}, logical_id)
+        for org, expected in (("", None), ("o-abcdefghij", {"StringEquals": {"aws:ResourceOrgID": "o-abcdefghij"}})):
+            resolved = Resolved(self.raw, OrganizationId=org)
+            statement = [s for s in statements(resolved.resources["RegionScanPolicy"]["Properties"]["PolicyDocument"])
+                         if s["Action"] == "sts:AssumeRole"][0]
+            self.assertEqual(statement.get("Condition"), expected, f"OrganizationId={org!r}")
+        self.assertEqual(self.raw["Parameters"]["MemberRoleName"]["Default"], member["Parameters"]["RoleName"]["Default"])
+        self.assertEqual(self.raw["Parameters"]["MemberRoleName"]["AllowedPattern"],
+                         member["Parameters"]["RoleName"]["AllowedPattern"])
+
+    def test_state_machine_runs_its_distributed_map(self):
+        name = self.raw["Resources"]["ComplianceScanStateMachine"]["Properties"]["Name"]["Fn::Sub"]
+        document = self.props("StateMachinePolicy")["PolicyDocument"]
+        self.assertNotIn("ComplianceScanStateMachine", refs(document), "the role's policy would depend on the machine")
+        by_action = {}
+        for statement in statements(document):
+            for action in as_list(statement["Action"]):
+                by_action.setdefault(action, []).append(statement)
+        machine_arn = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:" + name
+        self.assertEqual([s["Resource"] for s in by_action["states:StartExecution"]], [{"Fn::Sub": machine_arn}])
+        children = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:" + name + "/*"
+        for action in ("states:DescribeExecution", "states:StopExecution"):
+            self.assertEqual([s["Resource"] for s in by_action[action]], [{"Fn::Sub": children}], action)
+        self.assertEqual(sorted(s["Resource"]["Fn::Sub"] for s in by_action["s3:GetObject"]),
+                         ["${ReportsBucket.Arn}/runs/*/map/*", "${ReportsBucket.Arn}/runs/*/plan-units.json"])
+        for action in ("s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"):
+            self.assertEqual([s["Resource"] for s in by_action[action]],
+                             [{"Fn::Sub": "${ReportsBucket.Arn}/runs/*/map/*"}], action)
+        for action in ("kms:Decrypt", "kms:GenerateDataKey"):
+            [statement] = by_action[action]
+            self.assertEqual(statement["Resource"], {"Fn::GetAtt": ["ScannerKey", "Arn"]})
+            self.assertEqual(statement["Condition"]["StringEquals"]["kms:ViaService"],
+                             {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"})
+        substitutions = self.raw["Resources"]["ComplianceScanStateMachine"]["Properties"]["DefinitionSubstitutions"]
+        self.assertEqual(substitutions["PlanFunctionArn"], {"Fn::GetAtt": ["PlanFunction", "Arn"]})
+
+    def test_definition_fan_out_matches_the_role(self):
+        """The definition's Distributed Map reads and writes where StateMachinePolicy allows."""
+        definition = json.loads(ASL.read_text())
+
+        def states(node):
+            for state_name, state in node.get("States", {}).items():
+                yield state_name, state
+                for branch in state.get("Branches", []):
+                    yield from states(branch)
+                for key in ("ItemProcessor", "Iterator"):
+                    if key in state:
+                        yield from states(state[key])
+
+        distributed = [(n, s) for n, s in states(definition)
+                       if s.get("Type") == "Map" and s.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"]
+        self.assertEqual(len(distributed), 1, "one Distributed Map (the scan fan-out)")
+        map_name, fan_out = distributed[0]
+        self.assertEqual(fan_out["ItemProcessor"]["ProcessorConfig"].get("ExecutionType"), "STANDARD", map_name)
+        reader, writer = fan_out["ItemReader"], fan_out["ResultWriter"]
+        self.assertEqual(reader["Resource"], "arn:aws:states:::s3:getObject")
+        self.assertEqual(writer["Resource"], "arn:aws:states:::s3:putObject")
+        self.assertIn("plan-units.json", json.dumps(reader["Parameters"]))
+        self.assertRegex(json.dumps(writer["Parameters"]), r"runs/.*/map")
+        self.assertIn("${PlanFunctionArn}", ASL.read_text())
+
+    def test_fan_out_and_accounts_parameters(self):
+        fanout = self.props("ScanFanoutParameter")
+        self.assertEqual(fanout["Name"], "/compliance/scanner/config/scan-fanout")
+        self.assertEqual(json.loads(fanout["Value"]), {"max_concurrency": 100, "tolerated_failure_percentage": 5.0})
+        self.assertLessEqual(json.loads(fanout["Value"])["max_concurrency"],
+                             self.props("RegionScanFunction")["ReservedConcurrentExecutions"],
+                             "the map's children would be throttled")
+        default = Resolved(self.raw)
+        self.assertNotIn("AccountsParameter", default.resources, "absent unless Accounts is set")
+        self.assertIn("ScanFanoutParameter", default.resources)
+        value = '{"source": "organization", "exclude": ["111111111111"]}'
+        organization = Resolved(self.raw, Accounts=value).resources["AccountsParameter"]["Properties"]
+        self.assertEqual((organization["Name"], organization["Type"], organization["Value"]),
+                         ("/compliance/scanner/config/accounts", "String", value))
+        pattern = self.raw["Parameters"]["Accounts"]["AllowedPattern"]
+        self.assertRegex(value, pattern)
+        self.assertRegex("", pattern)
+        self.assertNotRegex("organization", pattern)
+
+    def test_finding_aggregator_only_where_asked(self):
+        self.assertEqual(self.raw["Parameters"]["CreateFindingAggregator"]["Default"], "true")
+        created = Resolved(self.raw).resources["FindingAggregator"]
+        self.assertEqual(created["Properties"], {"RegionLinkingMode": "ALL_REGIONS"})
+        self.assertIn("FindingAggregatorArn", Resolved(self.raw).outputs)
+        declined = Resolved(self.raw, CreateFindingAggregator="false")
+        self.assertNotIn("FindingAggregator", declined.resources)
+        self.assertNotIn("FindingAggregatorArn", declined.outputs)
+
+    def asff_constant(self, name: str) -> str:
+        code = (ROOT / "crates/core/src/report/asff.rs").read_text()
+        return re.search(rf'const {name}: &str = "([^"]+)";', code).group(1)
+
+    def test_insights_select_this_products_failed_findings(self):
+        insights = Resolved(self.raw).of_type("AWS::SecurityHub::Insight")
+        self.assertEqual({i["Properties"]["GroupByAttribute"] for i in insights.values()},
+                         {"AwsAccountId", "SeverityLabel", "GeneratorId"})
+        product, company = self.asff_constant("PRODUCT_NAME"), self.asff_constant("COMPANY_NAME")
+        prefix = self.asff_constant("FIELD_PREFIX")
+        lifecycle = (ROOT / "crates/core/src/lifecycle.rs").read_text()
+        for logical_id, insight in insights.items():
+            filters = insight["Properties"]["Filters"]
+            self.assertEqual(filters["ProductName"], [{"Comparison": "EQUALS", "Value": product}], logical_id)
+            self.assertEqual(filters["CompanyName"], [{"Comparison": "EQUALS", "Value": company}], logical_id)
+            self.assertEqual(filters["RecordState"], [{"Comparison": "EQUALS", "Value": "ACTIVE"}], logical_id)
+            self.assertEqual(filters["ComplianceStatus"], [{"Comparison": "EQUALS", "Value": "FAILED"}], logical_id)
+            for field in filters.get("ProductFields", []):
+                self.assertEqual(field["Key"], f"{prefix}/Lifecycle", logical_id)
+                self.assertIn(f'=> "{field["Value"]}"', lifecycle, f"{logical_id}: no lifecycle status {field['Value']}")
+            self.assertIn("Compliance Scanner (dev)", insight["Properties"]["Name"])
+        self.assertFalse(Resolved(self.raw, CreateSecurityHubInsights="false").of_type("AWS::SecurityHub::Insight"))
+
+    def test_security_hub_findings_rule_feeds_the_alerts_topic(self):
+        rule = self.props("SecurityHubFindingsRule")
+        pattern = rule["EventPattern"]
+        self.assertEqual(pattern["source"], ["aws.securityhub"])
+        self.assertEqual(pattern["detail-type"], ["Security Hub Findings - Imported"])
+        findings = pattern["detail"]["findings"]
+        self.assertEqual(findings["ProductName"], [self.asff_constant("PRODUCT_NAME")])
+        self.assertEqual(findings["CompanyName"], [self.asff_constant("COMPANY_NAME")])
+        self.assertEqual(findings["RecordState"], ["ACTIVE"])
+        self.assertEqual(findings["Compliance"], {"Status": ["FAILED"]})
+        prefix = self.asff_constant("FIELD_PREFIX")
+        self.assertEqual(findings["ProductFields"], {f"{prefix}/Lifecycle": ["new", "reopened"],
+                                                     f"{prefix}/Muted": [{"exists": False}]})
+        [target] = rule["Targets"]
+        self.assertEqual(target["Arn"], {"Ref": "AlertsTopic"})
+        transformer = target["InputTransformer"]
+        used = set(re.findall(r"<([a-z]+)>", transformer["InputTemplate"]))
+        self.assertEqual(used, set(transformer["InputPathsMap"]), "every path is used, every placeholder mapped")
+        for path in transformer["InputPathsMap"].values():
+            self.assertTrue(path.startswith("$.detail.findings[0]."), path)
+        message = json.loads(re.sub(r"<[a-z]+>", "x", transformer["InputTemplate"]))
+        self.assertIsInstance(message, str, "a readable line, not a JSON object")
+        self.assertLess(len(message), 300)
+        # The topic admits the rule, and its deny still stops every other IAM principal.
+        policy = [p["Properties"]["PolicyDocument"] for p in self.of_type("AWS::SNS::TopicPolicy").values()
+                  if p["Properties"]["Topics"] == [{"Ref": "AlertsTopic"}]][0]
+        by_sid = {s["Sid"]: s for s in statements(policy)}
+        allow = by_sid["SecurityHubFindingsRulePublishes"]
+        self.assertEqual(allow["Principal"], {"Service": "events.amazonaws.com"})
+        self.assertEqual(allow["Condition"], {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["SecurityHubFindingsRule", "Arn"]}}})
+        self.assertEqual(by_sid["NoOtherPublisher"]["Condition"], {
+            "ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["AlertRole", "Arn"]}},
+            "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}})
+        self.assertEqual([s["Sid"] for s in statements(policy) if s["Effect"] == "Allow"],
+                         ["AlertFunctionPublishes", "SecurityHubFindingsRulePublishes"])
 
     # --- Tags and outputs ---------------------------------------------------------------------
     def test_tags_on_every_taggable_resource(self):
@@ -505,6 +820,156 @@ class TemplateTest(unittest.TestCase):
                     "StateMachineLogGroupName") + tuple(f"{f}Name" for f in FUNCTIONS):
             self.assertIn(key, outputs)
             self.assertTrue(outputs[key].get("Description"), key)
+
+
+class MemberRoleTest(unittest.TestCase):
+    """member-role.yaml: what the scanner may do in a member account, and who may do it."""
+
+    SCANNER = {"ScannerAccountId": "222222222222", "ScannerEnvironment": "production",
+               "OrganizationId": "o-abcdefghij"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.raw = read_template(MEMBER_TEMPLATE)
+        cls.main = read_template(TEMPLATE)
+
+    def resolve(self, region: str = REGION, **parameters) -> Resolved:
+        return Resolved(self.raw, region=region, **{**self.SCANNER, **parameters})
+
+    def trust(self, resolved: Resolved) -> dict:
+        [statement] = resolved.resources["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        return statement
+
+    def test_trust_admits_only_the_scanners_function_roles_in_the_organization(self):
+        statement = self.trust(self.resolve())
+        self.assertEqual(statement["Effect"], "Allow")
+        self.assertEqual(statement["Action"], "sts:AssumeRole")
+        self.assertEqual(statement["Principal"], {"AWS": "arn:aws:iam::222222222222:root"})
+        self.assertEqual(set(statement["Condition"]), {"ArnLike", "StringEquals"})
+        self.assertEqual(sorted(statement["Condition"]["ArnLike"]["aws:PrincipalArn"]), [
+            "arn:aws:iam::222222222222:role/compliance-scanner-region-scan-production",
+            "arn:aws:iam::222222222222:role/compliance-scanner-remediate-production",
+            "arn:aws:iam::222222222222:role/compliance-scanner-store-report-production"])
+        self.assertEqual(statement["Condition"]["StringEquals"], {"aws:PrincipalOrgID": "o-abcdefghij"},
+                         "no external id unless one is set")
+        for required in ("ScannerAccountId", "ScannerEnvironment", "OrganizationId"):
+            self.assertNotIn("Default", self.raw["Parameters"][required], f"{required} must be given")
+
+    def test_external_id_required_only_when_set(self):
+        statement = self.trust(self.resolve(ExternalId="scanner-7f3a"))
+        self.assertEqual(statement["Condition"]["StringEquals"],
+                         {"aws:PrincipalOrgID": "o-abcdefghij", "sts:ExternalId": "scanner-7f3a"})
+        pattern = self.raw["Parameters"]["ExternalId"]["AllowedPattern"]
+        self.assertRegex("", pattern)
+        self.assertNotRegex("x", pattern, "STS wants at least 2 characters")
+        self.assertNotRegex("has space", pattern)
+
+    def test_managed_policies_only_each_action_listed(self):
+        for parameters in ({}, {"EnableRemediation": "true"}):
+            resolved = self.resolve(**parameters)
+            for logical_id, resource in resolved.resources.items():
+                self.assertNotIn(resource["Type"], ("AWS::IAM::Policy", "AWS::IAM::RolePolicy"), logical_id)
+                self.assertNotIn("Policies", resource.get("Properties", {}), logical_id)
+            for logical_id, role in resolved.of_type("AWS::IAM::Role").items():
+                for arn in role["Properties"]["ManagedPolicyArns"]:
+                    target = arn.strip("<>")
+                    self.assertEqual(resolved.resources[target]["Type"], "AWS::IAM::ManagedPolicy", logical_id)
+            for logical_id, policy in resolved.of_type("AWS::IAM::ManagedPolicy").items():
+                for statement in statements(policy["Properties"]["PolicyDocument"]):
+                    self.assertEqual(statement["Effect"], "Allow", logical_id)
+                    self.assertNotIn("NotAction", statement, logical_id)
+                    for action in as_list(statement["Action"]):
+                        self.assertRegex(action, r"^[a-z0-9-]+:[A-Za-z]+$", f"{logical_id}: {action}")
+
+    def test_read_only_permissions_are_what_the_collectors_call(self):
+        """Every SDK call of crates/aws/src/collect/ has its IAM action, and nothing else is granted."""
+        # SDK operation -> IAM action where the two names differ (S3's historic names).
+        renamed = {"s3:ListBuckets": "s3:ListAllMyBuckets", "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
+                   "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock"}
+        called = set()
+        for path in (ROOT / "crates/aws/src/collect").glob("*.rs"):
+            if path.stem not in ("ec2", "rds", "s3"):
+                continue
+            code = path.read_text()
+            for operation in re.findall(r"\.((?:describe|get|list)_[a-z_]+)\(\)", code):
+                action = f"{path.stem}:{''.join(word.capitalize() for word in operation.split('_'))}"
+                called.add(renamed.get(action, action.replace("Db", "DB")))
+            if ".s3control()" in code:
+                called.add("s3:GetAccountPublicAccessBlock")  # s3control's GetPublicAccessBlock
+        self.assertGreaterEqual(len(called), 15)
+        granted = self.resolve().actions("CollectorReadOnlyPolicy")
+        self.assertEqual(granted, called)
+        for action in granted:
+            self.assertRegex(action.split(":")[1], r"^(Describe|Get|List)", "read-only")
+        # The same calls template.yaml's region-scan makes in the scanner's own account.
+        own = Resolved(self.main).actions("RegionScanPolicy")
+        self.assertEqual({a for a in own if a.split(":")[0] in ("ec2", "rds") or
+                          (a.startswith("s3:") and a != "s3:PutObject")}, granted)
+
+    def test_security_hub_import_into_the_accounts_own_product_only(self):
+        resolved = self.resolve()
+        [statement] = statements(resolved.resources["SecurityHubImportPolicy"]["Properties"]["PolicyDocument"])
+        self.assertEqual(statement["Action"], "securityhub:BatchImportFindings")
+        self.assertEqual(statement["Resource"],
+                         "arn:aws:securityhub:*:111111111111:product/111111111111/default")
+        role = resolved.resources["MemberRole"]["Properties"]
+        self.assertEqual(sorted(role["ManagedPolicyArns"]), ["<CollectorReadOnlyPolicy>", "<SecurityHubImportPolicy>"])
+        self.assertEqual(role["RoleName"], "ComplianceScannerMemberRole")
+
+    def test_remediation_only_when_enabled(self):
+        off = self.resolve()
+        self.assertEqual(self.raw["Parameters"]["EnableRemediation"]["Default"], "false")
+        for logical_id in ("RemediationPolicy", "AutomationRole", "AutomationPolicy") + DOCUMENTS:
+            self.assertNotIn(logical_id, off.resources)
+        granted = {a for p in off.of_type("AWS::IAM::ManagedPolicy") for a in off.actions(p)}
+        self.assertFalse({a for a in granted if a.startswith(("ssm:", "iam:"))}, "read-only without remediation")
+        self.assertNotIn("AutomationRoleArn", off.outputs)
+
+        on = self.resolve(EnableRemediation="true")
+        self.assertIn("<RemediationPolicy>", on.resources["MemberRole"]["Properties"]["ManagedPolicyArns"])
+        self.assertEqual(on.actions("RemediationPolicy"),
+                         {"ssm:StartAutomationExecution", "ssm:GetAutomationExecution", "iam:PassRole"})
+        by_action = {s["Action"]: s for s in statements(on.resources["RemediationPolicy"]["Properties"]["PolicyDocument"])}
+        names = {on.resources[d]["Properties"]["Name"] for d in DOCUMENTS}
+        started = {re.sub(r":\*$", "", arn.rsplit("/", 1)[1]) for arn in by_action["ssm:StartAutomationExecution"]["Resource"]}
+        self.assertEqual(started, names)
+        for arn in by_action["ssm:StartAutomationExecution"]["Resource"]:
+            self.assertRegex(arn, r"^arn:aws:ssm:\*:111111111111:(automation-definition|document)/ComplianceScanner-")
+        self.assertEqual(by_action["ssm:GetAutomationExecution"]["Resource"],
+                         "arn:aws:ssm:*:111111111111:automation-execution/*")
+        self.assertEqual(by_action["iam:PassRole"]["Resource"], "<AutomationRole.Arn>")
+        self.assertEqual(by_action["iam:PassRole"]["Condition"], {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}})
+        automation = on.resources["AutomationRole"]["Properties"]
+        self.assertEqual(automation["RoleName"], "ComplianceScannerMemberRole-automation")
+        [trust] = automation["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual(trust["Principal"], {"Service": "ssm.amazonaws.com"})
+        self.assertEqual(trust["Condition"]["StringEquals"], {"aws:SourceAccount": "111111111111"})
+        self.assertEqual(on.actions("AutomationPolicy"), Resolved(self.main).actions("AutomationPolicy"))
+        self.assertEqual(on.outputs["AutomationRoleArn"]["Value"], "<AutomationRole.Arn>")
+
+    def test_runbooks_identical_to_the_main_templates(self):
+        for logical_id in DOCUMENTS:
+            main, member = self.main["Resources"][logical_id], self.raw["Resources"][logical_id]
+            self.assertEqual(member["Type"], "AWS::SSM::Document")
+            self.assertEqual(member["Condition"], "RemediationEnabled")
+            main_properties = {k: v for k, v in main["Properties"].items() if k != "Tags"}
+            self.assertEqual(member["Properties"], main_properties, f"{logical_id} drifted from template.yaml")
+
+    def test_account_wide_iam_in_one_region_runbooks_in_every_region(self):
+        home = self.resolve(region="eu-west-1", RoleRegion="eu-west-1", EnableRemediation="true")
+        other = self.resolve(region="us-east-1", RoleRegion="eu-west-1", EnableRemediation="true")
+        iam_types = ("AWS::IAM::Role", "AWS::IAM::ManagedPolicy")
+        self.assertTrue(any(r["Type"] in iam_types for r in home.resources.values()))
+        self.assertFalse(any(r["Type"] in iam_types for r in other.resources.values()), "IAM names would collide")
+        for resolved in (home, other):
+            self.assertEqual(set(resolved.of_type("AWS::SSM::Document")), set(DOCUMENTS))
+        self.assertEqual(other.outputs, {})
+        bare = self.resolve(region="us-east-1", RoleRegion="eu-west-1")
+        self.assertEqual([r["Type"] for r in bare.resources.values()], ["AWS::CloudFormation::WaitConditionHandle"],
+                         "CloudFormation refuses a stack without resources")
+        single = self.resolve(region="ap-southeast-1")
+        self.assertIn("MemberRole", single.resources, "RoleRegion empty: this region")
+        self.assertEqual(single.outputs["MemberRoleArn"]["Value"], "<MemberRole.Arn>")
 
 
 if __name__ == "__main__":
