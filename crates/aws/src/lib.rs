@@ -28,6 +28,7 @@ pub mod sdk;
 #[cfg(feature = "security-hub")]
 pub mod security_hub;
 pub mod store;
+pub mod upload;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 #[cfg(feature = "workflow")]

@@ -1,11 +1,13 @@
 //! Where scan results go: an object store keyed by run-scoped keys (S3 in production, a map in
 //! memory for the handlers' tests).
 
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use compliance_core::contract::RunRef;
 use compliance_core::run::RunDocument;
 use futures::future::BoxFuture;
 
 use crate::error::AwsError;
+use crate::upload::Upload;
 
 pub trait ObjectStore: Send + Sync {
     fn put<'a>(
@@ -16,6 +18,12 @@ pub trait ObjectStore: Send + Sync {
     ) -> BoxFuture<'a, Result<(), AwsError>>;
     /// The object's bytes; `None` only when no object has the key (a denied read is an error).
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, AwsError>>;
+    /// Starts a multipart upload (see [`crate::upload::StreamingObject`], which uses it).
+    fn upload<'a>(
+        &'a self,
+        key: &'a str,
+        content_type: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn Upload<'a> + 'a>, AwsError>>;
 }
 
 pub struct S3Store {
@@ -86,6 +94,107 @@ impl ObjectStore for S3Store {
             Ok(Some(bytes.into_bytes().to_vec()))
         })
     }
+
+    fn upload<'a>(
+        &'a self,
+        key: &'a str,
+        content_type: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn Upload<'a> + 'a>, AwsError>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .create_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .content_type(content_type)
+                .checksum_algorithm(ChecksumAlgorithm::Crc32)
+                .send()
+                .await
+                .map_err(|e| AwsError::api("s3", "CreateMultipartUpload", &e))?;
+            let upload_id = out.upload_id().unwrap_or_default().to_string();
+            Ok(Box::new(S3Upload {
+                store: self,
+                key,
+                upload_id,
+                parts: Vec::new(),
+            }) as Box<dyn Upload<'a> + 'a>)
+        })
+    }
+}
+
+/// Parts carry a CRC32 checksum: a bucket with Object Lock refuses parts without one.
+struct S3Upload<'a> {
+    store: &'a S3Store,
+    key: &'a str,
+    upload_id: String,
+    parts: Vec<CompletedPart>,
+}
+
+impl<'a> Upload<'a> for S3Upload<'a> {
+    fn part(&mut self, body: Vec<u8>) -> BoxFuture<'_, Result<(), AwsError>> {
+        Box::pin(async move {
+            let number = i32::try_from(self.parts.len() + 1).unwrap_or(i32::MAX);
+            let out = self
+                .store
+                .client
+                .upload_part()
+                .bucket(&self.store.bucket)
+                .key(self.key)
+                .upload_id(&self.upload_id)
+                .part_number(number)
+                .checksum_algorithm(ChecksumAlgorithm::Crc32)
+                .body(body.into())
+                .send()
+                .await
+                .map_err(|e| AwsError::api("s3", "UploadPart", &e))?;
+            self.parts.push(
+                CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(out.e_tag().map(str::to_string))
+                    .set_checksum_crc32(out.checksum_crc32().map(str::to_string))
+                    .build(),
+            );
+            Ok(())
+        })
+    }
+
+    fn complete(self: Box<Self>) -> BoxFuture<'a, Result<(), AwsError>> {
+        Box::pin(async move {
+            self.store
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.store.bucket)
+                .key(self.key)
+                .upload_id(&self.upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(self.parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| AwsError::api("s3", "CompleteMultipartUpload", &e))?;
+            Ok(())
+        })
+    }
+
+    fn abort(self: Box<Self>) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let aborted = self
+                .store
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.store.bucket)
+                .key(self.key)
+                .upload_id(&self.upload_id)
+                .send()
+                .await;
+            if let Err(e) = aborted {
+                // The bucket's lifecycle rule removes incomplete uploads; nothing is lost.
+                tracing::warn!(key = self.key, error = %AwsError::api("s3", "AbortMultipartUpload", &e), "upload not aborted");
+            }
+        })
+    }
 }
 
 /// Reads and parses a JSON object that must exist; `what` names it in errors.
@@ -144,9 +253,15 @@ pub async fn put_json<T: serde::Serialize>(
 #[derive(Default)]
 pub struct MemoryStore {
     objects: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+    uploads: std::sync::Mutex<usize>,
 }
 
 impl MemoryStore {
+    /// Multipart uploads started (objects too large for one put).
+    pub fn uploads_started(&self) -> usize {
+        *crate::lock(&self.uploads)
+    }
+
     /// The keys stored, in order.
     pub fn keys(&self) -> Vec<String> {
         self.lock().keys().cloned().collect()
@@ -179,5 +294,45 @@ impl ObjectStore for MemoryStore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, AwsError>> {
         let found = self.lock().get(key).cloned();
         Box::pin(async move { Ok(found) })
+    }
+
+    fn upload<'a>(
+        &'a self,
+        key: &'a str,
+        _content_type: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn Upload<'a> + 'a>, AwsError>> {
+        *crate::lock(&self.uploads) += 1;
+        Box::pin(async move {
+            Ok(Box::new(MemoryUpload {
+                store: self,
+                key,
+                parts: Vec::new(),
+            }) as Box<dyn Upload<'a> + 'a>)
+        })
+    }
+}
+
+/// Parts are kept apart until completion, as S3 does: an aborted upload leaves no object.
+struct MemoryUpload<'a> {
+    store: &'a MemoryStore,
+    key: &'a str,
+    parts: Vec<Vec<u8>>,
+}
+
+impl<'a> Upload<'a> for MemoryUpload<'a> {
+    fn part(&mut self, body: Vec<u8>) -> BoxFuture<'_, Result<(), AwsError>> {
+        self.parts.push(body);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn complete(self: Box<Self>) -> BoxFuture<'a, Result<(), AwsError>> {
+        self.store
+            .lock()
+            .insert(self.key.to_string(), self.parts.concat());
+        Box::pin(async { Ok(()) })
+    }
+
+    fn abort(self: Box<Self>) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
     }
 }

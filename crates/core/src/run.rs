@@ -299,17 +299,6 @@ impl RunMerger {
             errors: self.errors,
         }
     }
-
-    /// Names an account added before its name was known (the plan's names come first).
-    pub fn name_account(&mut self, account_id: &str, name: &str) {
-        for a in self
-            .accounts
-            .iter_mut()
-            .filter(|a| a.account_id == account_id)
-        {
-            a.name = Some(name.to_string());
-        }
-    }
 }
 
 /// Accounts that failed to scan first, then the lowest score, then the most severe findings.

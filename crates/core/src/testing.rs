@@ -15,6 +15,16 @@ pub const CREATED_AT: &str = "2026-11-23T10:00:00Z";
 
 /// A security group of `region`; `open_ports` are open to 0.0.0.0/0 over TCP.
 pub fn security_group(region: &str, id: &str, open_ports: &[i32]) -> SecurityGroup {
+    account_security_group(ACCOUNT_ID, region, id, open_ports)
+}
+
+/// [`security_group`] of another account.
+pub fn account_security_group(
+    account: &str,
+    region: &str,
+    id: &str,
+    open_ports: &[i32],
+) -> SecurityGroup {
     let ingress: Vec<_> = open_ports
         .iter()
         .map(|p| json!({"protocol": "tcp", "from_port": p, "to_port": p, "ipv4_ranges": ["0.0.0.0/0"]}))
@@ -22,7 +32,7 @@ pub fn security_group(region: &str, id: &str, open_ports: &[i32]) -> SecurityGro
     serde_json::from_value(json!({
         "id": id,
         "name": id,
-        "arn": format!("arn:aws:ec2:{region}:{ACCOUNT_ID}:security-group/{id}"),
+        "arn": format!("arn:aws:ec2:{region}:{account}:security-group/{id}"),
         "region": region,
         "vpc_id": "vpc-1",
         "ingress": ingress,
@@ -33,10 +43,20 @@ pub fn security_group(region: &str, id: &str, open_ports: &[i32]) -> SecurityGro
 
 /// The ec2 unit of `region`, evaluated: one group per entry of `groups` (id, open ports).
 pub fn ec2_unit(run_id: &str, region: &str, groups: &[(&str, &[i32])]) -> UnitScanDocument {
-    let mut inventory = Inventory::new(ACCOUNT_ID);
+    account_ec2_unit(ACCOUNT_ID, run_id, region, groups)
+}
+
+/// [`ec2_unit`] of another account.
+pub fn account_ec2_unit(
+    account: &str,
+    run_id: &str,
+    region: &str,
+    groups: &[(&str, &[i32])],
+) -> UnitScanDocument {
+    let mut inventory = Inventory::new(account);
     inventory.security_groups = groups
         .iter()
-        .map(|(id, ports)| security_group(region, id, ports))
+        .map(|(id, ports)| account_security_group(account, region, id, ports))
         .collect();
     let settings = EvaluationSettings {
         required_tags: vec!["Owner".into()],

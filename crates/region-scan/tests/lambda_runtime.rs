@@ -126,7 +126,10 @@ fn region_scan_stores_findings_and_returns_a_small_summary() {
         true,
     );
     assert!(out.status.success(), "{s3_summary}");
-    let s3_doc = object(&emu, "runs/sample-run-0001/scans/123456789012/us-east-1/s3.json");
+    let s3_doc = object(
+        &emu,
+        "runs/sample-run-0001/scans/123456789012/us-east-1/s3.json",
+    );
     let regions: std::collections::BTreeSet<&str> = s3_doc["inventory"]["buckets"]
         .as_array()
         .unwrap()
