@@ -85,7 +85,7 @@ bench: venv
 	$(PYTHON) bench/run.py --binary target/release/compliance --scales 1,5,20 --output bench/RESULTS.md
 	$(MAKE) bench-functions
 
-FUNCTIONS := region-scan aggregate analyze alert remediate store-report
+FUNCTIONS := plan region-scan aggregate analyze alert remediate store-report
 
 ## bench-functions: each function's arm64 zip (cargo lambda, as sam build makes it) and its cold
 ## start (time to the first Runtime API call, RSS then); writes its section of bench/RESULTS.md.
