@@ -479,8 +479,10 @@ def apply_bucket_settings(client, stack_id: str, outputs: dict[str, str], plan: 
     """What moto's CloudFormation ignored, through the S3 API, in the order S3 needs (versioning
     before Object Lock; Object Lock on the still empty bucket)."""
     cfn, s3 = client("cloudformation"), client("s3")
+    # moto lists one blank entry (no logical id or type) for some resources it half-models.
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
-                for r in cfn.describe_stack_resources(StackName=stack_id)["StackResources"]}
+                for r in cfn.describe_stack_resources(StackName=stack_id)["StackResources"]
+                if "LogicalResourceId" in r}
     for logical_id, marked in plan.bucket_settings:
         settings = resolve_marked(marked, outputs)
         bucket = physical[logical_id]
