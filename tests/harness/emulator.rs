@@ -178,6 +178,31 @@ impl Emulator {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// [`Emulator::python_script`] with `input` on the script's standard input.
+    pub fn python_script_with_input(&self, script: &str, args: &[&str], input: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = Command::new(python())
+            .arg(repo_root().join("tests/harness").join(script))
+            .args(args)
+            .envs(self.env())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run harness script");
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(input).expect("write the script's input");
+        }
+        let out = child.wait_with_output().expect("harness script output");
+        assert!(
+            out.status.success(),
+            "{script} {args:?} failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Seeds the misconfigured estate (and the scanner's config parameters); returns the manifest.
     pub fn seed(&self, scale: u32, dir: &Path) -> Manifest {
         self.seed_with(scale, dir, &[])

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Small S3 helper for tests: `create-bucket NAME`, `get-object BUCKET KEY` (to stdout) and
-`legal-hold BUCKET KEY` (ON or OFF), against the emulator in AWS_ENDPOINT_URL."""
+"""Small S3 helper for tests: `create-bucket NAME`, `get-object BUCKET KEY` (to stdout),
+`put-object BUCKET KEY` (from stdin) and `legal-hold BUCKET KEY` (ON or OFF), against the
+emulator in AWS_ENDPOINT_URL."""
 import argparse
 import os
 import sys
@@ -14,6 +15,9 @@ create.add_argument("name")
 get = sub.add_parser("get-object")
 get.add_argument("bucket")
 get.add_argument("key")
+put = sub.add_parser("put-object")
+put.add_argument("bucket")
+put.add_argument("key")
 hold = sub.add_parser("legal-hold")
 hold.add_argument("bucket")
 hold.add_argument("key")
@@ -22,6 +26,9 @@ args = parser.parse_args()
 s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
 if args.command == "create-bucket":
     s3.create_bucket(Bucket=args.name)
+elif args.command == "put-object":
+    # The reports bucket has Object Lock: a checksum is required, as in S3.
+    s3.put_object(Bucket=args.bucket, Key=args.key, Body=sys.stdin.buffer.read(), ChecksumAlgorithm="CRC32")
 elif args.command == "legal-hold":
     try:
         print(s3.get_object_legal_hold(Bucket=args.bucket, Key=args.key)["LegalHold"]["Status"])
