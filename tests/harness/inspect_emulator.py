@@ -10,7 +10,8 @@
   put-event FILE                 PutEvents one entry (Source, DetailType, Detail) to the default bus
   executions STATE_MACHINE_ARN   the executions of a state machine (name, status, input)
   start STATE_MACHINE_ARN NAME FILE  StartExecution with a file as input; waits; prints status and output
-  securityhub-findings [REGION]  every Security Hub finding of the region, archived ones included
+  securityhub-findings [REGION] [ACCOUNT]  every Security Hub finding of the region, archived ones
+                              included (of ACCOUNT: read through its member role)
   table-items TABLE              the items of a DynamoDB table as plain JSON (numbers as numbers)
 """
 
@@ -129,9 +130,18 @@ def start(arn, name, path):
     return {"status": "TIMED_OUT_WAITING"}
 
 
-def securityhub_findings(region="us-east-1"):
-    """Every finding Security Hub holds in the region (archived ones included)."""
-    hub = boto3.client("securityhub", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=region)
+def securityhub_findings(region="us-east-1", account=None):
+    """Every finding Security Hub holds in the region (archived ones included), in the default
+    account or, through its member role, in `account`."""
+    credentials = {}
+    if account:
+        sts = boto3.client("sts", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=region)
+        c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/ComplianceScannerMemberRole",
+                            RoleSessionName="inspect")["Credentials"]
+        credentials = {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                       "aws_session_token": c["SessionToken"]}
+    hub = boto3.client("securityhub", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=region,
+                       **credentials)
     out, token = [], None
     while True:
         page = hub.get_findings(MaxResults=100, **({"NextToken": token} if token else {}))

@@ -6,7 +6,7 @@
 #[path = "../../../tests/harness/emulator.rs"]
 mod emulator;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -29,6 +29,13 @@ fn binaries_dir() -> PathBuf {
 
 impl Workflow {
     fn start() -> Workflow {
+        Workflow::start_with(|emu, dir| {
+            emu.seed(1, dir);
+        })
+    }
+
+    /// Deployed, with the estate `seed` makes.
+    fn start_with(seed: impl FnOnce(&Emulator, &Path)) -> Workflow {
         let dir = emulator::tempdir();
         let emu = Emulator::start();
         let deployment = Deployment::deploy(&emu, &binaries_dir());
@@ -40,7 +47,7 @@ impl Workflow {
             );
         }
         let bridge = Bridge::start(&emu, &deployment);
-        emu.seed(1, &dir);
+        seed(&emu, &dir);
         Workflow {
             emu,
             bridge,
@@ -108,7 +115,14 @@ impl Workflow {
 
     /// Security Hub's findings in the stack's region, by id.
     fn security_hub(&self) -> std::collections::BTreeMap<String, Value> {
-        let all = self.inspect(&["securityhub-findings", "us-east-1"]);
+        self.security_hub_of(None)
+    }
+
+    /// Security Hub's findings of `account` (a member's, read through its role), by id.
+    fn security_hub_of(&self, account: Option<&str>) -> std::collections::BTreeMap<String, Value> {
+        let mut args = vec!["securityhub-findings", "us-east-1"];
+        args.extend(account);
+        let all = self.inspect(&args);
         let all = all.as_array().unwrap();
         let by_id: std::collections::BTreeMap<String, Value> = all
             .iter()
@@ -720,7 +734,10 @@ fn sample_events_run_against_the_deployed_functions_and_rules() {
     ]);
     let manifest = json!({"DestinationBucket": plan["bucket"], "MapRunArn": "arn:sample",
         "ResultFiles": {"SUCCEEDED": [{"Key": results_key, "Size": 1}], "FAILED": [], "PENDING": []}});
-    for (key, body) in [(&results_key, &children), (&manifest_key.to_string(), &manifest)] {
+    for (key, body) in [
+        (&results_key, &children),
+        (&manifest_key.to_string(), &manifest),
+    ] {
         wf.emu.python_script_with_input(
             "s3_tool.py",
             &["put-object", plan["bucket"].as_str().unwrap(), key],
@@ -780,4 +797,107 @@ fn sample_events_run_against_the_deployed_functions_and_rules() {
     ]);
     assert_eq!(out["status"], "SUCCEEDED", "{out}");
     assert_eq!(out["output"]["trigger"], "manual", "{out}");
+}
+
+#[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
+fn an_organization_is_scanned_account_by_account_with_the_unreachable_one_reported() {
+    let manifest = std::cell::RefCell::new(None);
+    let wf = Workflow::start_with(|emu, dir| {
+        *manifest.borrow_mut() = Some(emu.seed_organization(1, dir));
+    });
+    let manifest = manifest.into_inner().unwrap();
+    let unreachable = manifest.unreachable_account_id();
+    let expected = manifest.expected_findings_by_account();
+    assert_eq!(
+        expected.len(),
+        4,
+        "the management account and three reachable members"
+    );
+
+    let (code, printed, history) = wf.run("org-run-1");
+    assert_eq!(
+        code, 0,
+        "an unreachable account must not fail the run: {printed}"
+    );
+    assert_eq!(count(&history, "MapRunSucceeded"), 1, "{history}");
+    let largest = history["largest_payload_bytes"].as_u64().unwrap();
+    assert!(largest < 32 * 1024, "largest state payload {largest} bytes");
+    let output = &history["output"];
+    assert_eq!(output["plan"]["account_count"], 5, "{}", output["plan"]);
+
+    let report = wf.report("org-run-1");
+    assert_eq!(report["run"]["complete"], false);
+    // The unreachable account: every one of its units failed, each naming account, role, call.
+    let failed = report["failed_units"].as_array().unwrap();
+    assert!(!failed.is_empty());
+    for unit in failed {
+        assert_eq!(unit["account_id"], unreachable.as_str(), "{unit}");
+        let cause = unit["cause"].as_str().unwrap();
+        assert!(
+            cause.contains(&unreachable)
+                && cause.contains("ComplianceScannerMemberRole")
+                && cause.contains("AssumeRole")
+                && cause.contains("AccessDenied"),
+            "{cause}"
+        );
+    }
+    // Every reachable account's findings, exactly, and nothing filed under another account.
+    let mut found: BTreeMap<String, BTreeSet<emulator::FindingKey>> = BTreeMap::new();
+    for f in report["findings"].as_array().unwrap() {
+        let account = f["account_id"].as_str().unwrap().to_string();
+        let arn = f["resource_arn"].as_str().unwrap();
+        found.entry(account).or_default().insert((
+            f["rule_id"].as_str().unwrap().to_string(),
+            arn.to_string(),
+            f["region"].as_str().unwrap().to_string(),
+        ));
+    }
+    // The stack's own buckets (reports, access logs) are the management account's too; the
+    // estate's manifest does not know them.
+    let stack_bucket =
+        |key: &emulator::FindingKey| key.1.starts_with("arn:aws:s3:::compliance-scanner-");
+    for (account, want) in &expected {
+        assert!(!want.iter().any(stack_bucket));
+        let mut got = found.remove(account).unwrap_or_default();
+        got.retain(|k| !stack_bucket(k));
+        let missing: Vec<_> = want.difference(&got).collect();
+        let extra: Vec<_> = got.difference(want).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "account {account}: missing {missing:?}, unexpected {extra:?}"
+        );
+    }
+    assert!(
+        found.is_empty(),
+        "findings of unplanned accounts: {found:?}"
+    );
+    // The per-account view names every account, the unreachable one included.
+    let names = manifest.account_names();
+    let accounts = report["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 5, "{accounts:?}");
+    for a in accounts {
+        let id = a["account_id"].as_str().unwrap();
+        assert_eq!(a["name"].as_str(), names.get(id).map(String::as_str), "{a}");
+    }
+    // Security Hub holds each account's findings under its own AwsAccountId, imported there.
+    for account in expected.keys() {
+        let own = account == emulator::ACCOUNT_ID;
+        let hub = wf.security_hub_of((!own).then_some(account.as_str()));
+        let ids: BTreeSet<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["account_id"] == account.as_str())
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            hub.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+            ids,
+            "account {account}"
+        );
+        assert!(hub.values().all(|f| f["AwsAccountId"] == account.as_str()
+            && f["ProductArn"]
+                == format!("arn:aws:securityhub:us-east-1:{account}:product/{account}/default")));
+    }
 }
