@@ -100,6 +100,7 @@ def main():
         banner("compliance report --framework cis (the last run)")
         subprocess.run([cli, "report", "--framework", "cis", "--stack-name", STACK], env=env, check=True)
         save_html(python, env, result)
+        scan_organization(python, env, result, cli)
     finally:
         for child in reversed(children):
             if child.stdin:
@@ -108,6 +109,37 @@ def main():
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def scan_organization(python, env, deployed, cli):
+    """Run 4: the same stack scans an organization: the management account (this estate), three
+    members through their member role, and a fourth member whose role cannot be assumed."""
+    banner("seeding an organization: 3 member accounts with their own estates, 1 unreachable")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([python, str(HARNESS / "seed_estate.py"), "--endpoint", env["AWS_ENDPOINT_URL"],
+                        "--no-estate", "--organization", "--config-params",
+                        "--manifest", str(Path(tmp) / "manifest.json")],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+    banner("run 4: the organization, accounts parameter {\"source\": \"organization\"}: compliance run --wait")
+    code = subprocess.run([cli, "run", "--wait", "--stack-name", STACK, "--run-id", "demo-org-run"], env=env).returncode
+    if code != 0:
+        sys.exit(f"replay: demo-org-run ended with exit code {code}")
+    bucket = deployed["outputs"]["ReportsBucketName"]
+    run = json.loads(subprocess.run([python, str(HARNESS / "s3_tool.py"), "get-object", bucket,
+                                     "runs/demo-org-run/run.json"], env=env, check=True,
+                                    capture_output=True).stdout)
+    banner("the organization run, account by account (worst first)")
+    for account in run["accounts"]:
+        score = account["summary"]["compliance_score"]
+        counts = account["summary"]["findings_by_severity"]
+        print(f"   {account['account_id']}  {(account.get('name') or '-'):<20} "
+              f"score {'-' if score is None else f'{score:5.1f}'}  "
+              f"findings {sum(counts.values()):4}  units {account['units']:2}  failed units {account['failed_units']}")
+    unreachable = [a for a in run["accounts"] if a["failed_units"] and not a["units"]]
+    if len(unreachable) != 1:
+        sys.exit(f"replay: expected one unreachable account, got {unreachable}")
+    cause = next(f["cause"] for f in run["failed_units"] if f["account_id"] == unreachable[0]["account_id"])
+    print(f"   unreachable: {cause[:200]}")
 
 
 def inspect(python, env, *args):
