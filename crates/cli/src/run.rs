@@ -155,8 +155,25 @@ pub fn summary(output: &ExecutionOutput) -> String {
             "  PARTIAL: {} scan units failed",
             agg.failed_unit_count
         );
+        // The account is named when it is not the scanner's own (an organization run).
         for unit in &agg.failed_units {
-            let _ = writeln!(out, "    {} {}: {}", unit.region, unit.service, unit.error);
+            let account = if unit.account_id.is_empty() || unit.account_id == agg.account_id {
+                String::new()
+            } else {
+                format!("account {} ", unit.account_id)
+            };
+            let _ = writeln!(
+                out,
+                "    {account}{} {}: {}",
+                unit.region, unit.service, unit.error
+            );
+        }
+        if agg.failed_unit_count > agg.failed_units.len() {
+            let _ = writeln!(
+                out,
+                "    ... and {} more (the run document lists them all)",
+                agg.failed_unit_count - agg.failed_units.len()
+            );
         }
     }
     if let Some((alert, remediation)) = &output.actions {
@@ -212,4 +229,49 @@ pub fn summary(output: &ExecutionOutput) -> String {
         WebhookDelivery::NotConfigured => {}
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn output(failed: serde_json::Value, failed_count: usize) -> ExecutionOutput {
+        let counts = json!({"critical": 1, "high": 0, "medium": 0, "low": 0, "informational": 0});
+        serde_json::from_value(json!({
+            "run_id": "r1",
+            "aggregate": {"run_id": "r1", "run_key": "runs/r1/run.json", "account_id": "111111111111",
+                "resources_scanned": 3, "findings_total": 1, "findings_by_severity": counts,
+                "failed_units": failed, "failed_unit_count": failed_count, "partial": true},
+            "analysis": {"run_id": "r1", "decision": "clean", "reason": "ok", "compliance_score": 90.0,
+                "findings_by_severity": counts, "new": 1, "still_open": 0, "resolved": 0,
+                "previous_run_id": null, "analysis_key": "runs/r1/analysis.json"},
+            "report": {"reports": {"json": "a", "csv": "b", "ocsf": "c", "html": "d", "asff": "e"},
+                "compliance_score": 90.0, "findings_total": 1, "lifecycle": null,
+                "security_hub": {"status": "disabled"}, "webhook": {"status": "not_configured"}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn failed_units_of_member_accounts_name_the_account() {
+        let unit = |account: &str| {
+            json!({"account_id": account, "region": "eu-west-1", "service": "ec2",
+                "error": "ComplianceScanner.AwsError", "cause": "denied"})
+        };
+        let text = summary(&output(
+            json!([unit("111111111111"), unit("222222222222")]),
+            25,
+        ));
+        assert!(text.contains("PARTIAL: 25 scan units failed"), "{text}");
+        assert!(
+            text.contains("\n    eu-west-1 ec2: ComplianceScanner.AwsError"),
+            "{text}"
+        );
+        assert!(
+            text.contains("account 222222222222 eu-west-1 ec2: ComplianceScanner.AwsError"),
+            "{text}"
+        );
+        assert!(text.contains("and 23 more"), "{text}");
+    }
 }
