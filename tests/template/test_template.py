@@ -704,8 +704,13 @@ class TemplateTest(unittest.TestCase):
         reader, writer = fan_out["ItemReader"], fan_out["ResultWriter"]
         self.assertEqual(reader["Resource"], "arn:aws:states:::s3:getObject")
         self.assertEqual(writer["Resource"], "arn:aws:states:::s3:putObject")
-        self.assertIn("plan-units.json", json.dumps(reader["Parameters"]))
-        self.assertRegex(json.dumps(writer["Parameters"]), r"runs/.*/map")
+        # The keys come from the plan's output; the Rust contract test pins them to
+        # runs/{run}/plan-units.json and runs/{run}/map (RunKeys), the paths the role allows.
+        self.assertEqual(reader["Parameters"].get("Key.$"), "$.plan.units_key")
+        self.assertEqual(writer["Parameters"].get("Prefix.$"), "$.plan.results_prefix")
+        contract = (ROOT / "crates/core/src/contract/ids.rs").read_text()
+        self.assertIn('format!("runs/{}/plan-units.json", self.run)', contract)
+        self.assertIn('format!("runs/{}/map", self.run)', contract)
         self.assertIn("${PlanFunctionArn}", ASL.read_text())
 
     def test_fan_out_and_accounts_parameters(self):
