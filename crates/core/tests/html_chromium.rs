@@ -169,6 +169,7 @@ fn run_report() -> (RunReport, Vec<Finding>) {
     let passed: usize = checks_by_rule.values().map(|c| c.passed).sum();
     let active = findings.iter().filter(|f| f.status == FindingStatus::Fail);
     let unit = |region: &str, service| UnitRecord {
+        account_id: ACCOUNT.into(),
         region: region.into(),
         service,
         key: format!("runs/{RUN}/units/{region}-{service}.json"),
@@ -206,6 +207,7 @@ fn run_report() -> (RunReport, Vec<Finding>) {
             muted_findings: 1,
             checks_by_rule,
         },
+        accounts: Vec::new(),
         findings: findings.clone(),
         errors: vec![ScanError {
             account_id: "123456789012".into(),
