@@ -306,12 +306,14 @@ mod tests {
                 muted_findings: 1,
                 checks_by_rule: Default::default(),
             },
+            accounts: Vec::new(),
             findings: vec![finding],
             errors: vec![],
         };
         let mut report = RunReport::from_scan(&scan, "2026-11-23T10:02:00Z");
         report.resolved.push(ResolvedEntry {
             id: "b".repeat(32),
+            account_id: "123456789012".into(),
             rule_id: "ec2_sg_open_ssh".into(),
             title: "open ssh".into(),
             resource_arn: "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1".into(),

@@ -73,6 +73,7 @@ fn report(findings: Vec<Finding>, evaluated: usize, passed: usize) -> RunReport 
                 .count(),
             checks_by_rule,
         },
+        accounts: Vec::new(),
         findings,
         errors: Vec::new(),
     };
@@ -142,6 +143,7 @@ fn poisoned() -> RunReport {
     });
     r.resolved.push(ResolvedEntry {
         id: XSS_ATTR.into(),
+        account_id: XSS_TAG.into(),
         rule_id: XSS_TAG.into(),
         title: XSS_TAG.into(),
         resource_arn: XSS_ATTR.into(),
