@@ -164,3 +164,64 @@ pub fn two_accounts_report() -> RunReport {
         },
     )
 }
+
+/// The two accounts' report with one finding of every rule of the catalog (accounts taking
+/// turns; every lifecycle status; one muted) and a resolved finding in each account: the
+/// widest output the renderers make.
+pub fn catalog_report() -> RunReport {
+    use crate::lifecycle::LifecycleStatus;
+    use crate::report::document::{FindingLifecycle, ResolvedEntry};
+
+    let mut report = two_accounts_report();
+    let statuses = [
+        LifecycleStatus::New,
+        LifecycleStatus::Open,
+        LifecycleStatus::Reopened,
+    ];
+    report.findings = crate::rules::catalog()
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let (account, name) = if i % 2 == 0 {
+                (PROD, Some(PROD_NAME.to_string()))
+            } else {
+                (UNNAMED, None)
+            };
+            let region = if i % 3 == 0 { "us-east-1" } else { "eu-west-1" };
+            let mut f = finding(account, rule.id, &format!("resource-{i}"), region);
+            if i == 1 {
+                f.status = FindingStatus::Muted;
+                f.muted_reason = Some("accepted until the migration".into());
+            }
+            crate::report::ReportFinding {
+                finding: f,
+                account_name: name,
+                lifecycle: Some(FindingLifecycle {
+                    status: statuses[i % statuses.len()],
+                    first_seen_at: "2026-11-01T10:00:00Z".into(),
+                    last_seen_at: CREATED_AT.into(),
+                    times_reopened: u32::from(i % 3 == 2),
+                }),
+            }
+        })
+        .collect();
+    report.resolved = [(PROD, "s3_bucket_versioning"), (UNNAMED, "ec2_sg_open_rdp")]
+        .into_iter()
+        .map(|(account, rule_id)| {
+            let gone = finding(account, rule_id, "gone", "eu-west-1");
+            ResolvedEntry {
+                id: gone.id,
+                account_id: account.into(),
+                rule_id: rule_id.into(),
+                title: gone.title,
+                resource_arn: gone.resource_arn,
+                region: gone.region,
+                first_seen_at: "2026-10-01T10:00:00Z".into(),
+                last_seen_at: "2026-11-22T10:00:00Z".into(),
+            }
+        })
+        .collect();
+    // The sample must not change with the crate's version.
+    report.scanner_version = "0.0.0-sample".into();
+    report
+}
