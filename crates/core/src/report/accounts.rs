@@ -45,7 +45,7 @@ impl ReportAccount {
             resources_scanned: s.resources_scanned,
             checks_evaluated: s.checks_evaluated,
             checks_passed: s.checks_passed,
-            findings_by_severity: s.findings_by_severity.clone(),
+            findings_by_severity: s.findings_by_severity,
             muted_findings: s.muted_findings,
             units: a.units,
             failed_units: a.failed_units,

@@ -80,7 +80,7 @@ pub fn summary(findings: &[&Finding], evaluated: usize, passed: usize) -> Summar
 }
 
 pub fn two_accounts_run() -> RunDocument {
-    let unnamed = vec![finding(UNNAMED, "ec2_sg_open_ssh", "sg-2", "eu-west-1")];
+    let unnamed = [finding(UNNAMED, "ec2_sg_open_ssh", "sg-2", "eu-west-1")];
     let mut prod = vec![
         finding(
             PROD,
