@@ -17,7 +17,9 @@ SAMPLES = HERE / "samples"
 sys.path.insert(0, str(HARNESS))
 
 import jsonschema  # noqa: E402
+import pydantic  # noqa: E402
 import validate_findings as vf  # noqa: E402
+from py_ocsf_models.events.findings.detection_finding import DetectionFinding  # noqa: E402
 
 # finding index -> the one (path, message fragment) each invalid sample must produce, and nothing else.
 ASFF_EXPECTED = {
@@ -57,6 +59,7 @@ OCSF_EXPECTED = {
     14: ("(root)", "'risk_details' was unexpected"),
     15: ("finding_info.last_seen_time", "is earlier than finding_info.first_seen_time"),
     16: ("metadata.profiles", "does not contain 'datetime'"),
+    17: ("cloud.account", "'name' is a required property"),
 }
 
 
@@ -163,6 +166,46 @@ class OcsfRules(unittest.TestCase):
                          activity_name=caption if activity != 99 else "Reopen",
                          type_name=f"Detection Finding: {caption}")
             self.assertEqual(problems("ocsf", [event]), [], activity)
+
+
+class RenderedOcsf(unittest.TestCase):
+    """samples/ocsf_rendered.json is the scanner's own OCSF output (a run of two accounts, one
+    finding of every rule, resolved findings), written by a compliance-core test that fails when
+    the renderer and the sample disagree (`UPDATE_DOCS=1 cargo test -p compliance-core`)."""
+
+    def setUp(self):
+        self.events = load("ocsf_rendered.json")
+
+    def test_it_passes_the_schema(self):
+        self.assertGreater(len(self.events), 20)
+        self.assertEqual(problems("ocsf", self.events, unique=True), [])
+
+    def test_py_ocsf_models_loads_every_event(self):
+        for i, event in enumerate(self.events):
+            with self.subTest(event=i):
+                model = DetectionFinding.model_validate(event)
+                self.assertEqual(model.cloud.account.uid, event["cloud"]["account"]["uid"])
+                self.assertEqual(model.finding_info.uid, event["finding_info"]["uid"])
+
+    def test_every_event_names_its_account(self):
+        names = {}
+        for event in self.events:
+            account = event["cloud"]["account"]
+            names.setdefault(account["uid"], set()).add(account["name"])
+        # Two accounts: one Organizations named, one it did not (named by its id).
+        self.assertEqual(names, {"111111111111": {"Production"}, "222222222222": {"222222222222"}})
+
+    def test_py_ocsf_models_rejects_an_event_without_an_account_name(self):
+        # What every finding looked like before accounts had names: the check has teeth.
+        event = copy.deepcopy(self.events[0])
+        del event["cloud"]["account"]["name"]
+        with self.assertRaises(pydantic.ValidationError) as caught:
+            DetectionFinding.model_validate(event)
+        self.assertIn("cloud.account.name", str(caught.exception).replace("\n", " "))
+
+    def test_py_ocsf_models_loads_the_valid_samples(self):
+        for event in load("ocsf_valid.json"):
+            DetectionFinding.model_validate(event)
 
 
 class InputForms(unittest.TestCase):

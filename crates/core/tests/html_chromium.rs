@@ -169,6 +169,7 @@ fn run_report() -> (RunReport, Vec<Finding>) {
     let passed: usize = checks_by_rule.values().map(|c| c.passed).sum();
     let active = findings.iter().filter(|f| f.status == FindingStatus::Fail);
     let unit = |region: &str, service| UnitRecord {
+        account_id: ACCOUNT.into(),
         region: region.into(),
         service,
         key: format!("runs/{RUN}/units/{region}-{service}.json"),
@@ -206,6 +207,7 @@ fn run_report() -> (RunReport, Vec<Finding>) {
             muted_findings: 1,
             checks_by_rule,
         },
+        accounts: Vec::new(),
         findings: findings.clone(),
         errors: vec![ScanError {
             account_id: "123456789012".into(),
@@ -551,4 +553,49 @@ fn the_url_fragment_prefills_the_filter() {
     assert!(rendered
         .dom
         .contains("<p id=\"findings-none\" class=\"empty\">No finding matches the filter.</p>"));
+}
+
+#[test]
+#[ignore = "needs headless Chromium: `make test` runs it"]
+fn a_run_of_several_accounts_filters_by_account() {
+    use compliance_core::report::accounts::ReportAccount;
+    const MEMBER: &str = "222222222222";
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let (mut report, _) = run_report();
+    // The last two findings belong to a member account named by Organizations.
+    for row in &mut report.findings[5..] {
+        row.finding.account_id = MEMBER.into();
+        row.account_name = Some("Payments <prod>".into());
+    }
+    let own = report.accounts[0].clone();
+    report.accounts.push(ReportAccount {
+        account_id: MEMBER.into(),
+        name: Some("Payments <prod>".into()),
+        ..own
+    });
+    let member_ids: Vec<String> = {
+        let mut ids: Vec<String> = report.findings[5..]
+            .iter()
+            .map(|r| r.finding.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let html = render_html(&report);
+
+    let rendered = open_in_chromium(&chromium, &html, &format!("#account={MEMBER}"));
+    assert_no_csp_violation(&rendered);
+    assert_eq!(count_text(&rendered.dom), "2 of 7 findings shown");
+    assert_eq!(visible_ids(&rendered.dom), member_ids);
+    assert!(rendered.dom.contains("<table id=\"accounts\""));
+    assert!(rendered.dom.contains("Payments &lt;prod&gt;"));
+
+    // The scanner's own account: the other five.
+    let rendered = open_in_chromium(&chromium, &html, &format!("#account={ACCOUNT}"));
+    assert_eq!(count_text(&rendered.dom), "5 of 7 findings shown");
+    assert!(visible_ids(&rendered.dom)
+        .iter()
+        .all(|id| !member_ids.contains(id)));
 }

@@ -531,6 +531,63 @@ mod tests {
     }
 
     #[test]
+    fn each_finding_is_imported_as_its_own_accounts() {
+        use crate::report::fixtures::{self, PROD, UNNAMED};
+        let run = fixtures::two_accounts_run();
+        let observed = Observed {
+            first: fixtures::CREATED_AT,
+            last: fixtures::CREATED_AT,
+        };
+        let open: Vec<AsffFinding> = run
+            .findings
+            .iter()
+            .map(|f| open_finding(f, observed, "new", &ctx()))
+            .collect();
+        let accounts: Vec<&str> = open.iter().map(|f| f.aws_account_id.as_str()).collect();
+        assert_eq!(accounts, [UNNAMED, PROD, PROD]);
+        for (asff, finding) in open.iter().zip(&run.findings) {
+            assert_eq!(asff.aws_account_id, finding.account_id);
+            assert_eq!(
+                asff.product_arn,
+                format!(
+                    "arn:aws:securityhub:us-east-1:{0}:product/{0}/default",
+                    finding.account_id
+                )
+            );
+        }
+        // A resolved finding is archived in the account it was found in, not the scanner's.
+        let member = &run.findings[0];
+        let record = FindingRecord {
+            finding_id: member.id.clone(),
+            account_id: member.account_id.clone(),
+            rule_id: member.rule_id.clone(),
+            title: member.title.clone(),
+            severity: member.severity,
+            service: member.service,
+            resource_type: member.resource_type,
+            resource_id: member.resource_id.clone(),
+            resource_arn: member.resource_arn.clone(),
+            region: member.region.clone(),
+            status: LifecycleStatus::Resolved,
+            first_seen_at: "2026-11-01T00:00:00Z".into(),
+            last_seen_at: "2026-11-22T00:00:00Z".into(),
+            first_run_id: "r0".into(),
+            last_run_id: "r9".into(),
+            resolved_at: None,
+            resolved_run_id: None,
+            times_reopened: 0,
+            expires_at: None,
+        };
+        let resolved = resolved_finding(&record, &ctx());
+        assert_eq!(resolved.aws_account_id, UNNAMED);
+        assert_eq!(
+            resolved.product_arn,
+            format!("arn:aws:securityhub:us-east-1:{UNNAMED}:product/{UNNAMED}/default")
+        );
+        assert_ne!(UNNAMED, run.account_id, "not the scanner's own account");
+    }
+
+    #[test]
     fn requirements_are_capped_at_32() {
         let many: &'static [&'static str] = Box::leak(
             (0..40)

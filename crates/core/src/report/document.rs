@@ -8,13 +8,16 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Analysis;
 use crate::finding::{count_by, Finding, FindingStatus, ScanError, SeverityCounts};
 use crate::lifecycle::{LifecycleCounts, LifecycleStatus, Reconciliation};
+use crate::report::accounts::{names_by_id, run_accounts, ReportAccount};
 use crate::report::frameworks::{framework_views, Framework, FrameworkView};
 use crate::report::{ScanReport, Summary};
-use crate::run::{FailedUnit, RunDocument, UnitRecord};
+use crate::run::{AccountSummary, FailedUnit, RunDocument, UnitRecord};
 
 /// Version of the report document; bumped whenever a field changes meaning or disappears.
 /// 2: lifecycle, frameworks, trend, totals and `run` metadata.
-pub const RUN_REPORT_SCHEMA_VERSION: u32 = 2;
+/// 3: accounts: `run.account_id` is the scanner's own account, each finding names its own
+/// (`account_id`, `account_name`), `accounts[]` has every account's numbers.
+pub const RUN_REPORT_SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -24,6 +27,10 @@ pub struct RunReport {
     pub summary: Summary,
     pub decision: Option<DecisionSummary>,
     pub totals: Totals,
+    /// Every scanned account's numbers, worst first (failed units, then lowest score, then
+    /// most severe findings). Absent in reports written before schema 3.
+    #[serde(default)]
+    pub accounts: Vec<ReportAccount>,
     /// Counts per lifecycle status; `None` when the scan was not reconciled with history
     /// (an ad-hoc CLI scan).
     pub lifecycle: Option<LifecycleCounts>,
@@ -42,6 +49,8 @@ pub struct RunReport {
 pub struct RunMeta {
     /// `None` for an ad-hoc scan outside the workflow.
     pub run_id: Option<String>,
+    /// The scanner's own account (the one it runs in); each finding names the account it
+    /// belongs to.
     pub account_id: String,
     pub trigger: Option<String>,
     pub started_at: String,
@@ -72,6 +81,9 @@ pub struct Totals {
 pub struct ReportFinding {
     #[serde(flatten)]
     pub finding: Finding,
+    /// The name AWS Organizations knows the finding's account by, when the run listed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub lifecycle: Option<FindingLifecycle>,
 }
 
@@ -86,6 +98,9 @@ pub struct FindingLifecycle {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResolvedEntry {
     pub id: String,
+    /// The account the resolved finding belonged to (empty in reports before schema 3).
+    #[serde(default)]
+    pub account_id: String,
     pub rule_id: String,
     pub title: String,
     pub resource_arn: String,
@@ -118,6 +133,8 @@ fn totals(findings: &[Finding]) -> Totals {
 impl RunReport {
     /// An ad-hoc scan (the CLI): no lifecycle, no history, the scan itself is the trend.
     pub fn from_scan(scan: &ScanReport, generated_at: &str) -> RunReport {
+        let accounts = report_accounts(&scan_accounts(scan));
+        let names = names_by_id(&accounts);
         RunReport {
             schema_version: RUN_REPORT_SCHEMA_VERSION,
             scanner_version: scan.scanner_version.clone(),
@@ -144,6 +161,7 @@ impl RunReport {
                 .iter()
                 .map(|f| ReportFinding {
                     finding: f.clone(),
+                    account_name: names.get(f.account_id.as_str()).map(|n| (*n).to_string()),
                     lifecycle: None,
                 })
                 .collect(),
@@ -163,6 +181,7 @@ impl RunReport {
             failed_units: Vec::new(),
             units: Vec::new(),
             remediation: None,
+            accounts,
         }
     }
 
@@ -173,11 +192,14 @@ impl RunReport {
             .reconciliation
             .map(Reconciliation::by_finding_id)
             .unwrap_or_default();
+        let accounts = report_accounts(&run_accounts(run));
+        let names = names_by_id(&accounts);
         let findings = run
             .findings
             .iter()
             .map(|f| ReportFinding {
                 finding: f.clone(),
+                account_name: names.get(f.account_id.as_str()).map(|n| (*n).to_string()),
                 lifecycle: records.get(f.id.as_str()).map(|rec| FindingLifecycle {
                     status: rec.status,
                     first_seen_at: rec.first_seen_at.clone(),
@@ -192,6 +214,7 @@ impl RunReport {
                 .iter()
                 .map(|rec| ResolvedEntry {
                     id: rec.finding_id.clone(),
+                    account_id: rec.account_id.clone(),
                     rule_id: rec.rule_id.clone(),
                     title: rec.title.clone(),
                     resource_arn: rec.resource_arn.clone(),
@@ -205,6 +228,11 @@ impl RunReport {
                 .iter()
                 .map(|r| ResolvedEntry {
                     id: r.id.clone(),
+                    // The analysis does not keep the account: the ARN names it, except for
+                    // S3 buckets, which are the run's own account's in a single-account run.
+                    account_id: arn_account(&r.resource_arn)
+                        .unwrap_or(&run.account_id)
+                        .to_string(),
                     rule_id: r.rule_id.clone(),
                     title: crate::rules::rule(&r.rule_id)
                         .map(|x| x.title.to_string())
@@ -268,7 +296,22 @@ impl RunReport {
             failed_units: run.failed_units.clone(),
             units: run.units.clone(),
             remediation: parts.remediation,
+            accounts,
         }
+    }
+
+    /// Whether the report covers more than one account (the HTML page and the tables then
+    /// show the account of each finding).
+    pub fn is_multi_account(&self) -> bool {
+        self.accounts.len() > 1
+    }
+
+    /// The name of an account of the report, when Organizations gave one.
+    pub fn account_name(&self, account_id: &str) -> Option<&str> {
+        self.accounts
+            .iter()
+            .find(|a| a.account_id == account_id)
+            .and_then(|a| a.name.as_deref())
     }
 
     pub fn to_json(&self) -> Result<String, crate::CoreError> {
@@ -279,6 +322,30 @@ impl RunReport {
     }
 }
 
+fn report_accounts(accounts: &[AccountSummary]) -> Vec<ReportAccount> {
+    accounts.iter().map(ReportAccount::from_summary).collect()
+}
+
+/// The accounts of an ad-hoc scan: the ones it lists, else the scanned account alone.
+fn scan_accounts(scan: &ScanReport) -> Vec<AccountSummary> {
+    if !scan.accounts.is_empty() {
+        return scan.accounts.clone();
+    }
+    vec![AccountSummary {
+        account_id: scan.account_id.clone(),
+        name: None,
+        summary: scan.summary.clone(),
+        units: 0,
+        failed_units: 0,
+        errors: scan.errors.len(),
+    }]
+}
+
+/// The account field of an ARN (`arn:partition:service:region:account:…`), when it has one.
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
 /// What a workflow run's report is assembled from besides the run document.
 pub struct RunParts<'a> {
     pub analysis: Option<&'a Analysis>,
@@ -286,4 +353,161 @@ pub struct RunParts<'a> {
     pub history: Vec<TrendPoint>,
     pub remediation: Option<crate::remediation::RemediationDecisions>,
     pub generated_at: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::{self, PROD, PROD_NAME, UNNAMED};
+
+    #[test]
+    fn the_json_report_has_every_account_worst_first_and_each_findings_account() {
+        let report = fixtures::two_accounts_report();
+        let json: serde_json::Value = serde_json::from_str(&report.to_json().unwrap()).unwrap();
+        assert_eq!(json["schema_version"], 3);
+        assert_eq!(json["run"]["account_id"], PROD, "the scanner's own account");
+        let accounts = json["accounts"].as_array().unwrap();
+        let ids: Vec<&str> = accounts
+            .iter()
+            .map(|a| a["account_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [UNNAMED, PROD], "the account with a failed unit first");
+        let unnamed = &accounts[0];
+        assert_eq!(unnamed["name"], serde_json::Value::Null);
+        assert_eq!(unnamed["compliance_score"], 75.0);
+        assert_eq!(unnamed["findings_by_severity"]["high"], 1);
+        assert_eq!(
+            (
+                &unnamed["units"],
+                &unnamed["failed_units"],
+                &unnamed["errors"]
+            ),
+            (&1.into(), &1.into(), &1.into())
+        );
+        let prod = &accounts[1];
+        assert_eq!(prod["name"], PROD_NAME);
+        assert_eq!(prod["compliance_score"], 80.0);
+        assert_eq!(prod["findings_by_severity"]["critical"], 1);
+        assert_eq!(prod["muted_findings"], 1);
+
+        let findings = json["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 3);
+        for f in findings {
+            match f["account_id"].as_str().unwrap() {
+                PROD => assert_eq!(f["account_name"], PROD_NAME),
+                UNNAMED => assert!(f.get("account_name").is_none(), "no name: left out"),
+                other => panic!("finding of account {other}"),
+            }
+        }
+        // The report reads back as it was written.
+        let back: RunReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, report);
+        assert!(report.is_multi_account());
+        assert_eq!(report.account_name(PROD), Some(PROD_NAME));
+        assert_eq!(report.account_name(UNNAMED), None);
+    }
+
+    #[test]
+    fn a_run_document_without_accounts_is_its_own_accounts_alone() {
+        let mut run = fixtures::two_accounts_run();
+        run.accounts.clear();
+        run.findings.retain(|f| f.account_id == PROD);
+        let report = RunReport::from_run(
+            &run,
+            RunParts {
+                analysis: None,
+                reconciliation: None,
+                history: Vec::new(),
+                remediation: None,
+                generated_at: "2026-11-23T10:05:00Z",
+            },
+        );
+        assert_eq!(report.accounts.len(), 1);
+        assert!(!report.is_multi_account());
+        let only = &report.accounts[0];
+        assert_eq!(only.account_id, PROD);
+        assert_eq!(only.compliance_score, run.summary.compliance_score);
+        assert_eq!(
+            (only.units, only.failed_units, only.errors),
+            (3, 1, 1),
+            "the run's numbers"
+        );
+        assert!(report.findings.iter().all(|f| f.account_name.is_none()));
+    }
+
+    #[test]
+    fn an_ad_hoc_scan_reports_its_accounts() {
+        let run = fixtures::two_accounts_run();
+        let mut scan = ScanReport {
+            schema_version: 1,
+            scanner_version: "0".into(),
+            account_id: PROD.into(),
+            regions: vec!["eu-west-1".into()],
+            services: vec![crate::Service::Ec2],
+            started_at: fixtures::CREATED_AT.into(),
+            finished_at: fixtures::CREATED_AT.into(),
+            complete: true,
+            summary: run.summary.clone(),
+            accounts: Vec::new(),
+            findings: run.findings.clone(),
+            errors: Vec::new(),
+        };
+        let alone = RunReport::from_scan(&scan, "2026-11-23T10:05:00Z");
+        assert_eq!(alone.accounts.len(), 1);
+        assert_eq!(alone.accounts[0].account_id, PROD);
+
+        scan.accounts = run.accounts.clone();
+        let both = RunReport::from_scan(&scan, "2026-11-23T10:05:00Z");
+        assert_eq!(both.accounts.len(), 2);
+        assert_eq!(both.accounts[0].account_id, UNNAMED);
+        let named: Vec<Option<&str>> = both
+            .findings
+            .iter()
+            .map(|f| f.account_name.as_deref())
+            .collect();
+        assert_eq!(named, [None, Some(PROD_NAME), Some(PROD_NAME)]);
+    }
+
+    #[test]
+    fn resolved_entries_keep_their_account() {
+        let run = fixtures::two_accounts_run();
+        let resolved = |arn: &str| crate::analysis::ResolvedFinding {
+            id: arn.into(),
+            rule_id: "ec2_sg_open_ssh".into(),
+            resource_arn: arn.into(),
+            region: "eu-west-1".into(),
+        };
+        let analysis = Analysis {
+            run_id: run.run_id.clone(),
+            previous_run_id: Some("run-6".into()),
+            decision: crate::analysis::Decision::Clean,
+            reason: "nothing new".into(),
+            new: Vec::new(),
+            still_open: 0,
+            resolved: vec![
+                resolved("arn:aws:ec2:eu-west-1:222222222222:security-group/sg-9"),
+                resolved("arn:aws:s3:::gone"),
+            ],
+            by_region: BTreeMap::new(),
+            by_service: BTreeMap::new(),
+            by_rule: BTreeMap::new(),
+        };
+        let report = RunReport::from_run(
+            &run,
+            RunParts {
+                analysis: Some(&analysis),
+                reconciliation: None,
+                history: Vec::new(),
+                remediation: None,
+                generated_at: "2026-11-23T10:05:00Z",
+            },
+        );
+        let accounts: Vec<&str> = report
+            .resolved
+            .iter()
+            .map(|r| r.account_id.as_str())
+            .collect();
+        // The ARN names the account; a bucket ARN does not, and falls back to the scanner's.
+        assert_eq!(accounts, [UNNAMED, PROD]);
+    }
 }

@@ -1,6 +1,7 @@
 //! Reports: the scan summary, and the run report rendered as JSON (the contract), CSV (for
 //! spreadsheets), ASFF (Security Hub), OCSF, HTML (people) and framework views (auditors).
 
+pub mod accounts;
 pub mod asff;
 pub mod document;
 pub mod frameworks;
@@ -31,6 +32,7 @@ pub fn clip(text: &str, max: usize) -> String {
 pub struct ScanReport {
     pub schema_version: u32,
     pub scanner_version: String,
+    /// The caller's account; each finding and error names the account it belongs to.
     pub account_id: String,
     pub regions: Vec<String>,
     pub services: Vec<Service>,
@@ -39,6 +41,9 @@ pub struct ScanReport {
     /// False when any region, service or API could not be read: the findings are then a lower bound.
     pub complete: bool,
     pub summary: Summary,
+    /// Every scanned account's numbers, worst first. Empty: the caller's account alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<crate::run::AccountSummary>,
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
 }
@@ -57,14 +62,41 @@ impl ScanReport {
             .iter()
             .map(|f| ReportFinding {
                 finding: f.clone(),
+                account_name: self
+                    .accounts
+                    .iter()
+                    .find(|a| a.account_id == f.account_id)
+                    .and_then(|a| a.name.clone()),
                 lifecycle: None,
             })
             .collect();
         findings_csv(&rows)
     }
+
+    /// The accounts the scan covered: the ones it lists, and any a finding or an error names.
+    pub fn account_ids(&self) -> std::collections::BTreeSet<&str> {
+        let mut ids: std::collections::BTreeSet<&str> = self
+            .accounts
+            .iter()
+            .map(|a| a.account_id.as_str())
+            .collect();
+        ids.extend(self.findings.iter().map(|f| f.account_id.as_str()));
+        ids.extend(
+            self.errors
+                .iter()
+                .map(|e| e.account_id.as_str())
+                .filter(|id| !id.is_empty()),
+        );
+        if ids.is_empty() {
+            ids.insert(self.account_id.as_str());
+        }
+        ids
+    }
 }
 
-pub const CSV_HEADER: [&str; 24] = [
+/// The columns of the CSV report. New columns are added at the end, so that a spreadsheet or
+/// script reading columns by position keeps working.
+pub const CSV_HEADER: [&str; 25] = [
     "id",
     "rule_id",
     "title",
@@ -89,6 +121,7 @@ pub const CSV_HEADER: [&str; 24] = [
     "remediation",
     "muted_reason",
     "remediation_url",
+    "account_name",
 ];
 
 /// One row per finding, a column per framework (ids joined with `;`).
@@ -136,6 +169,7 @@ pub fn findings_csv(findings: &[ReportFinding]) -> Result<String, CoreError> {
             crate::rules::rule(&f.rule_id)
                 .map(|r| r.remediation_url.to_string())
                 .unwrap_or_default(),
+            row.account_name.clone().unwrap_or_default(),
         ];
         writer
             .write_record(row.iter().map(|cell| neutralise_formula(cell)))
@@ -153,6 +187,9 @@ pub fn neutralise_formula(cell: &str) -> String {
         _ => cell.to_string(),
     }
 }
+
+#[cfg(test)]
+pub(crate) mod fixtures;
 
 #[cfg(test)]
 mod tests {
@@ -202,6 +239,7 @@ mod tests {
         };
         let csv = findings_csv(&[ReportFinding {
             finding: hostile,
+            account_name: Some("=cmd|' /C calc'!A0".into()),
             lifecycle: None,
         }])
         .unwrap();
@@ -215,6 +253,34 @@ mod tests {
         }
         assert_eq!(&row[7], "'=HYPERLINK(\"http://evil.example\",\"x\")");
         assert_eq!(row.len(), CSV_HEADER.len());
+        assert_eq!(&row[24], "'=cmd|' /C calc'!A0");
+    }
+
+    #[test]
+    fn csv_names_each_findings_account() {
+        let report = fixtures::two_accounts_report();
+        let csv = findings_csv(&report.findings).unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        // The columns before this one keep their order; the name is the last column.
+        assert_eq!(header, CSV_HEADER.map(String::from));
+        assert_eq!(&header[10], "account_id");
+        assert_eq!(header.last().map(String::as_str), Some("account_name"));
+        let cells: Vec<(String, String)> = reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[10].to_string(), r[24].to_string())
+            })
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                (fixtures::UNNAMED.to_string(), String::new()),
+                (fixtures::PROD.to_string(), fixtures::PROD_NAME.to_string()),
+                (fixtures::PROD.to_string(), fixtures::PROD_NAME.to_string()),
+            ]
+        );
     }
 }
 
@@ -236,16 +302,25 @@ pub fn build_report(
     settings: &crate::EvaluationSettings,
 ) -> ScanReport {
     let evaluation = crate::evaluate(inventory, settings);
+    let summary = Summary::new(inventory.resource_count(), &evaluation);
     ScanReport {
         schema_version: REPORT_SCHEMA_VERSION,
         scanner_version: env!("CARGO_PKG_VERSION").to_string(),
+        accounts: vec![crate::run::AccountSummary {
+            account_id: ctx.account_id.clone(),
+            name: None,
+            summary: summary.clone(),
+            units: 0,
+            failed_units: 0,
+            errors: errors.len(),
+        }],
         account_id: ctx.account_id,
         regions: ctx.regions,
         services: ctx.services,
         started_at: ctx.started_at,
         finished_at: ctx.finished_at,
         complete: errors.is_empty(),
-        summary: Summary::new(inventory.resource_count(), &evaluation),
+        summary,
         findings: evaluation.findings,
         errors,
     }

@@ -60,11 +60,14 @@ fn metadata(report: &RunReport, rule_id: &str) -> Value {
     })
 }
 
-fn cloud(account_id: &str, region: &str) -> Value {
+/// The cloud an event concerns. `account.name` is the name Organizations gave the account, or
+/// its id when there is none: consumers such as py-ocsf-models (Prowler's) require a name.
+fn cloud(account_id: &str, name: Option<&str>, region: &str) -> Value {
+    let name = name.unwrap_or(account_id);
     json!({
         "provider": "AWS",
         "region": region,
-        "account": {"uid": account_id, "type": "AWS Account", "type_id": 10},
+        "account": {"uid": account_id, "name": name, "type": "AWS Account", "type_id": 10},
     })
 }
 
@@ -193,7 +196,7 @@ fn open_event(report: &RunReport, row: &ReportFinding) -> Value {
             "last_seen_time": millis(last_seen),
             "modified_time": millis(&report.run.generated_at),
         },
-        "cloud": cloud(&f.account_id, &f.region),
+        "cloud": cloud(&f.account_id, row.account_name.as_deref(), &f.region),
         "resources": [{
             "uid": f.resource_arn,
             "name": f.resource_id,
@@ -219,9 +222,19 @@ fn open_event(report: &RunReport, row: &ReportFinding) -> Value {
     )
 }
 
+/// A resolved entry of a report before schema 3 has no account: the run's own.
+fn resolved_account<'a>(report: &'a RunReport, r: &'a ResolvedEntry) -> &'a str {
+    if r.account_id.is_empty() {
+        &report.run.account_id
+    } else {
+        &r.account_id
+    }
+}
+
 fn resolved_event(report: &RunReport, r: &ResolvedEntry) -> Value {
     let rule = rule(&r.rule_id);
     let severity = rule.map_or(Severity::Informational, |x| x.severity);
+    let account = resolved_account(report, r);
     let observed = report.run.started_at.as_str();
     let nonempty = |s: &str| {
         if s.is_empty() {
@@ -247,7 +260,7 @@ fn resolved_event(report: &RunReport, r: &ResolvedEntry) -> Value {
             "last_seen_time": millis(&nonempty(&r.last_seen_at)),
             "modified_time": millis(&report.run.generated_at),
         },
-        "cloud": cloud(&report.run.account_id, &r.region),
+        "cloud": cloud(account, report.account_name(account), &r.region),
         "resources": [{
             "uid": r.resource_arn,
             "region": r.region,
@@ -306,12 +319,14 @@ mod tests {
                 muted_findings: 1,
                 checks_by_rule: Default::default(),
             },
+            accounts: Vec::new(),
             findings: vec![finding],
             errors: vec![],
         };
         let mut report = RunReport::from_scan(&scan, "2026-11-23T10:02:00Z");
         report.resolved.push(ResolvedEntry {
             id: "b".repeat(32),
+            account_id: "123456789012".into(),
             rule_id: "ec2_sg_open_ssh".into(),
             title: "open ssh".into(),
             resource_arn: "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1".into(),
@@ -360,5 +375,63 @@ mod tests {
         assert_eq!(closed["unmapped"]["compliance"]["status"], "Pass");
         // An unknown last-seen time falls back to the run's own time.
         assert_eq!(closed["finding_info"]["last_seen_time"], closed["time"]);
+        // Without a name from Organizations, the account is named by its id.
+        for event in &events {
+            assert_eq!(
+                event["cloud"]["account"],
+                json!({"uid": "123456789012", "name": "123456789012", "type": "AWS Account", "type_id": 10})
+            );
+        }
+    }
+
+    #[test]
+    fn every_event_names_its_own_account() {
+        use crate::report::fixtures::{self, PROD, PROD_NAME, UNNAMED};
+        let report = fixtures::catalog_report();
+        let events = detection_findings(&report);
+        assert_eq!(events.len(), report.findings.len() + report.resolved.len());
+        let expected_account = |uid: &str| {
+            let name = if uid == PROD { PROD_NAME } else { uid };
+            json!({"uid": uid, "name": name, "type": "AWS Account", "type_id": 10})
+        };
+        for (event, row) in events.iter().zip(&report.findings) {
+            assert_eq!(event["finding_info"]["uid"], row.finding.id.as_str());
+            assert_eq!(
+                event["cloud"]["account"],
+                expected_account(&row.finding.account_id)
+            );
+        }
+        let closed = &events[report.findings.len()..];
+        assert_eq!(closed[0]["cloud"]["account"], expected_account(PROD));
+        assert_eq!(closed[1]["cloud"]["account"], expected_account(UNNAMED));
+        let accounts: std::collections::BTreeSet<&str> = events
+            .iter()
+            .map(|e| e["cloud"]["account"]["uid"].as_str().unwrap())
+            .collect();
+        assert_eq!(accounts.len(), 2);
+    }
+
+    /// tests/schemas/samples/ocsf_rendered.json is this renderer's output for
+    /// [`fixtures::catalog_report`]; tests/schemas checks it with the OCSF schema and with
+    /// py-ocsf-models. `UPDATE_DOCS=1 cargo test -p compliance-core` rewrites it.
+    #[test]
+    fn the_rendered_sample_is_current() {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/schemas/samples/ocsf_rendered.json");
+        let events = detection_findings(&crate::report::fixtures::catalog_report());
+        let expected = serde_json::to_string_pretty(&events).unwrap() + "\n";
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current == expected {
+            return;
+        }
+        if std::env::var("UPDATE_DOCS").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, expected)
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        } else {
+            panic!(
+                "{} is not what the OCSF renderer makes; run `UPDATE_DOCS=1 cargo test -p compliance-core` and commit the result",
+                path.display()
+            );
+        }
     }
 }

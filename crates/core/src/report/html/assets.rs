@@ -49,6 +49,7 @@ th{background:var(--soft);font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 table.findings td:nth-child(3),table.findings td:nth-child(4){min-width:13em}
 table.breakdown{width:auto;min-width:24em}
+table.accounts td:nth-child(2){min-width:10em}
 table.breakdown td.barcell{width:12em}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(22em,1fr));gap:0 24px}
 svg.bar{display:block;width:100%;height:.9em}
@@ -109,7 +110,10 @@ pub(super) const SCRIPT: &str = r##"
   var query = document.getElementById("filter-q");
   var count = document.getElementById("findings-count");
   var none = document.getElementById("findings-none");
-  var names = ["severity", "region", "service", "lifecycle"];
+  // The account filter exists only in a report of several accounts.
+  var names = ["severity", "region", "service", "lifecycle", "account"].filter(function (n) {
+    return document.getElementById("filter-" + n);
+  });
   var selects = {};
   names.forEach(function (n) { selects[n] = document.getElementById("filter-" + n); });
   function norm(s) { return String(s || "").toLowerCase(); }
@@ -171,7 +175,10 @@ pub(super) const SCRIPT: &str = r##"
     names.forEach(function (n) { selects[n].value = ""; });
     changed();
   });
-  window.addEventListener("hashchange", function () { if (readFragment()) { apply(); } });
+  // A link such as the accounts table's `#account=…` filters, then shows the findings.
+  window.addEventListener("hashchange", function () {
+    if (readFragment()) { apply(); table.scrollIntoView(); }
+  });
 
   // Closed <details> do not print: open them for printing, restore afterwards.
   var reopened = [];

@@ -12,7 +12,9 @@ use crate::report::document::{ReportFinding, ResolvedEntry};
 
 const NO_LIFECYCLE: &str = "none";
 
-pub(super) fn findings_section(findings: &[ReportFinding]) -> String {
+/// The findings table; `by_account` (a run of several accounts) adds the account column and
+/// filter.
+pub(super) fn findings_section(findings: &[ReportFinding], by_account: bool) -> String {
     if findings.is_empty() {
         return "<p class=\"empty\">No findings: every evaluated check passed.</p>\n".into();
     }
@@ -24,7 +26,7 @@ pub(super) fn findings_section(findings: &[ReportFinding]) -> String {
             .then_with(|| a.rule_id.cmp(&b.rule_id))
             .then_with(|| a.resource_arn.cmp(&b.resource_arn))
     });
-    let mut out = filters(findings);
+    let mut out = filters(findings, by_account);
     let total = findings.len();
     let _ = writeln!(
         out,
@@ -33,19 +35,24 @@ pub(super) fn findings_section(findings: &[ReportFinding]) -> String {
     out.push_str(
         "<table id=\"findings\" class=\"findings\" aria-labelledby=\"h-findings\">\n<thead><tr>\
          <th scope=\"col\">Severity</th><th scope=\"col\">Rule</th><th scope=\"col\">Title</th>\
-         <th scope=\"col\">Resource</th><th scope=\"col\">Region</th><th scope=\"col\">Service</th>\
-         <th scope=\"col\">Lifecycle</th><th scope=\"col\">First seen</th><th scope=\"col\">Controls</th>\
-         </tr></thead>\n<tbody>\n",
+         <th scope=\"col\">Resource</th><th scope=\"col\">Region</th>",
+    );
+    if by_account {
+        out.push_str("<th scope=\"col\">Account</th>");
+    }
+    out.push_str(
+        "<th scope=\"col\">Service</th><th scope=\"col\">Lifecycle</th>\
+         <th scope=\"col\">First seen</th><th scope=\"col\">Controls</th></tr></thead>\n<tbody>\n",
     );
     for row in rows {
-        out.push_str(&finding_row(row));
+        out.push_str(&finding_row(row, by_account));
     }
     out.push_str("</tbody></table>\n<p id=\"findings-none\" class=\"empty\" hidden>No finding matches the filter.</p>\n");
     out
 }
 
 /// The filter panel; hidden until the script shows it (without the script it would do nothing).
-fn filters(findings: &[ReportFinding]) -> String {
+fn filters(findings: &[ReportFinding], by_account: bool) -> String {
     let severities: BTreeSet<Severity> = findings.iter().map(|f| f.finding.severity).collect();
     let severities: Vec<String> = Severity::ALL_DESCENDING
         .iter()
@@ -64,24 +71,50 @@ fn filters(findings: &[ReportFinding]) -> String {
          <label for=\"filter-q\">Text<input id=\"filter-q\" type=\"search\" autocomplete=\"off\" \
          placeholder=\"resource, rule, tag, control…\"></label>\n",
     );
-    for (name, label, values) in [
-        ("severity", "Severity", severities),
-        ("region", "Region", regions),
-        ("service", "Service", services),
-        ("lifecycle", "Lifecycle", lifecycles),
-    ] {
+    let labelled = |values: Vec<String>| -> Vec<(String, String)> {
+        values.into_iter().map(|v| (v.clone(), v)).collect()
+    };
+    let mut selects = vec![
+        ("severity", "Severity", labelled(severities)),
+        ("region", "Region", labelled(regions)),
+        ("service", "Service", labelled(services)),
+        ("lifecycle", "Lifecycle", labelled(lifecycles)),
+    ];
+    if by_account {
+        selects.push(("account", "Account", account_options(findings)));
+    }
+    for (name, label, options) in selects {
         let _ = write!(
             out,
             "<label for=\"filter-{name}\">{label}<select id=\"filter-{name}\"><option value=\"\">All</option>"
         );
-        for value in values {
-            let value = escape(&value);
-            let _ = write!(out, "<option value=\"{value}\">{value}</option>");
+        for (value, text) in options {
+            let _ = write!(
+                out,
+                "<option value=\"{}\">{}</option>",
+                escape(&value),
+                escape(&text)
+            );
         }
         out.push_str("</select></label>\n");
     }
     out.push_str("<button type=\"button\" id=\"filter-reset\">Reset</button>\n</div>\n");
     out
+}
+
+/// The accounts that have findings, by id, each shown with its name when it has one.
+fn account_options(findings: &[ReportFinding]) -> Vec<(String, String)> {
+    let accounts: std::collections::BTreeMap<&str, Option<&str>> = findings
+        .iter()
+        .map(|f| (f.finding.account_id.as_str(), f.account_name.as_deref()))
+        .collect();
+    accounts
+        .into_iter()
+        .map(|(id, name)| {
+            let text = name.map_or_else(|| id.to_string(), |n| format!("{id} · {n}"));
+            (id.to_string(), text)
+        })
+        .collect()
 }
 
 fn lifecycle_key(f: &ReportFinding) -> String {
@@ -91,18 +124,19 @@ fn lifecycle_key(f: &ReportFinding) -> String {
         .to_string()
 }
 
-fn finding_row(row: &ReportFinding) -> String {
+fn finding_row(row: &ReportFinding, by_account: bool) -> String {
     let f = &row.finding;
     let lifecycle = lifecycle_key(row);
     let mut out = String::new();
     let _ = write!(
         out,
-        "<tr data-finding-id=\"{}\" data-severity=\"{}\" data-region=\"{}\" data-service=\"{}\" data-lifecycle=\"{}\">",
+        "<tr data-finding-id=\"{}\" data-severity=\"{}\" data-region=\"{}\" data-service=\"{}\" data-lifecycle=\"{}\" data-account=\"{}\">",
         escape(&f.id),
         f.severity.as_str(),
         escape(&f.region),
         escape(f.service.as_str()),
         escape(&lifecycle),
+        escape(&f.account_id),
     );
     let _ = write!(out, "<td>{}</td>", severity_badge(f.severity));
     let _ = write!(out, "<td><code>{}</code>", escape(&f.rule_id));
@@ -130,6 +164,13 @@ fn finding_row(row: &ReportFinding) -> String {
         escape(&f.resource_arn)
     );
     let _ = write!(out, "<td class=\"nowrap\">{}</td>", escape(&f.region));
+    if by_account {
+        let _ = write!(out, "<td><code>{}</code>", escape(&f.account_id));
+        if let Some(name) = &row.account_name {
+            let _ = write!(out, "<br>{}", escape(name));
+        }
+        out.push_str("</td>");
+    }
     let _ = write!(out, "<td>{}</td>", escape(f.service.as_str()));
     match &row.lifecycle {
         Some(l) => {
@@ -165,7 +206,13 @@ fn finding_details(row: &ReportFinding) -> String {
         let _ = write!(out, "<dt>{term}</dt><dd>{html}</dd>");
     };
     item("Finding id", format!("<code>{}</code>", escape(&f.id)));
-    item("Account", escape(&f.account_id));
+    item(
+        "Account",
+        match &row.account_name {
+            Some(name) => format!("{} ({})", escape(&f.account_id), escape(name)),
+            None => escape(&f.account_id),
+        },
+    );
     item("Resource type", escape(f.resource_type.as_str()));
     item("Status", escape(f.status.as_str()));
     if let Some(reason) = &f.muted_reason {
@@ -247,14 +294,19 @@ pub(super) fn controls(c: &ComplianceRefs) -> String {
     }
 }
 
-pub(super) fn resolved_section(resolved: &[ResolvedEntry]) -> String {
+pub(super) fn resolved_section(resolved: &[ResolvedEntry], by_account: bool) -> String {
     if resolved.is_empty() {
         return "<p class=\"empty\">No finding was resolved by this run.</p>\n".into();
     }
     let mut out = String::from(
         "<table class=\"resolved\"><thead><tr><th scope=\"col\">Rule</th><th scope=\"col\">Title</th>\
-         <th scope=\"col\">Resource</th><th scope=\"col\">Region</th><th scope=\"col\">First seen</th>\
-         <th scope=\"col\">Last seen</th></tr></thead>\n<tbody>\n",
+         <th scope=\"col\">Resource</th><th scope=\"col\">Region</th>",
+    );
+    if by_account {
+        out.push_str("<th scope=\"col\">Account</th>");
+    }
+    out.push_str(
+        "<th scope=\"col\">First seen</th><th scope=\"col\">Last seen</th></tr></thead>\n<tbody>\n",
     );
     let dash = |s: &str| {
         if s.is_empty() {
@@ -264,10 +316,15 @@ pub(super) fn resolved_section(resolved: &[ResolvedEntry]) -> String {
         }
     };
     for r in resolved {
+        let account = if by_account {
+            format!("<td><code>{}</code></td>", dash(&r.account_id))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
             "<tr data-finding-id=\"{}\"><td><code>{}</code></td><td>{}</td><td><code class=\"arn\">{}</code></td>\
-             <td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td></tr>",
+             <td class=\"nowrap\">{}</td>{account}<td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td></tr>",
             escape(&r.id),
             escape(&r.rule_id),
             escape(&r.title),

@@ -5,9 +5,14 @@
 //! Every value that comes from AWS or from configuration goes through [`escape`], in text and
 //! in attributes alike; the script is static and reads the data from the DOM.
 //!
-//! The findings table can be filtered (free text, severity, region, service, lifecycle), also
-//! from the URL fragment: `report.html#q=sg-123&severity=HIGH` opens that filtered view.
+//! The findings table can be filtered (free text, severity, region, service, lifecycle, and
+//! account when the run covers several), also from the URL fragment:
+//! `report.html#q=sg-123&severity=HIGH` opens that filtered view.
+//!
+//! A run of several accounts gets an Accounts section (worst first) and an Account column in
+//! the findings, failed units and errors; a run of one account looks as it always did.
 
+mod accounts;
 mod assets;
 mod breakdowns;
 mod findings;
@@ -43,6 +48,13 @@ pub fn render_html(report: &RunReport) -> String {
     page.push_str(&header(report));
     page.push_str("<main>\n");
     page.push_str(&section("score", "Compliance score", &score(report)));
+    if report.is_multi_account() {
+        page.push_str(&section(
+            "accounts",
+            "Accounts",
+            &accounts::accounts_section(&report.accounts),
+        ));
+    }
     page.push_str(&section("run", "Run", &run_metadata(report)));
     page.push_str(&section(
         "trend",
@@ -65,13 +77,13 @@ pub fn render_html(report: &RunReport) -> String {
     page.push_str(&section(
         "findings",
         "Findings",
-        &findings::findings_section(&report.findings),
+        &findings::findings_section(&report.findings, report.is_multi_account()),
     ));
     if report.lifecycle.is_some() || !report.resolved.is_empty() {
         page.push_str(&section(
             "resolved",
             "Resolved by this run",
-            &findings::resolved_section(&report.resolved),
+            &findings::resolved_section(&report.resolved, report.is_multi_account()),
         ));
     }
     page.push_str("</main>\n");
@@ -94,7 +106,11 @@ fn head(report: &RunReport) -> String {
          <title>Compliance report · {account} · {run}</title>\n<style>{style}</style>\n</head>\n",
         csp = escape(&assets::content_security_policy()),
         version = escape(&report.scanner_version),
-        account = escape(&report.run.account_id),
+        account = if report.is_multi_account() {
+            format!("{} accounts", report.accounts.len())
+        } else {
+            escape(&report.run.account_id)
+        },
         run = escape(run_name(report)),
         style = assets::STYLE,
     )
@@ -112,15 +128,34 @@ fn section(id: &str, title: &str, body: &str) -> String {
 
 fn header(report: &RunReport) -> String {
     let mut out = String::from("<header class=\"page\">\n");
+    let scope = if report.is_multi_account() {
+        format!(
+            "<strong>{} accounts</strong> (scanner account <code>{}</code>)",
+            report.accounts.len(),
+            escape(&report.run.account_id)
+        )
+    } else {
+        let name = report
+            .account_name(&report.run.account_id)
+            .map(|n| format!(" ({})", escape(n)))
+            .unwrap_or_default();
+        format!(
+            "Account <strong>{}</strong>{name}",
+            escape(&report.run.account_id)
+        )
+    };
     let _ = writeln!(
         out,
-        "<h1>Compliance report</h1>\n<p class=\"muted\">Account <strong>{}</strong> · {} · started {}</p>",
-        escape(&report.run.account_id),
+        "<h1>Compliance report</h1>\n<p class=\"muted\">{scope} · {} · started {}</p>",
         escape(run_name(report)),
         escape(&report.run.started_at),
     );
     out.push_str("<nav class=\"toc\" aria-label=\"Sections\"><ul>");
-    let mut links = vec![("score", "Score"), ("run", "Run"), ("trend", "Trend")];
+    let mut links = vec![("score", "Score")];
+    if report.is_multi_account() {
+        links.push(("accounts", "Accounts"));
+    }
+    links.extend([("run", "Run"), ("trend", "Trend")]);
     if report.lifecycle.is_some() {
         links.push(("lifecycle", "Lifecycle"));
     }
@@ -201,10 +236,30 @@ fn run_metadata(report: &RunReport) -> String {
             None => "ad-hoc scan".into(),
         },
     );
-    item(
-        "Account",
-        format!("<code>{}</code>", escape(&run.account_id)),
-    );
+    if report.is_multi_account() {
+        item(
+            "Scanner account",
+            format!("<code>{}</code>", escape(&run.account_id)),
+        );
+        let partial = report.accounts.iter().filter(|a| !a.complete()).count();
+        item(
+            "Accounts",
+            format!(
+                "{} (<a href=\"#s-accounts\">by account</a>){}",
+                report.accounts.len(),
+                if partial > 0 {
+                    format!(", {partial} partial")
+                } else {
+                    String::new()
+                }
+            ),
+        );
+    } else {
+        item(
+            "Account",
+            format!("<code>{}</code>", escape(&run.account_id)),
+        );
+    }
     if let Some(trigger) = &run.trigger {
         item("Trigger", escape(trigger));
     }
@@ -245,9 +300,10 @@ fn run_metadata(report: &RunReport) -> String {
     if !report.failed_units.is_empty() {
         out.push_str(&table(
             "Failed units",
-            &["Region", "Service", "Error", "Cause"],
+            &["Account", "Region", "Service", "Error", "Cause"],
             report.failed_units.iter().map(|u| {
                 vec![
+                    account_cell(report, &u.account_id),
                     escape(&u.region),
                     escape(&u.service),
                     format!("<code>{}</code>", escape(&u.error)),
@@ -259,9 +315,12 @@ fn run_metadata(report: &RunReport) -> String {
     if !report.errors.is_empty() {
         out.push_str(&table(
             "Errors",
-            &["Region", "Service", "API", "Code", "Message", "Resource"],
+            &[
+                "Account", "Region", "Service", "API", "Code", "Message", "Resource",
+            ],
             report.errors.iter().map(|e| {
                 vec![
+                    account_cell(report, &e.account_id),
                     escape(&e.region),
                     escape(e.service.as_str()),
                     format!("<code>{}</code>", escape(&e.api)),
@@ -283,6 +342,18 @@ fn run_metadata(report: &RunReport) -> String {
         );
     }
     out
+}
+
+/// An account id with its name when known; `—` for the empty account of old documents.
+fn account_cell(report: &RunReport, account_id: &str) -> String {
+    if account_id.is_empty() {
+        return "—".into();
+    }
+    let name = report
+        .account_name(account_id)
+        .map(|n| format!(" {}", escape(n)))
+        .unwrap_or_default();
+    format!("<code>{}</code>{name}", escape(account_id))
 }
 
 fn plural(n: usize) -> &'static str {

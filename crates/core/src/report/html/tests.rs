@@ -73,6 +73,7 @@ fn report(findings: Vec<Finding>, evaluated: usize, passed: usize) -> RunReport 
                 .count(),
             checks_by_rule,
         },
+        accounts: Vec::new(),
         findings,
         errors: Vec::new(),
     };
@@ -142,6 +143,7 @@ fn poisoned() -> RunReport {
     });
     r.resolved.push(ResolvedEntry {
         id: XSS_ATTR.into(),
+        account_id: XSS_TAG.into(),
         rule_id: XSS_TAG.into(),
         title: XSS_TAG.into(),
         resource_arn: XSS_ATTR.into(),
@@ -178,6 +180,17 @@ fn poisoned() -> RunReport {
         }],
     });
     r.scanner_version = XSS_ATTR.into();
+    // A second account, whose id and name (Organizations' account names are free text) are
+    // hostile: the accounts table, the account filter and column show them.
+    let mut hostile = r.accounts[0].clone();
+    hostile.account_id = XSS_ATTR.into();
+    hostile.name = Some(XSS_TAG.into());
+    hostile.failed_units = 1;
+    r.accounts.insert(0, hostile);
+    r.accounts[1].name = Some(XSS_SINGLE.into());
+    r.findings[0].finding.account_id = XSS_ATTR.into();
+    r.findings[0].account_name = Some(XSS_TAG.into());
+    r.resolved[0].account_id = XSS_ATTR.into();
     r
 }
 
@@ -335,4 +348,96 @@ fn an_empty_scan_still_renders() {
     assert!(page.contains("No findings: every evaluated check passed."));
     assert!(page.contains("no-score"));
     assert!(page.ends_with("</html>\n"));
+}
+
+#[test]
+fn account_names_and_ids_appear_only_escaped() {
+    let page = render_html(&poisoned());
+    let (id, name) = (escape(XSS_ATTR), escape(XSS_TAG));
+    // The accounts table: the hostile account first (it has a failed unit).
+    let accounts = &page[page.find("<table id=\"accounts\"").expect("accounts table")..];
+    let accounts = &accounts[..accounts.find("</table>").unwrap()];
+    assert!(accounts.contains(&format!(
+        "<tr data-account=\"{id}\"><td><code>{id}</code> <span class=\"badge fail\">partial</span></td><td>{name}</td>"
+    )));
+    assert!(accounts.contains(&format!("<td>{}</td>", escape(XSS_SINGLE))));
+    // The link to the account's findings carries the id percent-encoded.
+    assert!(accounts.contains(
+        "<a href=\"#account=%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E\">show 1</a>"
+    ));
+    // The filter and the row.
+    assert!(page.contains(&format!("<option value=\"{id}\">{id} · {name}</option>")));
+    assert!(page.contains(&format!(
+        "data-lifecycle=\"reopened\" data-account=\"{id}\">"
+    )));
+    assert!(page.contains(&format!("<td><code>{id}</code><br>{name}</td>")));
+    for payload in [XSS_TAG, XSS_ATTR, XSS_SINGLE] {
+        assert!(!page.contains(payload), "raw {payload:?} in the page");
+    }
+}
+
+#[test]
+fn a_run_of_several_accounts_has_the_accounts_section_column_and_filter() {
+    use crate::report::fixtures::{self, PROD, PROD_NAME, UNNAMED};
+    let page = render_html(&fixtures::two_accounts_report());
+    assert!(page.contains("<title>Compliance report · 2 accounts · run-7</title>"));
+    assert!(page.contains(&format!(
+        "<strong>2 accounts</strong> (scanner account <code>{PROD}</code>)"
+    )));
+    assert!(page.contains("<li><a href=\"#s-accounts\">Accounts</a></li>"));
+    // Worst first: the account with a failed unit, then Production.
+    let rows: Vec<&str> = page
+        .match_indices("<tr data-account=\"")
+        .map(|(at, m)| {
+            let rest = &page[at + m.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect();
+    assert_eq!(rows, [UNNAMED, PROD]);
+    assert!(page.contains(&format!(
+        "<tr data-account=\"{UNNAMED}\"><td><code>{UNNAMED}</code> <span class=\"badge fail\">partial</span></td>\
+         <td class=\"muted\">—</td><td class=\"num\">75.0%</td><td class=\"num\">0</td><td class=\"num\">1</td>"
+    )));
+    assert!(page.contains(&format!(
+        "<tr data-account=\"{PROD}\"><td><code>{PROD}</code></td><td>{PROD_NAME}</td><td class=\"num\">80.0%</td>\
+         <td class=\"num\">1</td>"
+    )));
+    assert!(page.contains(&format!("<a href=\"#account={PROD}\">show 2</a>")));
+    assert!(page.contains("1 could not be read in full"));
+    // The findings: an account column and filter; every row names its account.
+    assert!(page.contains("<th scope=\"col\">Region</th><th scope=\"col\">Account</th>"));
+    assert!(page.contains(&format!(
+        "<select id=\"filter-account\"><option value=\"\">All</option><option value=\"{PROD}\">{PROD} · {PROD_NAME}</option>\
+         <option value=\"{UNNAMED}\">{UNNAMED}</option></select>"
+    )));
+    assert_eq!(
+        page.matches(&format!("data-account=\"{PROD}\"")).count(),
+        1 + 2
+    );
+    assert_eq!(
+        page.matches(&format!("data-account=\"{UNNAMED}\"")).count(),
+        1 + 1
+    );
+    // Failed units and errors say whose they are.
+    assert!(page.contains(&format!(
+        "<td><code>{UNNAMED}</code></td><td>eu-west-1</td><td>s3</td>"
+    )));
+    assert!(page.contains("<dt>Scanner account</dt>"));
+}
+
+#[test]
+fn a_run_of_one_account_has_no_account_section_column_or_filter() {
+    let page = render_html(&sample());
+    assert!(!page.contains("id=\"s-accounts\""));
+    assert!(!page.contains("id=\"filter-account\""));
+    assert!(!page.contains("<th scope=\"col\">Account</th>"));
+    assert!(page.contains(&format!("Account <strong>{ACCOUNT}</strong> ·")));
+    assert!(page.contains(&format!(
+        "<title>Compliance report · {ACCOUNT} · ad-hoc scan</title>"
+    )));
+    // The rows still carry their account (the filter script ignores it).
+    assert_eq!(
+        page.matches(&format!("data-account=\"{ACCOUNT}\"")).count(),
+        2
+    );
 }
