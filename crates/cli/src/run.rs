@@ -236,13 +236,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn output(failed: serde_json::Value, failed_count: usize) -> ExecutionOutput {
+    fn output(failed: &serde_json::Value, failed_count: usize) -> ExecutionOutput {
         let counts = json!({"critical": 1, "high": 0, "medium": 0, "low": 0, "informational": 0});
         serde_json::from_value(json!({
             "run_id": "r1",
             "aggregate": {"run_id": "r1", "run_key": "runs/r1/run.json", "account_id": "111111111111",
                 "resources_scanned": 3, "findings_total": 1, "findings_by_severity": counts,
-                "failed_units": failed, "failed_unit_count": failed_count, "partial": true},
+                "failed_units": failed.clone(), "failed_unit_count": failed_count, "partial": true},
             "analysis": {"run_id": "r1", "decision": "clean", "reason": "ok", "compliance_score": 90.0,
                 "findings_by_severity": counts, "new": 1, "still_open": 0, "resolved": 0,
                 "previous_run_id": null, "analysis_key": "runs/r1/analysis.json"},
@@ -260,7 +260,7 @@ mod tests {
                 "error": "ComplianceScanner.AwsError", "cause": "denied"})
         };
         let text = summary(&output(
-            json!([unit("111111111111"), unit("222222222222")]),
+            &json!([unit("111111111111"), unit("222222222222")]),
             25,
         ));
         assert!(text.contains("PARTIAL: 25 scan units failed"), "{text}");

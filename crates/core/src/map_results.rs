@@ -97,11 +97,10 @@ pub fn child_entries(children: &[ChildExecution], file: &str) -> Result<Vec<Scan
                 reason: format!("the {what} is not JSON: {e}"),
             })
         };
-        match (&child.output, child.status.as_str()) {
-            (Some(output), "SUCCEEDED" | "") => {
-                entries.extend(scan_entries(&parse(output, "Output")?)?)
-            }
-            _ => {
+        if let (Some(output), "SUCCEEDED" | "") = (&child.output, child.status.as_str()) {
+            entries.extend(scan_entries(&parse(output, "Output")?)?);
+        } else {
+            {
                 let input = match &child.input {
                     Some(text) => parse(text, "Input")?,
                     None => Value::Null,
