@@ -31,6 +31,7 @@ pub fn clip(text: &str, max: usize) -> String {
 pub struct ScanReport {
     pub schema_version: u32,
     pub scanner_version: String,
+    /// The caller's account; each finding and error names the account it belongs to.
     pub account_id: String,
     pub regions: Vec<String>,
     pub services: Vec<Service>,
@@ -39,6 +40,9 @@ pub struct ScanReport {
     /// False when any region, service or API could not be read: the findings are then a lower bound.
     pub complete: bool,
     pub summary: Summary,
+    /// Every scanned account's numbers, worst first. Empty: the caller's account alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<crate::run::AccountSummary>,
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
 }
@@ -236,16 +240,25 @@ pub fn build_report(
     settings: &crate::EvaluationSettings,
 ) -> ScanReport {
     let evaluation = crate::evaluate(inventory, settings);
+    let summary = Summary::new(inventory.resource_count(), &evaluation);
     ScanReport {
         schema_version: REPORT_SCHEMA_VERSION,
         scanner_version: env!("CARGO_PKG_VERSION").to_string(),
+        accounts: vec![crate::run::AccountSummary {
+            account_id: ctx.account_id.clone(),
+            name: None,
+            summary: summary.clone(),
+            units: 0,
+            failed_units: 0,
+            errors: errors.len(),
+        }],
         account_id: ctx.account_id,
         regions: ctx.regions,
         services: ctx.services,
         started_at: ctx.started_at,
         finished_at: ctx.finished_at,
         complete: errors.is_empty(),
-        summary: Summary::new(inventory.resource_count(), &evaluation),
+        summary,
         findings: evaluation.findings,
         errors,
     }

@@ -306,6 +306,7 @@ mod tests {
                 muted_findings: 1,
                 checks_by_rule: Default::default(),
             },
+            accounts: Vec::new(),
             findings: vec![finding],
             errors: vec![],
         };

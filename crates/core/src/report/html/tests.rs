@@ -73,6 +73,7 @@ fn report(findings: Vec<Finding>, evaluated: usize, passed: usize) -> RunReport 
                 .count(),
             checks_by_rule,
         },
+        accounts: Vec::new(),
         findings,
         errors: Vec::new(),
     };
