@@ -27,37 +27,47 @@ fn display_name(f: &compliance_core::Finding) -> String {
 
 pub fn table(report: &ScanReport, ansi: bool) -> String {
     let mut out = String::new();
-    let headers = ["SEVERITY", "STATUS", "RULE", "REGION", "RESOURCE"];
-    let rows: Vec<[String; 5]> = report
+    // Several accounts: each finding and error says whose it is.
+    let by_account = report.accounts.len() > 1;
+    let mut headers = vec!["SEVERITY", "STATUS", "RULE", "REGION", "RESOURCE"];
+    if by_account {
+        headers.insert(0, "ACCOUNT");
+    }
+    let rows: Vec<Vec<String>> = report
         .findings
         .iter()
         .map(|f| {
-            [
+            let mut row = vec![
                 f.severity.to_string(),
                 f.status.as_str().to_string(),
                 f.rule_id.clone(),
                 f.region.clone(),
                 clip(&display_name(f), 60),
-            ]
+            ];
+            if by_account {
+                row.insert(0, f.account_id.clone());
+            }
+            row
         })
         .collect();
-    let mut widths = headers.map(str::len);
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: &[String; 5]| {
+    let line = |cells: &[String]| {
         cells
             .iter()
-            .zip(widths)
+            .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect::<Vec<_>>()
             .join("  ")
             .trim_end()
             .to_string()
     };
-    let _ = writeln!(out, "{}", line(&headers.map(str::to_string)));
+    let headers: Vec<String> = headers.into_iter().map(str::to_string).collect();
+    let _ = writeln!(out, "{}", line(&headers));
     for (row, finding) in rows.iter().zip(&report.findings) {
         let text = line(row);
         if ansi {
@@ -74,9 +84,14 @@ pub fn table(report: &ScanReport, ansi: bool) -> String {
             .as_deref()
             .map(|r| format!(" ({r})"))
             .unwrap_or_default();
+        let account = if by_account {
+            format!("{} ", e.account_id)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  not scanned: {} {} {}{resource}: {}: {}",
+            "  not scanned: {account}{} {} {}{resource}: {}: {}",
             e.region, e.service, e.api, e.code, e.message
         );
     }
@@ -90,8 +105,12 @@ pub fn summary_line(report: &ScanReport) -> String {
         .compliance_score
         .map_or_else(|| "n/a".into(), |v| format!("{v:.1}%"));
     format!(
-        "account {} · {} resources · score {score} ({} of {} checks passed) · findings: {} critical, {} high, {} medium, {} low, {} informational, {} muted{}",
-        report.account_id,
+        "{} · {} resources · score {score} ({} of {} checks passed) · findings: {} critical, {} high, {} medium, {} low, {} informational, {} muted{}",
+        if report.accounts.len() > 1 {
+            format!("{} accounts", report.accounts.len())
+        } else {
+            format!("account {}", report.account_id)
+        },
         s.resources_scanned,
         s.checks_passed,
         s.checks_evaluated,
