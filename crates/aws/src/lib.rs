@@ -44,4 +44,4 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 #[cfg(feature = "scan")]
-pub use scanner::{ScanPlan, Scanner};
+pub use scanner::{AccountScan, Scanner, UnitDone};

@@ -36,7 +36,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan EC2, S3 and RDS across regions and report misconfigurations with their controls.
+    /// Scan EC2, S3 and RDS across regions (and accounts) and report misconfigurations with
+    /// their controls.
     Scan(scan::ScanArgs),
     /// Start the scan workflow (Step Functions) on demand; with --wait, follow it to the end.
     Run(run::RunArgs),

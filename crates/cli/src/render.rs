@@ -28,10 +28,11 @@ fn display_name(f: &compliance_core::Finding) -> String {
 /// One line per finding; an ACCOUNT column when the scan covered more than one account.
 pub fn table(report: &ScanReport, ansi: bool) -> String {
     let mut out = String::new();
+    // Several accounts (scanned, or reached only by an error): each line says whose it is.
     let several = report.account_ids().len() > 1;
     let mut headers = vec!["SEVERITY", "STATUS", "RULE", "REGION", "RESOURCE"];
     if several {
-        headers.insert(3, "ACCOUNT");
+        headers.insert(0, "ACCOUNT");
     }
     let rows: Vec<Vec<String>> = report
         .findings
@@ -45,7 +46,7 @@ pub fn table(report: &ScanReport, ansi: bool) -> String {
                 clip(&display_name(f), 60),
             ];
             if several {
-                row.insert(3, f.account_id.clone());
+                row.insert(0, f.account_id.clone());
             }
             row
         })
@@ -104,9 +105,9 @@ pub fn summary_line(report: &ScanReport) -> String {
     let score = s
         .compliance_score
         .map_or_else(|| "n/a".into(), |v| format!("{v:.1}%"));
-    let accounts = report.account_ids();
-    let scope = if accounts.len() > 1 {
-        format!("{} accounts", accounts.len())
+    let accounts = report.account_ids().len();
+    let scope = if accounts > 1 {
+        format!("{accounts} accounts")
     } else {
         format!("account {}", report.account_id)
     };
@@ -200,11 +201,11 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(
             lines[0],
-            "SEVERITY  STATUS  RULE             ACCOUNT       REGION     RESOURCE"
+            "ACCOUNT       SEVERITY  STATUS  RULE             REGION     RESOURCE"
         );
         assert_eq!(
             lines[2],
-            "HIGH      FAIL    ec2_sg_open_ssh  222222222222  eu-west-1  sg-2"
+            "222222222222  HIGH      FAIL    ec2_sg_open_ssh  eu-west-1  sg-2"
         );
         assert!(out.contains(
             "  not scanned: 222222222222 eu-west-1 ec2 DescribeVolumes: AccessDenied: denied"

@@ -1,18 +1,28 @@
-//! `compliance scan`.
+//! `compliance scan`: the caller's account, or several accounts (`--organization`,
+//! `--accounts`) with member accounts reached through their role.
+
+mod accounts;
+mod targets;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use clap::{Args, ValueEnum};
+use compliance_aws::organizations::{Organization, OrganizationsApi};
 use compliance_aws::params::load_config;
-use compliance_aws::{ScanPlan, Scanner};
+use compliance_aws::{AccountScan, Scanner, UnitDone};
+use compliance_core::accounts::{own_account_only, AccountSource, AccountsConfig, ScanTarget};
 use compliance_core::config::{parse_regions, parse_services, ScannerConfig};
+use compliance_core::contract::{AccountId, Region, RunId};
 use compliance_core::model::partition_of_region;
+use compliance_core::plan::ScanPlan;
 use compliance_core::report::asff::{open_finding, AsffContext, Observed};
 use compliance_core::report::html::render_html;
 use compliance_core::report::ocsf::detection_findings;
-use compliance_core::report::{build_report, findings_csv, ReportContext, RunReport, ScanReport};
+use compliance_core::report::{
+    build_report, findings_csv, ReportContext, RunReport, ScanReport, REPORT_SCHEMA_VERSION,
+};
 use compliance_core::time::rfc3339;
 use compliance_core::{EvaluationSettings, Severity};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -53,6 +63,8 @@ pub struct ScanArgs {
     /// Do not read /compliance/scanner/config/ from Parameter Store (defaults and flags only).
     #[arg(long)]
     no_parameter_store: bool,
+    #[command(flatten)]
+    accounts: targets::AccountFlags,
     /// Write request counts, timings and sizes as JSON to this file (used by `make bench`).
     #[arg(long, value_name = "PATH", hide = true)]
     stats: Option<PathBuf>,
@@ -79,39 +91,54 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
     }
 
     let account_id = scanner.account_id().await.map_err(|e| e.to_string())?;
+    let setting = args.accounts.setting()?;
+    let own_account = AccountId::parse(&account_id).map_err(|e| e.to_string())?;
     let plan = ScanPlan {
-        regions: config.regions.clone(),
+        schema_version: REPORT_SCHEMA_VERSION,
+        run_id: RunId::parse("cli").map_err(|e| e.to_string())?,
+        created_at: started_at.clone(),
+        accounts: scan_targets(&scanner, setting.as_ref(), &own_account, &home).await?,
+        own_account_id: own_account,
+        regions: config
+            .regions
+            .iter()
+            .map(|r| Region::parse(r))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?,
         services: config.services.clone(),
     };
-    let progress = progress_bar(plan.units().len() as u64);
-    let (inventory, errors) = scanner
-        .scan(&account_id, &plan, |region, service, collected| {
-            progress.set_message(format!(
-                "{service} {region}: {} resources",
-                collected.inventory.resource_count()
-            ));
-            progress.inc(1);
-        })
+    let progress = Progress::new(&plan);
+    let external_id = setting.as_ref().and_then(|s| s.external_id.as_deref());
+    let scans = scanner
+        .scan(&plan, external_id, |done| progress.unit_done(&done))
         .await;
-    progress.finish_and_clear();
+    progress.finish();
+    let unreachable = scans.iter().filter(|s| s.unreachable).count();
 
     let settings = EvaluationSettings {
         required_tags: config.required_tags.clone(),
         mutelist: config.mutelist.clone(),
         rule_parameters: config.rule_parameters.clone(),
     };
-    let report = build_report(
-        ReportContext {
-            account_id,
-            regions: config.regions.clone(),
-            services: config.services.clone(),
-            started_at,
-            finished_at: rfc3339(SystemTime::now()),
-        },
-        &inventory,
-        errors,
-        &settings,
-    );
+    let ctx = ReportContext {
+        account_id,
+        regions: config.regions.clone(),
+        services: config.services.clone(),
+        started_at,
+        finished_at: rfc3339(SystemTime::now()),
+    };
+    let report = match setting {
+        // The caller's account alone: one inventory, evaluated whole, as always.
+        None => {
+            let (inventory, errors) = scans
+                .into_iter()
+                .next()
+                .map(AccountScan::merged)
+                .ok_or("the scan plan has no account")?;
+            build_report(ctx, &inventory, errors, &settings)
+        }
+        Some(_) => accounts::accounts_report(ctx, scans, &settings),
+    };
 
     let generated_at = rfc3339(SystemTime::now());
     let run_report = RunReport::from_scan(&report, &generated_at);
@@ -154,6 +181,9 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
             "resources_scanned": report.summary.resources_scanned,
             "findings": report.findings.len(),
             "errors": report.errors.len(),
+            "accounts": plan.accounts.len(),
+            "member_accounts": plan.accounts.iter().filter(|a| a.role_arn.is_some()).count(),
+            "unreachable_accounts": unreachable,
             "requests_total": scanner.requests().total(),
             "requests_by_service": scanner.requests().by_service(),
             "requests_by_operation": scanner.requests().snapshot(),
@@ -214,17 +244,88 @@ fn pretty<T: serde::Serialize>(value: &T) -> Result<String, String> {
     serde_json::to_string_pretty(value).map_err(|e| e.to_string())
 }
 
-/// A progress bar on an interactive terminal; hidden in pipes and CI logs.
-fn progress_bar(units: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// The accounts a scan covers: the caller's own without `--organization` or `--accounts`.
+async fn scan_targets(
+    scanner: &Scanner,
+    setting: Option<&AccountsConfig>,
+    own_account: &AccountId,
+    home_region: &str,
+) -> Result<Vec<ScanTarget>, String> {
+    let Some(setting) = setting else {
+        return Ok(own_account_only(own_account));
+    };
+    let (listed, flag) = match setting.source {
+        AccountSource::Organization => {
+            let organization = OrganizationsApi::new(scanner.factory().organizations());
+            let listed = organization.accounts(&[]).await.map_err(|e| {
+                format!(
+                    "--organization: {e} (the organization's accounts are listed from its \
+                     management account or a delegated administrator)"
+                )
+            })?;
+            (listed, "--organization")
+        }
+        AccountSource::List => (Vec::new(), "--accounts"),
+    };
+    setting
+        .targets(own_account, home_region, &listed)
+        .map_err(|e| format!("{flag}: {}", targets::flag_error(&e)))
+}
+
+/// A progress bar on an interactive terminal, hidden in pipes and CI logs: units done, and
+/// accounts done when there are several.
+struct Progress {
+    bar: ProgressBar,
+    accounts: usize,
+}
+
+impl Progress {
+    fn new(plan: &ScanPlan) -> Progress {
+        let accounts = plan.accounts.len();
+        let units = plan.units().len() as u64;
+        if !std::io::stderr().is_terminal() {
+            return Progress {
+                bar: ProgressBar::hidden(),
+                accounts,
+            };
+        }
+        let template = if accounts > 1 {
+            "{spinner} scanning accounts {prefix} [{bar:30}] {pos}/{len} units {msg}"
+        } else {
+            "{spinner} scanning [{bar:30}] {pos}/{len} {msg}"
+        };
+        let bar = ProgressBar::new(units);
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("0/{accounts}"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress { bar, accounts }
     }
-    let bar = ProgressBar::new(units);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} scanning [{bar:30}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
+
+    fn unit_done(&self, done: &UnitDone<'_>) {
+        let unit = done.unit;
+        let resources = done.collected.inventory.resource_count();
+        if self.accounts > 1 {
+            let account = unit.account_id.as_ref().map_or("", |a| a.as_str());
+            self.bar
+                .set_prefix(format!("{}/{}", done.accounts_done, done.accounts_total));
+            self.bar.set_message(format!(
+                "{account} {} {}: {resources} resources",
+                unit.service, unit.region
+            ));
+        } else {
+            self.bar.set_message(format!(
+                "{} {}: {resources} resources",
+                unit.service, unit.region
+            ));
+        }
+        self.bar.inc(1);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

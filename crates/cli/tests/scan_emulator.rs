@@ -1,11 +1,13 @@
 //! `compliance scan` end to end against the emulator: a seeded, deliberately misconfigured
 //! estate in three regions must yield exactly the expected findings, no more and no fewer.
-//! Ignored by a plain `cargo test`, which needs no Python; `make test` runs it (see emulator.rs).
+//! An organization scan must give each account exactly its own findings and report the
+//! account whose role cannot be assumed. Ignored by a plain `cargo test`, which needs no
+//! Python; `make test` runs it (see emulator.rs).
 
 #[path = "../../../tests/harness/emulator.rs"]
 mod emulator;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -351,6 +353,255 @@ fn a_bad_parameter_is_named_and_nothing_is_scanned() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("/compliance/scanner/config/regions") && stderr.contains("Atlantis"),
+        "{stderr}"
+    );
+    assert!(!dir.join("never.json").exists());
+}
+
+/// Findings by account id, as (rule id, resource ARN, region).
+fn found_by_account(report: &Value) -> BTreeMap<String, BTreeSet<Key>> {
+    let mut by_account: BTreeMap<String, BTreeSet<Key>> = BTreeMap::new();
+    for f in report["findings"].as_array().expect("findings array") {
+        by_account
+            .entry(f["account_id"].as_str().expect("account_id").to_string())
+            .or_default()
+            .insert((
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["resource_arn"].as_str().unwrap().to_string(),
+                f["region"].as_str().unwrap().to_string(),
+            ));
+    }
+    by_account
+}
+
+/// Each account's findings are exactly its own: the expected set of the accounts in `want`,
+/// nothing of any other account, and no resource ARN naming another account.
+fn assert_findings_by_account(report: &Value, want: &BTreeMap<String, BTreeSet<Key>>) {
+    let got = found_by_account(report);
+    for account in got.keys() {
+        assert!(
+            want.contains_key(account),
+            "findings of account {account}, which should have none: {:#?}",
+            got[account]
+        );
+    }
+    for (account, expected) in want {
+        let found = got.get(account).cloned().unwrap_or_default();
+        assert!(
+            &found == expected,
+            "account {account}: {}",
+            diff(&found, expected)
+        );
+    }
+    for f in report["findings"].as_array().unwrap() {
+        let arn = f["resource_arn"].as_str().unwrap();
+        // `arn:partition:service:region:account:...`, or `AWS::::Account:<id>` for account
+        // settings; bucket ARNs name no account (their names are checked above).
+        let arn_account = match arn.strip_prefix("AWS::::Account:") {
+            Some(account) => account,
+            None => arn.split(':').nth(4).unwrap_or_default(),
+        };
+        assert!(
+            arn_account.is_empty() || arn_account == f["account_id"],
+            "finding of account {} about {arn}",
+            f["account_id"]
+        );
+    }
+}
+
+/// Role assumptions the scan made (the request counter of `--stats`).
+fn assume_role_requests(stats: &Value) -> u64 {
+    stats["requests_by_operation"]
+        .as_object()
+        .expect("requests by operation")
+        .iter()
+        .filter(|(operation, _)| operation.ends_with(":AssumeRole"))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum()
+}
+
+/// Units of one account: every regional service in each region, S3 once.
+fn units_per_account(report: &Value) -> usize {
+    let regions = report["run"]["regions"].as_array().unwrap().len();
+    report["run"]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| if s == "s3" { 1 } else { regions })
+        .sum()
+}
+
+#[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
+fn an_organization_scan_reports_each_account_apart_and_the_unreachable_one_as_errors() {
+    let dir = tempdir();
+    let emu = Emulator::start();
+    let manifest = emu.seed_organization(1, &dir);
+    let unreachable = manifest.unreachable_account_id();
+    let unreachable_role = manifest
+        .accounts()
+        .into_iter()
+        .find(|a| a.id == unreachable)
+        .and_then(|a| a.role)
+        .expect("the unreachable account's role");
+    let members = manifest.accounts().iter().filter(|a| !a.management).count();
+    assert!(
+        members >= 4,
+        "three members with estates and one unreachable"
+    );
+
+    let stats_path = dir.join("stats.json");
+    let stats_arg = stats_path.to_str().unwrap();
+    let (out, report) = scan(&emu, &dir, &["--organization", "--stats", stats_arg]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "an unreachable account leaves the scan incomplete; stderr: {stderr}"
+    );
+    assert_eq!(report["run"]["complete"], false);
+    assert_eq!(
+        report["run"]["account_id"], ACCOUNT_ID,
+        "the caller's account"
+    );
+
+    // Every reachable account's exact findings, under its own account id.
+    let want = manifest.expected_findings_by_account();
+    assert_eq!(want.len(), manifest.accounts().len() - 1);
+    assert!(!want.contains_key(&unreachable));
+    assert_findings_by_account(&report, &want);
+    let ids: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), report["findings"].as_array().unwrap().len());
+
+    // The unreachable account: one error per unit, each naming the account, the role and the
+    // call; nothing else went wrong.
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), units_per_account(&report), "{errors:#?}");
+    let mut units = BTreeSet::new();
+    for e in errors {
+        assert_eq!(e["account_id"], unreachable.as_str(), "{e}");
+        assert_eq!(e["api"], "sts:AssumeRole", "{e}");
+        assert_eq!(e["code"], "AccessDenied", "{e}");
+        assert_eq!(e["resource"], unreachable_role.as_str(), "{e}");
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.contains(&unreachable) && message.contains(&unreachable_role),
+            "{message}"
+        );
+        units.insert((e["region"].to_string(), e["service"].to_string()));
+    }
+    assert_eq!(units.len(), errors.len(), "one error per unit");
+
+    // One AssumeRole per member account, the unreachable one's refusal included.
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats_path).unwrap()).expect("stats JSON");
+    assert_eq!(assume_role_requests(&stats), members as u64, "{stats}");
+    assert_eq!(stats["accounts"], members as u64 + 1);
+    assert_eq!(stats["member_accounts"], members as u64);
+    assert_eq!(stats["unreachable_accounts"], 1);
+
+    // The table names each finding's account and counts the accounts.
+    let out = Command::new(env!("CARGO_BIN_EXE_compliance"))
+        .args(["scan", "--organization", "--services", "s3"])
+        .envs(emu.env())
+        .output()
+        .expect("run compliance scan");
+    let table = String::from_utf8_lossy(&out.stdout);
+    let header = table.lines().next().unwrap_or_default();
+    assert!(header.starts_with("ACCOUNT "), "{table}");
+    assert!(
+        table.contains(&format!("{} accounts · ", members + 1)),
+        "{table}"
+    );
+    let member = manifest.account_id("analytics-dev");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&member) && l.contains("s3_bucket_default_encryption")),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!("not scanned: {unreachable} ")),
+        "{table}"
+    );
+}
+
+#[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
+fn listed_accounts_are_scanned_and_no_other() {
+    let dir = tempdir();
+    let emu = Emulator::start();
+    let manifest = emu.seed_organization(1, &dir);
+    let want_all = manifest.expected_findings_by_account();
+    let listed: Vec<String> = ["payments-prod", "analytics-dev"]
+        .into_iter()
+        .map(|name| manifest.account_id(name))
+        .collect();
+
+    let stats_path = dir.join("stats.json");
+    let (out, report) = scan(
+        &emu,
+        &dir,
+        &[
+            "--accounts",
+            &listed.join(","),
+            "--stats",
+            stats_path.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert_eq!(report["errors"], Value::Array(vec![]));
+    let want: BTreeMap<String, BTreeSet<Key>> = want_all
+        .iter()
+        .filter(|(id, _)| listed.contains(id))
+        .map(|(id, f)| (id.clone(), f.clone()))
+        .collect();
+    assert_eq!(want.len(), 2);
+    assert!(
+        want.values().all(|f| !f.is_empty()),
+        "both listed accounts have findings to find"
+    );
+    assert_findings_by_account(&report, &want);
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats_path).unwrap()).expect("stats JSON");
+    assert_eq!(assume_role_requests(&stats), 2, "{stats}");
+
+    // Without --organization or --accounts the caller's account alone is scanned, although
+    // the accounts parameter names the organization: the flags decide.
+    let (out, own) = scan(&emu, &dir, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want_own = manifest.expected_findings();
+    let got = found(&own);
+    assert!(got == want_own, "{}", diff(&got, &want_own));
+    assert!(own["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["account_id"] == ACCOUNT_ID));
+
+    // Invalid ids are named, and nothing is scanned.
+    let out = Command::new(env!("CARGO_BIN_EXE_compliance"))
+        .args(["scan", "--accounts", &format!("{},12345,abc", listed[0])])
+        .arg("--output")
+        .arg(dir.join("never.json"))
+        .envs(emu.env())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--accounts: `12345`, `abc` are not 12-digit AWS account ids"),
         "{stderr}"
     );
     assert!(!dir.join("never.json").exists());
