@@ -52,6 +52,8 @@ test: venv
 	# The workflow tests serve every function's binary, so all of them are built first.
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace --no-fail-fast -- --include-ignored
+	# The ASFF and OCSF schemas and validators (py-ocsf-models included) against their samples.
+	$(PYTHON) -m unittest discover -s tests/schemas
 
 ## lint: formatting, clippy (warnings denied), then everything lint-template checks.
 lint: venv template-tools

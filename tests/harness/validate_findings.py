@@ -22,6 +22,8 @@ ASFF
   * A finding serialises to at most 240 KB ("The maximum allowed size for a finding is 240 Kb").
 OCSF
   * finding_info.first_seen_time <= last_seen_time.
+  * py-ocsf-models (the OCSF library Prowler uses) loads every event the schema accepts as a
+    DetectionFinding.
 """
 
 from __future__ import annotations
@@ -218,6 +220,20 @@ def asff_cross_checks(finding: Any) -> list[tuple[str, str]]:
     return errors
 
 
+def ocsf_library_errors(finding: dict) -> list[tuple[str, str]]:
+    """What py-ocsf-models (the OCSF library Prowler uses) refuses in a Detection Finding."""
+    try:
+        import pydantic
+        from py_ocsf_models.events.findings.detection_finding import DetectionFinding
+    except ImportError:  # pragma: no cover - reported as an unreadable environment
+        return [("(root)", "py-ocsf-models is not installed (tests/harness/requirements.txt)")]
+    try:
+        DetectionFinding.model_validate(finding)
+    except pydantic.ValidationError as e:
+        return [(".".join(map(str, err["loc"])), f"py-ocsf-models: {err['msg']}") for err in e.errors()]
+    return []
+
+
 def ocsf_cross_checks(finding: Any) -> list[tuple[str, str]]:
     if not isinstance(finding, dict):
         return []
@@ -238,7 +254,12 @@ def validate(fmt: str, findings: list[Any], schema: dict, require_unique_ids: bo
     problems = []
     for index, finding in enumerate(findings):
         fid = finding_id(fmt, finding)
-        for path, message in schema_errors(validator, fmt, finding) + cross(finding):
+        errors = schema_errors(validator, fmt, finding) + cross(finding)
+        if fmt == "ocsf" and not errors and isinstance(finding, dict):
+            # The library as a second opinion on what the schema passed (it repeats the
+            # schema's own complaints otherwise).
+            errors = ocsf_library_errors(finding)
+        for path, message in errors:
             problems.append((index, fid, path, message))
         if require_unique_ids and fid is not None:
             if fid in seen:
