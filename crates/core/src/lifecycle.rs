@@ -383,7 +383,10 @@ mod tests {
     }
 
     fn scope(units: &[(&str, Service)], errors: Vec<ScanError>) -> RunScope {
-        let units: Vec<_> = units.iter().map(|(r, s)| ("123456789012", *r, *s)).collect();
+        let units: Vec<_> = units
+            .iter()
+            .map(|(r, s)| ("123456789012", *r, *s))
+            .collect();
         account_scope(&units, errors)
     }
 
@@ -593,7 +596,11 @@ mod tests {
             clock("r2", 2),
         );
         let resolved: Vec<&str> = run.resolved.iter().map(|r| r.account_id.as_str()).collect();
-        assert_eq!(resolved, [OWN], "only the own account's finding was confirmed gone");
+        assert_eq!(
+            resolved,
+            [OWN],
+            "only the own account's finding was confirmed gone"
+        );
         assert_eq!(run.unconfirmed, 2);
 
         // Another account's unit of the same region and service covers nothing here.
@@ -628,7 +635,10 @@ mod tests {
         };
         assert_eq!(run.findings[0].account_id, run.account_id);
         assert!(scope.covers(&record("sg-1")));
-        assert!(!scope.covers(&record("sg-2")), "the error blinds its resource");
+        assert!(
+            !scope.covers(&record("sg-2")),
+            "the error blinds its resource"
+        );
     }
 
     #[test]
