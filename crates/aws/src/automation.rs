@@ -152,6 +152,9 @@ impl Automation for MemoryAutomation {
     }
 }
 
+/// What a test adapter was asked for: (account, role ARN, external id, region).
+pub type AccountRequest = (String, Option<String>, Option<String>, String);
+
 /// A recorder per (account, region), for tests: `unreachable` accounts' roles cannot be
 /// assumed, and every recorder refuses the documents in `failing`.
 #[derive(Default)]
@@ -160,7 +163,7 @@ pub struct MemoryAutomations {
     pub unreachable: BTreeSet<String>,
     pub failing: Vec<String>,
     /// Every automation asked for: (account, role ARN, external id, region).
-    pub requests: Mutex<Vec<(String, Option<String>, Option<String>, String)>>,
+    pub requests: Mutex<Vec<AccountRequest>>,
 }
 
 impl MemoryAutomations {

@@ -271,6 +271,9 @@ impl HubFor for AccountHubs {
     }
 }
 
+/// What a test adapter was asked for: (account, role ARN, external id, region).
+pub type AccountRequest = (String, Option<String>, Option<String>, String);
+
 /// One hub in memory per account, for tests: `unreachable` accounts' roles cannot be assumed,
 /// `throttled` accounts' hubs answer every import with throttling.
 #[derive(Default)]
@@ -279,7 +282,7 @@ pub struct MemoryHubs {
     pub unreachable: BTreeSet<String>,
     pub throttled: BTreeSet<String>,
     /// Every hub asked for: (account, role ARN, external id, region).
-    pub requests: Mutex<Vec<(String, Option<String>, Option<String>, String)>>,
+    pub requests: Mutex<Vec<AccountRequest>>,
 }
 
 impl MemoryHubs {

@@ -152,7 +152,7 @@ pub fn findings_alert(
         .iter()
         .filter(|f| f.status == FindingStatus::Fail && f.severity >= Severity::High)
         .collect();
-    top.sort_by(|a, b| b.severity.cmp(&a.severity));
+    top.sort_by_key(|f| std::cmp::Reverse(f.severity));
     top.truncate(TOP_FINDINGS);
     if !top.is_empty() {
         let _ = writeln!(body, "\nMost severe findings:");

@@ -272,14 +272,15 @@ fn everywhere_failed(
         messages.concat()
     } else {
         let more = accounts.saturating_sub(MAX_LISTED_ACCOUNTS);
-        let mut text = format!(
-            "no account's findings imported ({findings} findings of {accounts} accounts): {}",
+        let more = if more > 0 {
+            format!("; and {more} more accounts (in the log)")
+        } else {
+            String::new()
+        };
+        format!(
+            "no account's findings imported ({findings} findings of {accounts} accounts): {}{more}",
             messages[..accounts.min(MAX_LISTED_ACCOUNTS)].join("; ")
-        );
-        if more > 0 {
-            text.push_str(&format!("; and {more} more accounts (in the log)"));
-        }
-        text
+        )
     };
     Ok((
         SecurityHubExport::Error {

@@ -250,13 +250,16 @@ fn member_role(account: &str) -> String {
     format!("arn:aws:iam::{account}:role/ComplianceScannerMemberRole")
 }
 
+/// Security groups of a unit: id and open ports.
+type Groups<'a> = &'a [(&'a str, &'a [i32])];
+
 /// An organization run and its plan: the own account with `own` groups, each reached member
 /// with its groups, and each unreachable member as a failed unit.
 async fn stored_organization_run(
     store: &MemoryStore,
     id: &str,
     own: &[(&str, &[i32])],
-    members: &[(&str, &[(&str, &[i32])])],
+    members: &[(&str, Groups<'_>)],
     unreachable: &[&str],
 ) {
     let mut units = vec![ec2_unit(id, "eu-west-1", own)];
