@@ -8,7 +8,7 @@ mod members;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use compliance_aws::automation::{AccountAutomation, AutomationFor};
+use compliance_aws::automation::{AccountAutomation, Automation, AutomationFor};
 use compliance_aws::ledger::{Ledger, RemediationLedger};
 use compliance_aws::member::MemberAccess;
 use compliance_aws::params::{load_setting, ParameterStore};
@@ -35,7 +35,7 @@ struct Function {
     home_region: String,
 }
 
-/// What one enforced execution did.
+/// Starts the enforced executions of a run: its clock, its cooldown and how members are reached.
 struct Enforce<'a> {
     f: &'a Function,
     run_id: &'a str,
@@ -100,7 +100,7 @@ impl Enforce<'_> {
     async fn reach(
         &self,
         execution: &PlannedExecution,
-    ) -> Result<(Arc<dyn compliance_aws::automation::Automation>, String), String> {
+    ) -> Result<(Arc<dyn Automation>, String), String> {
         let (role_arn, external_id, automation_role) = if execution.own_account {
             (None, None, self.f.automation_role.clone())
         } else {
