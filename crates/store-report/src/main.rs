@@ -1,6 +1,7 @@
 //! store-report: the run's reports in every format, the finding lifecycle (findings table and
 //! Security Hub), the history item, the dashboard's metrics and the optional webhook.
 
+mod hub_export;
 mod lifecycle;
 mod members;
 mod metrics;
@@ -150,7 +151,7 @@ async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutp
             plan_key,
             accounts.and_then(|a| a.external_id),
         );
-        lifecycle::export(f.security_hubs.as_ref(), &roles, &hub_region, asff).await?
+        hub_export::export(f.security_hubs.as_ref(), &roles, &hub_region, asff).await?
     } else {
         (SecurityHubExport::Disabled, ImportOutcome::default())
     };
