@@ -4,7 +4,7 @@ use compliance_aws::notify::MemoryTopic;
 use compliance_aws::store::{put_json, MemoryStore};
 use compliance_core::analysis::{analyse, Thresholds};
 use compliance_core::contract::{RunId, RunRef};
-use compliance_core::testing::{ec2_unit, run_document, ACCOUNT_ID};
+use compliance_core::testing::{account_ec2_unit, ec2_unit, run_document, ACCOUNT_ID};
 use serde_json::json;
 
 use super::*;
@@ -132,4 +132,37 @@ async fn a_missing_run_document_is_an_error_and_nothing_is_sent() {
     assert_eq!(err.error_type(), "ComplianceScanner.AwsError");
     assert!(err.to_string().contains("runs/r3/run.json"), "{err}");
     assert!(fixture.alerts.messages().is_empty());
+}
+
+#[tokio::test]
+async fn an_organization_alert_names_the_accounts_and_keeps_the_scanners_attribute() {
+    let (function, fixture) = function();
+    let run = run_document(
+        "r4",
+        vec![
+            ec2_unit("r4", "eu-west-1", &[("sg-closed", &[])]),
+            account_ec2_unit("222222222222", "r4", "eu-west-1", &[("sg-ssh", &[22])]),
+        ],
+        vec![],
+    );
+    put_json(fixture.store.as_ref(), &run_ref("r4").run_key, &run, "run")
+        .await
+        .unwrap();
+    handle(&function, AlertInput::Findings(run_ref("r4")))
+        .await
+        .unwrap();
+    let sent = fixture.alerts.messages();
+    assert!(
+        sent[0].subject.ends_with("in 2 accounts"),
+        "{}",
+        sent[0].subject
+    );
+    assert!(
+        sent[0].body.contains("(eu-west-1, account 222222222222)"),
+        "{}",
+        sent[0].body
+    );
+    let attributes: std::collections::BTreeMap<_, _> = sent[0].attributes.iter().cloned().collect();
+    // Subscribers filter on the scanner deployment's account, whatever the run covered.
+    assert_eq!(attributes["account"], ACCOUNT_ID);
 }

@@ -7,7 +7,7 @@ use compliance_aws::history::{HistoryStore, RunHistory};
 use compliance_aws::params::{load_setting, ParameterStore};
 use compliance_aws::sdk;
 use compliance_aws::store::{get_json, put_json, read_run_document, ObjectStore, S3Store};
-use compliance_core::analysis::{analyse, Analysis, Thresholds};
+use compliance_core::analysis::{analyse, keep_comparable, Analysis, Thresholds};
 use compliance_core::contract::{AnalyzeInput, AnalyzeOutput};
 use compliance_core::run::RunDocument;
 use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
@@ -22,7 +22,9 @@ async fn handle(f: &Function, input: AnalyzeInput) -> Result<AnalyzeOutput, Stat
     let run_id = &input.run_id;
     let thresholds: Thresholds = load_setting(f.parameters.as_ref()).await?;
     let run = read_run_document(f.store.as_ref(), &input).await?;
-    let previous = match f.history.latest(&run.account_id, run_id.as_str()).await? {
+    // The history is the scanner deployment's (keyed by its own account), whatever accounts a
+    // run covers: the previous run is this deployment's previous run.
+    let mut previous = match f.history.latest(&run.account_id, run_id.as_str()).await? {
         Some(item) => {
             match get_json::<RunDocument>(
                 f.store.as_ref(),
@@ -41,6 +43,9 @@ async fn handle(f: &Function, input: AnalyzeInput) -> Result<AnalyzeOutput, Stat
         }
         None => None,
     };
+    if let Some(previous) = &mut previous {
+        keep_comparable(previous, &run);
+    }
     let analysis: Analysis = analyse(
         run_id.as_str(),
         &run.summary,

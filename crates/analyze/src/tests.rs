@@ -5,7 +5,8 @@ use compliance_aws::params::MemoryParameters;
 use compliance_aws::store::{put_json, MemoryStore};
 use compliance_core::analysis::{Decision, PARAM_THRESHOLDS};
 use compliance_core::contract::{RunId, RunRef};
-use compliance_core::testing::{ec2_unit, run_document, ACCOUNT_ID, CREATED_AT};
+use compliance_core::run::FailedUnit;
+use compliance_core::testing::{account_ec2_unit, ec2_unit, run_document, ACCOUNT_ID, CREATED_AT};
 
 use super::*;
 
@@ -119,4 +120,52 @@ async fn a_broken_thresholds_parameter_stops_before_anything_is_written() {
     assert_eq!(err.error_type(), "ComplianceScanner.InvalidConfiguration");
     assert!(err.to_string().contains(PARAM_THRESHOLDS), "{err}");
     assert!(fixture.store.json("runs/r1/analysis.json").is_none());
+}
+
+const MEMBER: &str = "222222222222";
+
+/// An organization run: the own account and a member, or the member unreachable.
+async fn stored_organization_run(fixture: &Fixture, id: &str, member_reached: bool) {
+    let groups: &[(&str, &[i32])] = &[("sg-ssh", &[22])];
+    let mut units = vec![ec2_unit(id, "eu-west-1", groups)];
+    let mut failed = vec![];
+    if member_reached {
+        units.push(account_ec2_unit(MEMBER, id, "eu-west-1", groups));
+    } else {
+        failed.push(FailedUnit {
+            account_id: MEMBER.into(),
+            region: "eu-west-1".into(),
+            service: "ec2".into(),
+            error: "ComplianceScanner.AwsError".into(),
+            cause: format!("account {MEMBER}: sts AssumeRole failed: AccessDenied"),
+        });
+    }
+    let run = run_document(id, units, failed);
+    put_json(fixture.store.as_ref(), &run_ref(id).run_key, &run, "run")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_member_resolves_none_of_its_findings() {
+    let (function, fixture) = function(None);
+    stored_organization_run(&fixture, "r1", true).await;
+    fixture.history.0.lock().unwrap().push(history_item("r1"));
+    stored_organization_run(&fixture, "r2", false).await;
+    let out = handle(&function, run_ref("r2")).await.unwrap();
+    assert_eq!(out.previous_run_id.as_deref(), Some("r1"));
+    assert_eq!(out.resolved, 0, "the member was not looked at");
+    assert_eq!(out.new, 0);
+    assert!(out.still_open > 0);
+
+    // Reached again: its findings are compared as before, one account's with its own.
+    fixture.history.0.lock().unwrap().push(history_item("r2"));
+    stored_organization_run(&fixture, "r3", true).await;
+    let out = handle(&function, run_ref("r3")).await.unwrap();
+    assert_eq!(out.previous_run_id.as_deref(), Some("r2"));
+    assert_eq!(out.resolved, 0);
+    assert!(
+        out.new > 0,
+        "the member's findings were not in the previous run"
+    );
 }

@@ -1,7 +1,10 @@
 //! Security Hub export: ASFF findings imported 100 at a time; findings Security Hub rejects are
-//! sent again, and those that still fail are reported by id with Security Hub's reason.
+//! sent again, and those that still fail are reported by id with Security Hub's reason. Security
+//! Hub takes a finding only from the account it belongs to (the default product ARN names it),
+//! so each account's findings go through that account's hub ([`HubFor`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_securityhub::types::{
@@ -13,6 +16,7 @@ use compliance_core::report::asff::{AsffFinding, MAX_BATCH};
 use serde::Serialize;
 
 use crate::error::AwsError;
+use crate::member::MemberAccess;
 
 /// Rejected findings are sent this many more times before they are reported.
 const RETRIES: u32 = 2;
@@ -34,11 +38,16 @@ impl ImportOutcome {
 
 pub struct SecurityHub {
     client: aws_sdk_securityhub::Client,
+    /// The client's region, named in errors.
+    region: String,
 }
 
 impl SecurityHub {
-    pub fn new(client: aws_sdk_securityhub::Client) -> Self {
-        SecurityHub { client }
+    pub fn new(client: aws_sdk_securityhub::Client, region: impl Into<String>) -> Self {
+        SecurityHub {
+            client,
+            region: region.into(),
+        }
     }
 
     /// Imports every finding. An API error (Security Hub not enabled, access denied) is an
@@ -82,7 +91,9 @@ impl SecurityHub {
             .set_findings(Some(batch.iter().map(|f| to_sdk(f)).collect()))
             .send()
             .await
-            .map_err(|e| AwsError::api("securityhub", "BatchImportFindings", &e))?;
+            .map_err(|e| {
+                AwsError::api_in("securityhub", "BatchImportFindings", &self.region, &e)
+            })?;
         Ok(response
             .failed_findings()
             .iter()
@@ -210,5 +221,128 @@ impl FindingsHub for MemoryHub {
             failed: vec![],
         };
         Box::pin(async move { Ok(outcome) })
+    }
+}
+
+/// The Security Hub of each account: its own credentials for the scanner's account, the member
+/// role for any other (production), or hubs in memory (tests).
+pub trait HubFor: Send + Sync {
+    /// The hub of `account_id` in `region`, reached through `role_arn` (`None`: the scanner's
+    /// own credentials). An account whose role cannot be assumed is an error naming the
+    /// account, the role and the call.
+    fn hub<'a>(
+        &'a self,
+        account_id: &'a str,
+        role_arn: Option<&'a str>,
+        external_id: Option<&'a str>,
+        region: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Arc<dyn FindingsHub>, AwsError>>;
+}
+
+/// Security Hub clients of every account, the member role assumed once per account.
+pub struct AccountHubs {
+    members: Arc<MemberAccess>,
+}
+
+impl AccountHubs {
+    pub fn new(members: Arc<MemberAccess>) -> Self {
+        AccountHubs { members }
+    }
+}
+
+impl HubFor for AccountHubs {
+    fn hub<'a>(
+        &'a self,
+        account_id: &'a str,
+        role_arn: Option<&'a str>,
+        external_id: Option<&'a str>,
+        region: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Arc<dyn FindingsHub>, AwsError>> {
+        Box::pin(async move {
+            let factory = self
+                .members
+                .factory(account_id, role_arn, external_id)
+                .await?;
+            Ok(
+                Arc::new(SecurityHub::new(factory.securityhub(region), region))
+                    as Arc<dyn FindingsHub>,
+            )
+        })
+    }
+}
+
+/// What a test adapter was asked for: (account, role ARN, external id, region).
+pub type AccountRequest = (String, Option<String>, Option<String>, String);
+
+/// One hub in memory per account, for tests: `unreachable` accounts' roles cannot be assumed,
+/// `throttled` accounts' hubs answer every import with throttling.
+#[derive(Default)]
+pub struct MemoryHubs {
+    pub hubs: Mutex<BTreeMap<String, Arc<MemoryHub>>>,
+    pub unreachable: BTreeSet<String>,
+    pub throttled: BTreeSet<String>,
+    /// Every hub asked for: (account, role ARN, external id, region).
+    pub requests: Mutex<Vec<AccountRequest>>,
+}
+
+impl MemoryHubs {
+    /// The hub of an account (created empty on first use).
+    pub fn of(&self, account_id: &str) -> Arc<MemoryHub> {
+        crate::lock(&self.hubs)
+            .entry(account_id.to_string())
+            .or_default()
+            .clone()
+    }
+}
+
+impl HubFor for MemoryHubs {
+    fn hub<'a>(
+        &'a self,
+        account_id: &'a str,
+        role_arn: Option<&'a str>,
+        external_id: Option<&'a str>,
+        region: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Arc<dyn FindingsHub>, AwsError>> {
+        crate::lock(&self.requests).push((
+            account_id.to_string(),
+            role_arn.map(str::to_string),
+            external_id.map(str::to_string),
+            region.to_string(),
+        ));
+        let result = if self.unreachable.contains(account_id) {
+            Err(AwsError::Api {
+                service: "sts",
+                api: "AssumeRole",
+                code: "AccessDenied".into(),
+                message: format!(
+                    "account {account_id}: {} may not be assumed (test)",
+                    role_arn.unwrap_or("no role")
+                ),
+            })
+        } else if self.throttled.contains(account_id) {
+            Ok(Arc::new(ThrottledHub) as Arc<dyn FindingsHub>)
+        } else {
+            Ok(self.of(account_id) as Arc<dyn FindingsHub>)
+        };
+        Box::pin(async move { result })
+    }
+}
+
+/// A hub that throttles every import, for tests.
+struct ThrottledHub;
+
+impl FindingsHub for ThrottledHub {
+    fn import<'a>(
+        &'a self,
+        _findings: &'a [AsffFinding],
+    ) -> futures::future::BoxFuture<'a, Result<ImportOutcome, AwsError>> {
+        Box::pin(async {
+            Err(AwsError::Api {
+                service: "securityhub",
+                api: "BatchImportFindings",
+                code: "ThrottlingException".into(),
+                message: "rate exceeded (test)".into(),
+            })
+        })
     }
 }

@@ -8,6 +8,8 @@ use crate::run::RunDocument;
 
 /// Findings listed in an alert body; the report has the rest.
 pub const TOP_FINDINGS: usize = 10;
+/// Accounts of an organization run listed in an alert body, worst first.
+pub const WORST_ACCOUNTS: usize = 5;
 const SUBJECT_MAX: usize = 99;
 
 pub struct AlertMessage {
@@ -45,12 +47,23 @@ pub fn findings_alert(
     let severity = Severity::ALL_DESCENDING
         .into_iter()
         .find(|sev| c.get(*sev) > 0);
+    // An organization run names its accounts; a run of one account reads as it always did.
+    let accounts = run.accounts.len();
+    let organization = accounts > 1;
     let mut body = String::new();
-    let _ = writeln!(
-        body,
-        "Compliance scan {} of account {}",
-        run.run_id, run.account_id
-    );
+    if organization {
+        let _ = writeln!(
+            body,
+            "Compliance scan {} of {accounts} accounts (scanner account {})",
+            run.run_id, run.account_id
+        );
+    } else {
+        let _ = writeln!(
+            body,
+            "Compliance scan {} of account {}",
+            run.run_id, run.account_id
+        );
+    }
     let _ = writeln!(
         body,
         "Score {score}: {} of {} checks passed on {} resources.",
@@ -82,16 +95,65 @@ pub fn findings_alert(
             run.failed_units.len(),
             run.errors.len()
         );
+        let unreached: Vec<&str> = run
+            .accounts
+            .iter()
+            .filter(|a| a.units == 0 && a.failed_units > 0)
+            .map(|a| a.account_id.as_str())
+            .collect();
+        if organization && !unreached.is_empty() {
+            let _ = writeln!(
+                body,
+                "Accounts not reached: {}{}.",
+                unreached[..unreached.len().min(WORST_ACCOUNTS)].join(", "),
+                more(unreached.len(), WORST_ACCOUNTS)
+            );
+        }
+    }
+    if organization {
+        let _ = writeln!(body, "\nWorst accounts:");
+        for a in run.accounts.iter().take(WORST_ACCOUNTS) {
+            let c = &a.summary.findings_by_severity;
+            let _ = writeln!(
+                body,
+                "- {}{}: score {}, {} critical, {} high{}",
+                a.account_id,
+                a.name
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default(),
+                a.summary
+                    .compliance_score
+                    .map_or_else(|| "n/a".into(), |v| format!("{v:.1}%")),
+                c.critical,
+                c.high,
+                if a.failed_units > 0 {
+                    format!(", {} scan units failed", a.failed_units)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if accounts > WORST_ACCOUNTS {
+            let _ = writeln!(
+                body,
+                "{}",
+                more(accounts, WORST_ACCOUNTS).trim_start_matches(", ")
+            );
+        }
     }
     let new: std::collections::BTreeSet<&str> = analysis
         .map(|a| a.new.iter().map(String::as_str).collect())
         .unwrap_or_default();
-    let top: Vec<_> = run
+    // The document lists findings account by account: the most severe of the whole run first
+    // (a stable sort, so one account's order is the document's).
+    let mut top: Vec<_> = run
         .findings
         .iter()
         .filter(|f| f.status == FindingStatus::Fail && f.severity >= Severity::High)
-        .take(TOP_FINDINGS)
         .collect();
+    top.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    top.truncate(TOP_FINDINGS);
     if !top.is_empty() {
         let _ = writeln!(body, "\nMost severe findings:");
         for f in top {
@@ -100,21 +162,40 @@ pub fn findings_alert(
             } else {
                 ""
             };
+            let place = if organization {
+                format!("{}, account {}", f.region, f.account_id)
+            } else {
+                f.region.clone()
+            };
             let _ = writeln!(
                 body,
-                "- {} {} {} ({}){marker}: {}",
-                f.severity, f.rule_id, f.resource_arn, f.region, f.title
+                "- {} {} {} ({place}){marker}: {}",
+                f.severity, f.rule_id, f.resource_arn, f.title
             );
         }
     }
     let _ = writeln!(body, "\nFull report: {report_location}");
+    let scope = if organization {
+        format!("{accounts} accounts")
+    } else {
+        run.account_id.clone()
+    };
     AlertMessage {
         subject: subject(&format!(
-            "[compliance] score {score}: {} critical, {} high findings in {}",
-            c.critical, c.high, run.account_id
+            "[compliance] score {score}: {} critical, {} high findings in {scope}",
+            c.critical, c.high
         )),
         body,
         severity,
+    }
+}
+
+/// ", and N more" when `total` is over `listed`.
+fn more(total: usize, listed: usize) -> String {
+    if total > listed {
+        format!(", and {} more", total - listed)
+    } else {
+        String::new()
     }
 }
 
@@ -142,6 +223,74 @@ pub fn failure_alert(run_id: &str, error: &str, cause: &str) -> AlertMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An organization run's alert names its accounts: how many, the worst ones, the ones not
+    /// reached, and each top finding's account, most severe of the whole run first.
+    #[test]
+    fn an_organization_alert_names_its_accounts() {
+        use crate::run::FailedUnit;
+        use crate::testing::{account_ec2_unit, ec2_unit, run_document, ACCOUNT_ID};
+        let run = run_document(
+            "r1",
+            vec![
+                ec2_unit("r1", "eu-west-1", &[("sg-web", &[443])]),
+                account_ec2_unit("222222222222", "r1", "eu-west-1", &[("sg-db", &[22, 3389])]),
+            ],
+            vec![FailedUnit {
+                account_id: "333333333333".into(),
+                region: "eu-west-1".into(),
+                service: "ec2".into(),
+                error: "ComplianceScanner.AwsError".into(),
+                cause: String::new(),
+            }],
+        );
+        let m = findings_alert(&run, None, "s3://reports/runs/r1/run.json");
+        assert!(m.subject.ends_with("in 3 accounts"), "{}", m.subject);
+        assert!(
+            m.body.starts_with(&format!(
+                "Compliance scan r1 of 3 accounts (scanner account {ACCOUNT_ID})"
+            )),
+            "{}",
+            m.body
+        );
+        assert!(
+            m.body.contains("Accounts not reached: 333333333333."),
+            "{}",
+            m.body
+        );
+        assert!(m.body.contains("\nWorst accounts:\n- 333333333333: score n/a, 0 critical, 0 high, 1 scan units failed\n"), "{}", m.body);
+        let top: Vec<&str> = m
+            .body
+            .lines()
+            .skip_while(|l| *l != "Most severe findings:")
+            .skip(1)
+            .take_while(|l| l.starts_with("- "))
+            .collect();
+        assert!(!top.is_empty());
+        assert!(
+            top.iter()
+                .all(|l| l.contains("(eu-west-1, account 222222222222)")),
+            "the member's open SSH and RDP are the run's most severe: {top:?}"
+        );
+
+        // One account: the message reads as before.
+        let single = run_document(
+            "r2",
+            vec![ec2_unit("r2", "eu-west-1", &[("sg-db", &[22])])],
+            vec![],
+        );
+        let m = findings_alert(&single, None, "s3://reports/runs/r2/run.json");
+        assert!(
+            m.subject.ends_with(&format!("in {ACCOUNT_ID}")),
+            "{}",
+            m.subject
+        );
+        assert!(m
+            .body
+            .starts_with(&format!("Compliance scan r2 of account {ACCOUNT_ID}\n")));
+        assert!(!m.body.contains("Worst accounts") && !m.body.contains(", account "));
+        assert!(m.body.contains("(eu-west-1): "), "{}", m.body);
+    }
 
     #[test]
     fn subjects_are_short_ascii() {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 use crate::finding::{count_by, Finding, FindingStatus};
+use crate::run::RunDocument;
 use crate::summary::Summary;
 
 pub const PARAM_THRESHOLDS: &str = "/compliance/scanner/config/thresholds";
@@ -182,6 +183,38 @@ pub fn analyse(
     }
 }
 
+/// Accounts a run reached: those with at least one completed unit (units of documents written
+/// before accounts were planned are the run's own account's).
+pub fn reached_accounts(run: &RunDocument) -> BTreeSet<&str> {
+    run.units
+        .iter()
+        .map(|u| {
+            if u.account_id.is_empty() {
+                run.account_id.as_str()
+            } else {
+                u.account_id.as_str()
+            }
+        })
+        .collect()
+}
+
+/// Keeps the previous run's findings that `run` can judge: those of accounts it reached. An
+/// account it did not reach (its role refused, every unit failed, or no longer in the accounts
+/// setting) was not looked at, so none of its findings may be called resolved. With one account
+/// reached by both runs this keeps everything.
+pub fn keep_comparable(previous: &mut RunDocument, run: &RunDocument) {
+    let reached = reached_accounts(run);
+    let previous_account = previous.account_id.clone();
+    previous.findings.retain(|f| {
+        let account = if f.account_id.is_empty() {
+            previous_account.as_str()
+        } else {
+            f.account_id.as_str()
+        };
+        reached.contains(account)
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +304,65 @@ mod tests {
         assert_eq!(first.new.len(), 2);
         assert!(first.resolved.is_empty());
         assert_eq!(first.decision, Decision::Alert);
+    }
+
+    #[test]
+    fn an_unreached_account_resolves_nothing() {
+        use crate::run::FailedUnit;
+        use crate::testing::{account_ec2_unit, run_document};
+        let groups: &[(&str, &[i32])] = &[("sg-1", &[22])];
+        let before = run_document(
+            "r1",
+            vec![
+                account_ec2_unit("123456789012", "r1", "eu-west-1", groups),
+                account_ec2_unit("222222222222", "r1", "eu-west-1", groups),
+                account_ec2_unit("333333333333", "r1", "eu-west-1", groups),
+            ],
+            vec![],
+        );
+        let unreachable = FailedUnit {
+            account_id: "333333333333".into(),
+            region: "eu-west-1".into(),
+            service: "ec2".into(),
+            error: "ComplianceScanner.AwsError".into(),
+            cause: "account 333333333333: sts AssumeRole failed".into(),
+        };
+        // Run 2: the own account is clean, the member unchanged, the third unreachable.
+        let now = run_document(
+            "r2",
+            vec![
+                account_ec2_unit("123456789012", "r2", "eu-west-1", &[("sg-1", &[])]),
+                account_ec2_unit("222222222222", "r2", "eu-west-1", groups),
+            ],
+            vec![unreachable],
+        );
+        let mut previous = before.clone();
+        keep_comparable(&mut previous, &now);
+        let a = analyse(
+            "r2",
+            &now.summary,
+            &now.findings,
+            Some(("r1", &previous.findings)),
+            &Thresholds::default(),
+        );
+        let accounts: BTreeSet<&str> = a
+            .resolved
+            .iter()
+            .map(|r| {
+                before
+                    .findings
+                    .iter()
+                    .find(|f| f.id == r.id)
+                    .map_or("", |f| f.account_id.as_str())
+            })
+            .collect();
+        assert_eq!(accounts, BTreeSet::from(["123456789012"]));
+        assert!(a.new.is_empty(), "{:?}", a.new);
+        assert!(a.still_open > 0);
+        // One account reached by both runs: the comparison is the whole previous run.
+        let mut single = before.clone();
+        keep_comparable(&mut single, &before);
+        assert_eq!(single.findings, before.findings);
     }
 
     #[test]

@@ -159,35 +159,54 @@ pub fn account_state(account_id: &str, active: bool) -> String {
     format!("{account_id}#{state}")
 }
 
-/// Where a run looked: a (region, service) it scanned without errors.
+/// Where a run looked: an (account, region, service) it scanned without errors. A finding is
+/// judged only by its own account's units, so an account the run could not reach (its role
+/// refused, every unit failed) resolves nothing, and one account's errors blind no other.
 #[derive(Debug, Clone, Default)]
 pub struct RunScope {
-    scanned: BTreeSet<(String, Service)>,
+    scanned: BTreeSet<(String, String, Service)>,
     errors: Vec<ScanError>,
 }
 
 impl RunScope {
     pub fn of_run(run: &RunDocument) -> Self {
+        // Documents written before accounts were planned name no account: they are the run's.
+        let account = |a: &str| {
+            if a.is_empty() {
+                run.account_id.clone()
+            } else {
+                a.to_string()
+            }
+        };
         RunScope {
             scanned: run
                 .units
                 .iter()
-                .map(|u| (u.region.clone(), u.service))
+                .map(|u| (account(&u.account_id), u.region.clone(), u.service))
                 .collect(),
-            errors: run.errors.clone(),
+            errors: run
+                .errors
+                .iter()
+                .map(|e| ScanError {
+                    account_id: account(&e.account_id),
+                    ..e.clone()
+                })
+                .collect(),
         }
     }
 
     /// Whether the run would have seen this finding had it still been there. S3 is scanned once
-    /// for the whole account, so any S3 unit covers every bucket's region.
+    /// per account, so any S3 unit of the account covers every bucket's region.
     pub fn covers(&self, record: &FindingRecord) -> bool {
         let service = record.service;
-        let scanned = self
-            .scanned
-            .iter()
-            .any(|(region, s)| *s == service && (service.is_global() || *region == record.region));
+        let scanned = self.scanned.iter().any(|(account, region, s)| {
+            *account == record.account_id
+                && *s == service
+                && (service.is_global() || *region == record.region)
+        });
         let blinded = self.errors.iter().any(|e| {
-            e.service == service
+            e.account_id == record.account_id
+                && e.service == service
                 && match &e.resource {
                     Some(resource) => {
                         *resource == record.resource_id || *resource == record.resource_arn
@@ -258,7 +277,7 @@ pub struct RunClock<'a> {
 }
 
 /// Reconciles the run's findings with the table. `previous` holds every active record of the
-/// account plus any record whose id the run found (resolved ones included).
+/// run's accounts plus any record whose id the run found (resolved ones included).
 pub fn reconcile(
     findings: &[Finding],
     previous: &BTreeMap<String, FindingRecord>,
@@ -364,8 +383,19 @@ mod tests {
     }
 
     fn scope(units: &[(&str, Service)], errors: Vec<ScanError>) -> RunScope {
+        let units: Vec<_> = units
+            .iter()
+            .map(|(r, s)| ("123456789012", *r, *s))
+            .collect();
+        account_scope(&units, errors)
+    }
+
+    fn account_scope(units: &[(&str, &str, Service)], errors: Vec<ScanError>) -> RunScope {
         RunScope {
-            scanned: units.iter().map(|(r, s)| (r.to_string(), *s)).collect(),
+            scanned: units
+                .iter()
+                .map(|(a, r, s)| (a.to_string(), r.to_string(), *s))
+                .collect(),
             errors,
         }
     }
@@ -506,6 +536,109 @@ mod tests {
         let run = reconcile(&[], &previous, &s3_ok, clock("r2", 2));
         assert_eq!(run.resolved.len(), 1);
         assert_eq!(run.resolved[0].rule_id, "s3_bucket_versioning");
+    }
+
+    fn of_account(account: &str, mut f: Finding) -> Finding {
+        f.id = crate::finding::stable_finding_id(account, &f.region, &f.rule_id, &f.resource_arn);
+        f.account_id = account.into();
+        f
+    }
+
+    /// Each account is judged by its own units: an unreachable member resolves nothing, and a
+    /// member's failed API blinds that member only.
+    #[test]
+    fn nothing_resolves_in_an_account_the_run_did_not_reach() {
+        const OWN: &str = "123456789012";
+        const MEMBER: &str = "222222222222";
+        const UNREACHABLE: &str = "333333333333";
+        let sg = |account: &str| {
+            of_account(
+                account,
+                finding(
+                    "ec2_sg_open_ssh",
+                    &format!("arn:aws:ec2:eu-west-1:{account}:security-group/sg-1"),
+                    "eu-west-1",
+                    Service::Ec2,
+                ),
+            )
+        };
+        let first = reconcile(
+            &[sg(OWN), sg(MEMBER), sg(UNREACHABLE)],
+            &BTreeMap::new(),
+            &RunScope::default(),
+            clock("r1", 1),
+        );
+        assert!(first
+            .current
+            .iter()
+            .all(|r| r.status == LifecycleStatus::New));
+        let previous = table(&first.current);
+
+        // Run 2: all three fixed, but only the own account and the member were scanned, and
+        // the member's EC2 could not be read in eu-west-1.
+        let denied = ScanError {
+            account_id: MEMBER.into(),
+            region: "eu-west-1".into(),
+            service: Service::Ec2,
+            api: "DescribeSecurityGroups".into(),
+            code: "UnauthorizedOperation".into(),
+            message: String::new(),
+            resource: None,
+        };
+        let units = [
+            (OWN, "eu-west-1", Service::Ec2),
+            (MEMBER, "eu-west-1", Service::Ec2),
+        ];
+        let run = reconcile(
+            &[],
+            &previous,
+            &account_scope(&units, vec![denied]),
+            clock("r2", 2),
+        );
+        let resolved: Vec<&str> = run.resolved.iter().map(|r| r.account_id.as_str()).collect();
+        assert_eq!(
+            resolved,
+            [OWN],
+            "only the own account's finding was confirmed gone"
+        );
+        assert_eq!(run.unconfirmed, 2);
+
+        // Another account's unit of the same region and service covers nothing here.
+        let member_only = account_scope(&[(MEMBER, "eu-west-1", Service::Ec2)], vec![]);
+        let run = reconcile(&[], &previous, &member_only, clock("r2", 2));
+        let resolved: Vec<&str> = run.resolved.iter().map(|r| r.account_id.as_str()).collect();
+        assert_eq!(resolved, [MEMBER]);
+        assert_eq!(run.unconfirmed, 2);
+    }
+
+    #[test]
+    fn units_and_errors_without_an_account_are_the_runs_own() {
+        let mut unit = crate::testing::ec2_unit("r1", "eu-west-1", &[("sg-1", &[22])]);
+        unit.errors.push(ScanError {
+            account_id: String::new(),
+            region: "eu-west-1".into(),
+            service: Service::Ec2,
+            api: "DescribeSecurityGroups".into(),
+            code: "Throttling".into(),
+            message: String::new(),
+            resource: Some("sg-2".into()),
+        });
+        let mut run = crate::testing::run_document("r1", vec![unit], vec![]);
+        for u in &mut run.units {
+            u.account_id.clear();
+        }
+        let scope = RunScope::of_run(&run);
+        let record = |resource: &str| {
+            let mut r = advance(&run.findings[0], None, clock("r1", 1));
+            r.resource_id = resource.into();
+            r
+        };
+        assert_eq!(run.findings[0].account_id, run.account_id);
+        assert!(scope.covers(&record("sg-1")));
+        assert!(
+            !scope.covers(&record("sg-2")),
+            "the error blinds its resource"
+        );
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! Remediation planning: which findings get an SSM Automation execution, with which
-//! parameters, and why the others do not. Guardrails: dry-run by default, a rule allowlist, an
-//! exclusion tag, a cap per run (the ledger's cooldown is checked by the caller).
+//! parameters, in which account and region, and why the others do not. Guardrails: dry-run by
+//! default, a rule allowlist, an exclusion tag, a cap per run across every account of the run
+//! (the ledger's cooldown is checked by the caller).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 use crate::finding::{Finding, FindingStatus};
 use crate::rules::{Runbook, RunbookParameters};
+use crate::run::RunDocument;
 
 pub const PARAM_REMEDIATION: &str = "/compliance/scanner/config/remediation";
 
@@ -92,11 +94,18 @@ impl RemediationConfig {
 /// its parameters as StartAutomationExecution takes them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedExecution {
-    /// The ledger key: one execution per (runbook, resource) at a time.
+    /// The ledger key: one execution per (account, runbook, resource) at a time.
     pub key: String,
     /// The document name.
     pub runbook: String,
+    /// The account the resource is in, where the runbook runs.
+    pub account_id: String,
+    /// Whether that is the scanner's own account (its own credentials and automation role).
+    pub own_account: bool,
+    /// The region StartAutomationExecution is called in.
+    pub automation_region: String,
     pub resource_arn: String,
+    /// The resource's region.
     pub region: String,
     pub finding_ids: Vec<String>,
     pub parameters: BTreeMap<String, Vec<String>>,
@@ -130,9 +139,106 @@ pub struct RemediationDecisions {
     pub decisions: Vec<DecisionRecord>,
 }
 
+/// The role a member account's runbooks run as: member-role.yaml's `<RoleName>-automation`,
+/// in the member role's account and partition.
+pub fn member_automation_role(member_role_arn: &str) -> String {
+    format!("{member_role_arn}-automation")
+}
+
+/// Where a run's runbooks can start. The scanner's own account has them in its home region
+/// only (template.yaml); a member account has them in every region its member-role stack set
+/// covers, which docs/operations.md asks to be the scanned regions.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    own_account: String,
+    home_region: String,
+    /// The regions the run scanned in each member account.
+    member_regions: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Placement {
+    /// A run of the scanner's own account only.
+    pub fn own_account_only(own_account: &str, home_region: &str) -> Self {
+        Placement {
+            own_account: own_account.to_string(),
+            home_region: home_region.to_string(),
+            member_regions: BTreeMap::new(),
+        }
+    }
+
+    /// The run's accounts: its own, and each member with the regions the run scanned there.
+    pub fn of_run(run: &RunDocument, home_region: &str) -> Self {
+        let mut placement = Placement::own_account_only(&run.account_id, home_region);
+        for unit in &run.units {
+            if !placement.is_own(&unit.account_id) {
+                placement
+                    .member_regions
+                    .entry(unit.account_id.clone())
+                    .or_default()
+                    .insert(unit.region.clone());
+            }
+        }
+        placement
+    }
+
+    /// Findings of documents written before accounts were planned name no account.
+    fn is_own(&self, account_id: &str) -> bool {
+        account_id.is_empty() || account_id == self.own_account
+    }
+
+    /// The region an execution of `runbook` for `f` starts in, or why there is none.
+    fn region_for(&self, f: &Finding, runbook: Runbook) -> Result<String, String> {
+        if self.is_own(&f.account_id) {
+            return if runbook.reaches_other_regions() || f.region == self.home_region {
+                Ok(self.home_region.clone())
+            } else {
+                Err(format!(
+                    "the runbook runs in {}; the resource is in {}",
+                    self.home_region, f.region
+                ))
+            };
+        }
+        let regions = self.member_regions.get(&f.account_id);
+        let scanned = |region: &str| regions.is_some_and(|r| r.contains(region));
+        if scanned(&f.region) {
+            Ok(f.region.clone())
+        } else if let Some(first) = regions
+            .and_then(|r| r.first())
+            .filter(|_| runbook.reaches_other_regions())
+        {
+            // S3's API reaches every bucket from any region where the runbook exists.
+            Ok(first.clone())
+        } else {
+            Err(format!(
+                "account {}'s runbooks run in the regions the run scanned there; the resource is in {}",
+                f.account_id, f.region
+            ))
+        }
+    }
+
+    /// The ledger key of an execution. The own account keeps the key it always had (its
+    /// cooldowns carry over); a member's names the account, since an S3 ARN does not and a
+    /// bucket name freed in one account can be taken in another.
+    fn ledger_key(&self, runbook: Runbook, f: &Finding) -> String {
+        if self.is_own(&f.account_id) {
+            format!("{}|{}", runbook.document_name(), f.resource_arn)
+        } else {
+            format!(
+                "{}|{}|{}",
+                runbook.document_name(),
+                f.account_id,
+                f.resource_arn
+            )
+        }
+    }
+}
+
 /// The findings one execution fixes, with the typed parameters they add up to.
 struct Group {
     key: String,
+    account_id: String,
+    own_account: bool,
+    automation_region: String,
     resource_arn: String,
     region: String,
     finding_ids: Vec<String>,
@@ -144,6 +250,9 @@ impl Group {
         PlannedExecution {
             key: self.key,
             runbook: self.parameters.runbook().document_name().to_string(),
+            account_id: self.account_id,
+            own_account: self.own_account,
+            automation_region: self.automation_region,
             resource_arn: self.resource_arn,
             region: self.region,
             finding_ids: self.finding_ids,
@@ -152,14 +261,15 @@ impl Group {
     }
 }
 
-/// Splits findings into executions to attempt (severity first, capped) and decisions already
-/// made (skips). Findings without a runbook are not remediation candidates and are not listed.
-/// `home_region` is where the runbooks exist: automation documents are regional, so EC2 and RDS
-/// resources elsewhere are skipped (S3's API reaches every bucket from any region).
+/// Splits findings into executions to attempt (severity first, capped across every account of
+/// the run) and decisions already made (skips). Findings without a runbook are not remediation
+/// candidates and are not listed. Automation documents are regional: `placement` says where
+/// each account has them, and EC2 and RDS resources elsewhere are skipped (S3's API reaches
+/// every bucket from any region).
 pub fn plan(
     findings: &[Finding],
     config: &RemediationConfig,
-    home_region: &str,
+    placement: &Placement,
 ) -> (Vec<PlannedExecution>, Vec<DecisionRecord>) {
     let mut skipped = Vec::new();
     let mut grouped: BTreeMap<String, Group> = BTreeMap::new();
@@ -196,16 +306,13 @@ pub fn plan(
             ));
             continue;
         }
-        if !runbook.reaches_other_regions() && f.region != home_region {
-            skipped.push(skip(
-                f,
-                format!(
-                    "the runbook runs in {home_region}; the resource is in {}",
-                    f.region
-                ),
-            ));
-            continue;
-        }
+        let automation_region = match placement.region_for(f, runbook) {
+            Ok(region) => region,
+            Err(reason) => {
+                skipped.push(skip(f, reason));
+                continue;
+            }
+        };
         let Some(parameters) = runbook.parameters(&f.resource_id, f.remediation_evidence.as_ref())
         else {
             skipped.push(skip(
@@ -214,7 +321,7 @@ pub fn plan(
             ));
             continue;
         };
-        let key = format!("{}|{}", runbook.document_name(), f.resource_arn);
+        let key = placement.ledger_key(runbook, f);
         if let Some(existing) = grouped.get_mut(&key) {
             existing.finding_ids.push(f.id.clone());
             existing.parameters.absorb(parameters);
@@ -224,6 +331,9 @@ pub fn plan(
                 key.clone(),
                 Group {
                     key,
+                    account_id: f.account_id.clone(),
+                    own_account: placement.is_own(&f.account_id),
+                    automation_region,
                     resource_arn: f.resource_arn.clone(),
                     region: f.region.clone(),
                     finding_ids: vec![f.id.clone()],
@@ -342,7 +452,11 @@ mod tests {
             "s3_bucket_default_encryption",
             "rds_instance_public",
         ];
-        let (planned, skipped) = plan(&findings, &config(&allowed, 3), "eu-west-1");
+        let (planned, skipped) = plan(
+            &findings,
+            &config(&allowed, 3),
+            &Placement::own_account_only("1", "eu-west-1"),
+        );
         let reasons: Vec<(&str, &str)> = skipped
             .iter()
             .map(|d| {
@@ -423,10 +537,11 @@ mod tests {
             .find(|f| f.rule_id == "ec2_sg_open_ssh")
             .unwrap();
         assert_eq!(ssh.runbook, Some(Runbook::RestrictSecurityGroup));
+        let own = Placement::own_account_only("123456789012", "eu-west-1");
         let text = serde_json::to_string(&evaluation.findings).unwrap();
         let mut read_back: Vec<Finding> = serde_json::from_str(&text).unwrap();
         assert_eq!(read_back, evaluation.findings);
-        let (planned, skipped) = plan(&read_back, &config(&["ec2_sg_open_ssh"], 10), "eu-west-1");
+        let (planned, skipped) = plan(&read_back, &config(&["ec2_sg_open_ssh"], 10), &own);
         assert!(skipped.is_empty(), "{skipped:?}");
         assert_eq!(planned.len(), 1);
         assert_eq!(
@@ -446,10 +561,137 @@ mod tests {
         for f in &mut read_back {
             f.remediation_evidence = None;
         }
-        let (planned, skipped) = plan(&read_back, &config(&["ec2_sg_open_ssh"], 10), "eu-west-1");
+        let (planned, skipped) = plan(&read_back, &config(&["ec2_sg_open_ssh"], 10), &own);
         assert!(planned.is_empty());
         assert!(
             matches!(&skipped[0].outcome, Outcome::Skipped { reason } if reason == "the finding's evidence does not say what to change")
+        );
+    }
+
+    /// Members' runbooks start in the member's scanned regions, under ledger keys that name the
+    /// account, and one cap holds across every account of the run.
+    #[test]
+    fn member_accounts_keep_their_own_keys_regions_and_share_the_cap() {
+        let ssh = Some(open("tcp", Some(22), "0.0.0.0/0"));
+        let of = |account: &str, mut f: Finding, region: &str| {
+            f.id = format!("{account}-{}", f.id);
+            f.account_id = account.into();
+            f.region = region.into();
+            f
+        };
+        let placement = Placement {
+            own_account: "1".into(),
+            home_region: "eu-west-1".into(),
+            member_regions: BTreeMap::from([(
+                "2".to_string(),
+                BTreeSet::from(["ap-southeast-1".to_string(), "us-east-1".to_string()]),
+            )]),
+        };
+        let bucket = |account: &str| {
+            let mut f = finding("s3_bucket_default_encryption", "shared", None, &[]);
+            f.resource_type = crate::model::ResourceType::AwsS3Bucket;
+            of(account, f, "sa-east-1")
+        };
+        let findings = vec![
+            of(
+                "1",
+                finding("ec2_sg_open_ssh", "sg-1", ssh.clone(), &[]),
+                "eu-west-1",
+            ),
+            of(
+                "2",
+                finding("ec2_sg_open_ssh", "sg-1", ssh.clone(), &[]),
+                "us-east-1",
+            ),
+            of(
+                "2",
+                finding("ec2_sg_open_ssh", "sg-9", ssh, &[]),
+                "eu-west-1",
+            ),
+            bucket("1"),
+            bucket("2"),
+        ];
+        let allowed = ["ec2_sg_open_ssh", "s3_bucket_default_encryption"];
+        let (planned, skipped) = plan(&findings, &config(&allowed, 10), &placement);
+        let described: Vec<(&str, bool, &str, &str)> = planned
+            .iter()
+            .map(|p| {
+                (
+                    p.account_id.as_str(),
+                    p.own_account,
+                    p.automation_region.as_str(),
+                    p.key.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            described,
+            [
+                (
+                    "1",
+                    true,
+                    "eu-west-1",
+                    "ComplianceScanner-RemediateOpenSecurityGroup|arn:sg-1"
+                ),
+                (
+                    "2",
+                    false,
+                    "us-east-1",
+                    "ComplianceScanner-RemediateOpenSecurityGroup|2|arn:sg-1"
+                ),
+                (
+                    "1",
+                    true,
+                    "eu-west-1",
+                    "ComplianceScanner-RemediateUnencryptedS3Bucket|arn:shared"
+                ),
+                (
+                    "2",
+                    false,
+                    "ap-southeast-1",
+                    "ComplianceScanner-RemediateUnencryptedS3Bucket|2|arn:shared"
+                ),
+            ]
+        );
+        assert_eq!(skipped.len(), 1);
+        assert!(
+            matches!(&skipped[0].outcome, Outcome::Skipped { reason }
+                if reason == "account 2's runbooks run in the regions the run scanned there; the resource is in eu-west-1"),
+            "{skipped:?}"
+        );
+        // The cap counts executions of every account together.
+        let (planned, skipped) = plan(&findings, &config(&allowed, 2), &placement);
+        assert_eq!(planned.len(), 2);
+        let capped = skipped
+            .iter()
+            .filter(|d| matches!(&d.outcome, Outcome::Skipped { reason } if reason.starts_with("cap of 2")))
+            .count();
+        assert_eq!(capped, 2);
+        assert_eq!(
+            member_automation_role("arn:aws:iam::2:role/ComplianceScannerMemberRole"),
+            "arn:aws:iam::2:role/ComplianceScannerMemberRole-automation"
+        );
+    }
+
+    #[test]
+    fn the_placement_of_a_run_knows_its_members_scanned_regions() {
+        use crate::testing::{account_ec2_unit, ec2_unit, run_document};
+        let run = run_document(
+            "r1",
+            vec![
+                ec2_unit("r1", "eu-west-1", &[]),
+                account_ec2_unit("222222222222", "r1", "us-east-1", &[]),
+            ],
+            vec![],
+        );
+        let placement = Placement::of_run(&run, "eu-west-1");
+        assert_eq!(placement.own_account, run.account_id);
+        assert_eq!(
+            placement.member_regions,
+            BTreeMap::from([(
+                "222222222222".to_string(),
+                BTreeSet::from(["us-east-1".to_string()])
+            )])
         );
     }
 

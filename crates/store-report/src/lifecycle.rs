@@ -1,9 +1,10 @@
-//! The run against the findings table and Security Hub: reconcile, export, then record.
+//! The run against the findings table: reconcile, then (after the Security Hub export) record.
+//! Every account of the run is reconciled with its own active records.
 
 use std::collections::BTreeSet;
 
 use compliance_aws::findings_table::{by_id, FindingsStore};
-use compliance_aws::security_hub::{FindingsHub, ImportOutcome};
+use compliance_aws::security_hub::ImportOutcome;
 use compliance_aws::AwsError;
 use compliance_core::contract::SecurityHubExport;
 use compliance_core::lifecycle::{reconcile, FindingRecord, Reconciliation, RunClock, RunScope};
@@ -11,15 +12,50 @@ use compliance_core::report::asff::{
     open_finding, resolved_finding, AsffContext, AsffFinding, Observed,
 };
 use compliance_core::run::RunDocument;
+use futures::{StreamExt, TryStreamExt};
 
-/// Reads what the table knows of the account's active findings and of this run's findings,
-/// and reconciles the run with it.
+/// Accounts whose records or hubs are worked on at once (each is one Query, or one AssumeRole
+/// and its imports).
+pub const ACCOUNTS_AT_ONCE: usize = 8;
+
+/// The accounts of a run: every account it scanned or failed to scan (units and failures of
+/// documents written before accounts were planned are the run's own account's).
+pub fn run_accounts(run: &RunDocument) -> BTreeSet<&str> {
+    let mut accounts: BTreeSet<&str> = run
+        .accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .chain(run.units.iter().map(|u| u.account_id.as_str()))
+        .chain(run.failed_units.iter().map(|u| u.account_id.as_str()))
+        .map(|a| {
+            if a.is_empty() {
+                run.account_id.as_str()
+            } else {
+                a
+            }
+        })
+        .collect();
+    if accounts.is_empty() {
+        accounts.insert(run.account_id.as_str());
+    }
+    accounts
+}
+
+/// Reads what the table knows of the run's accounts' active findings and of this run's
+/// findings, and reconciles the run with it. An account the run could not reach has its active
+/// records read too: they stay as they are, counted unconfirmed.
 pub async fn reconcile_run(
     table: &dyn FindingsStore,
     run: &RunDocument,
     clock: RunClock<'_>,
 ) -> Result<Reconciliation, AwsError> {
-    let mut previous = by_id(table.active(&run.account_id).await?);
+    let accounts = run_accounts(run);
+    let active: Vec<Vec<FindingRecord>> = futures::stream::iter(accounts)
+        .map(|account| table.active(account))
+        .buffer_unordered(ACCOUNTS_AT_ONCE)
+        .try_collect()
+        .await?;
+    let mut previous = by_id(active.into_iter().flatten().collect());
     let unknown: Vec<&str> = run
         .findings
         .iter()
@@ -63,48 +99,6 @@ pub fn asff_findings(
             .map(|r| resolved_finding(r, ctx)),
     );
     out
-}
-
-/// Refused findings named in the state output.
-const MAX_LISTED_FAILURES: usize = 20;
-
-pub async fn export(
-    hub: &dyn FindingsHub,
-    region: &str,
-    findings: &[AsffFinding],
-) -> Result<(SecurityHubExport, ImportOutcome), AwsError> {
-    match hub.import(findings).await {
-        Ok(outcome) => {
-            for failure in &outcome.failed {
-                tracing::warn!(id = %failure.id, code = %failure.code, message = %failure.message, "Security Hub refused a finding");
-            }
-            Ok((
-                SecurityHubExport::Exported {
-                    region: region.to_string(),
-                    imported: outcome.imported,
-                    failed_count: outcome.failed.len(),
-                    failed: outcome
-                        .failed
-                        .iter()
-                        .take(MAX_LISTED_FAILURES)
-                        .cloned()
-                        .collect(),
-                },
-                outcome,
-            ))
-        }
-        Err(e) if e.is_transient() => Err(e),
-        Err(e) => {
-            tracing::error!(error = %e, region, "Security Hub export failed");
-            Ok((
-                SecurityHubExport::Error {
-                    region: region.to_string(),
-                    error: e.to_string(),
-                },
-                ImportOutcome::default(),
-            ))
-        }
-    }
 }
 
 /// Records to write: every current record, and the resolved ones whose closing reached

@@ -1,7 +1,9 @@
 //! store-report: the run's reports in every format, the finding lifecycle (findings table and
 //! Security Hub), the history item, the dashboard's metrics and the optional webhook.
 
+mod hub_export;
 mod lifecycle;
+mod members;
 mod metrics;
 mod outputs;
 
@@ -10,12 +12,14 @@ use std::time::SystemTime;
 
 use compliance_aws::findings_table::{FindingsStore, FindingsTable};
 use compliance_aws::history::{HistoryItem, HistoryStore, RunHistory};
+use compliance_aws::member::MemberAccess;
 use compliance_aws::metrics::MetricsSink;
 use compliance_aws::params::ParameterStore;
 use compliance_aws::sdk;
-use compliance_aws::security_hub::{FindingsHub, ImportOutcome, SecurityHub};
+use compliance_aws::security_hub::{AccountHubs, HubFor, ImportOutcome};
 use compliance_aws::store::{get_optional_json, read_run_document, ObjectStore, S3Store};
 use compliance_aws::webhook::{HttpsWebhook, WebhookSender};
+use compliance_core::accounts::{AccountsConfig, PARAM_ACCOUNTS};
 use compliance_core::analysis::Analysis;
 use compliance_core::config::Setting;
 use compliance_core::contract::{
@@ -23,6 +27,7 @@ use compliance_core::contract::{
 };
 use compliance_core::lifecycle::{FindingsConfig, RunClock};
 use compliance_core::model::partition_of_region;
+use compliance_core::plan::ScanPlan;
 use compliance_core::remediation::RemediationDecisions;
 use compliance_core::report::asff::AsffContext;
 use compliance_core::report::document::{RunParts, TrendPoint};
@@ -35,9 +40,6 @@ use serde_json::json;
 /// Earlier runs drawn in the report's trend chart.
 const TREND_RUNS: i32 = 30;
 
-/// The Security Hub of a region (the aggregation region comes from the findings setting).
-type HubOfRegion = dyn Fn(&str) -> Arc<dyn FindingsHub> + Send + Sync;
-
 struct Function {
     home_region: String,
     store: Arc<dyn ObjectStore>,
@@ -46,7 +48,8 @@ struct Function {
     history: Arc<dyn RunHistory>,
     findings: Arc<dyn FindingsStore>,
     parameters: Arc<dyn ParameterStore>,
-    security_hub: Box<HubOfRegion>,
+    /// Each account's Security Hub (the region comes from the findings setting).
+    security_hubs: Arc<dyn HubFor>,
     metrics: Arc<dyn MetricsSink>,
     webhook: Arc<dyn WebhookSender>,
     namespace: String,
@@ -58,13 +61,17 @@ async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutp
     // Configuration first: a broken parameter stops the state before anything is written.
     let params = f
         .parameters
-        .parameters(&[FindingsConfig::PARAMETER, PARAM_WEBHOOK])
+        .parameters(&[FindingsConfig::PARAMETER, PARAM_WEBHOOK, PARAM_ACCOUNTS])
         .await?;
     let config =
         FindingsConfig::from_parameter(params.get(FindingsConfig::PARAMETER).map(String::as_str))?;
     let webhook = params
         .get(PARAM_WEBHOOK)
         .map(|json| WebhookConfig::parse(json))
+        .transpose()?;
+    let accounts = params
+        .get(PARAM_ACCOUNTS)
+        .map(|json| AccountsConfig::parse(json))
         .transpose()?;
     let run = read_run_document(f.store.as_ref(), &input).await?;
     // Analysis and remediation exist only when their states ran; any other failure to read
@@ -131,8 +138,20 @@ async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutp
     outputs::store_all(f.store.as_ref(), &keys, &report, &asff).await?;
 
     let (hub, imported) = if config.security_hub.enabled {
-        let hub = (f.security_hub)(&hub_region);
-        lifecycle::export(hub.as_ref(), &hub_region, &asff).await?
+        // Members are reached through the roles the run's plan assumed to scan them.
+        let plan_key = keys_of_run.plan();
+        let plan: Option<ScanPlan> = if asff.iter().any(|a| a.aws_account_id != run.account_id) {
+            get_optional_json(f.store.as_ref(), &plan_key, "the run's plan").await?
+        } else {
+            None
+        };
+        let roles = members::MemberRoles::new(
+            &run.account_id,
+            plan,
+            plan_key,
+            accounts.and_then(|a| a.external_id),
+        );
+        hub_export::export(f.security_hubs.as_ref(), &roles, &hub_region, asff).await?
     } else {
         (SecurityHubExport::Disabled, ImportOutcome::default())
     };
@@ -230,16 +249,14 @@ impl Function {
             std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "ComplianceScanner".into());
         let home_region = sdk::home_region();
         let factory = sdk::factory(&home_region).await;
-        let hubs = factory.clone();
+        let members = Arc::new(MemberAccess::new(factory.clone()));
         Ok(Function {
             store: Arc::new(S3Store::new(factory.s3(&home_region), bucket.clone())),
             bucket,
             history: Arc::new(HistoryStore::new(factory.dynamodb(), history_table)),
             findings: Arc::new(FindingsTable::new(factory.dynamodb(), findings_table)),
             parameters: Arc::new(factory.ssm()),
-            security_hub: Box::new(move |region| {
-                Arc::new(SecurityHub::new(hubs.securityhub(region))) as Arc<dyn FindingsHub>
-            }),
+            security_hubs: Arc::new(AccountHubs::new(members)),
             metrics: Arc::new(factory.cloudwatch()),
             webhook: Arc::new(HttpsWebhook { ssm: factory.ssm() }),
             namespace,

@@ -7,13 +7,17 @@ use compliance_aws::findings_table::MemoryFindings;
 use compliance_aws::history::MemoryHistory;
 use compliance_aws::metrics::MemoryMetrics;
 use compliance_aws::params::MemoryParameters;
-use compliance_aws::security_hub::MemoryHub;
+use compliance_aws::security_hub::{MemoryHub, MemoryHubs};
 use compliance_aws::store::{put_json, MemoryStore};
 use compliance_aws::webhook::Delivery;
 use compliance_aws::AwsError;
+use compliance_core::accounts::{ScanTarget, PARAM_ACCOUNTS};
+use compliance_core::contract::{AccountId, Region};
 use compliance_core::contract::{RunId, RunRef};
 use compliance_core::lifecycle::{LifecycleStatus, PARAM_FINDINGS};
-use compliance_core::testing::{ec2_unit, run_document};
+use compliance_core::plan::ScanPlan;
+use compliance_core::run::FailedUnit;
+use compliance_core::testing::{account_ec2_unit, ec2_unit, run_document, ACCOUNT_ID, CREATED_AT};
 
 use serde_json::Value;
 
@@ -52,24 +56,35 @@ struct Fixture {
     store: Arc<MemoryStore>,
     history: Arc<MemoryHistory>,
     findings: Arc<MemoryFindings>,
+    /// Every account's hub, and the scanner's own account's.
+    hubs: Arc<MemoryHubs>,
     hub: Arc<MemoryHub>,
     metrics: Arc<MemoryMetrics>,
     webhook: Arc<MemoryWebhook>,
 }
 
 fn function(parameters: &[(&str, &str)], refuse_webhook: bool) -> (Function, Fixture) {
+    organization_function(parameters, refuse_webhook, MemoryHubs::default())
+}
+
+fn organization_function(
+    parameters: &[(&str, &str)],
+    refuse_webhook: bool,
+    hubs: MemoryHubs,
+) -> (Function, Fixture) {
+    let hubs = Arc::new(hubs);
     let fixture = Fixture {
         store: Default::default(),
         history: Default::default(),
         findings: Default::default(),
-        hub: Default::default(),
+        hub: hubs.of(ACCOUNT_ID),
+        hubs,
         metrics: Default::default(),
         webhook: Arc::new(MemoryWebhook {
             refuse: refuse_webhook,
             ..Default::default()
         }),
     };
-    let hub = fixture.hub.clone();
     let function = Function {
         home_region: "eu-west-1".into(),
         store: fixture.store.clone(),
@@ -82,7 +97,7 @@ fn function(parameters: &[(&str, &str)], refuse_webhook: bool) -> (Function, Fix
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         )),
-        security_hub: Box::new(move |_| hub.clone() as Arc<dyn FindingsHub>),
+        security_hubs: fixture.hubs.clone(),
         metrics: fixture.metrics.clone(),
         webhook: fixture.webhook.clone(),
         namespace: "ComplianceScanner".into(),
@@ -225,4 +240,296 @@ async fn a_broken_setting_stops_the_state_before_anything_is_written() {
     assert_eq!(fixture.store.keys(), ["runs/r1/run.json"]);
     assert!(statuses(&fixture).is_empty());
     assert!(fixture.history.0.lock().unwrap().is_empty());
+}
+
+const MEMBER: &str = "222222222222";
+const OTHER_MEMBER: &str = "333333333333";
+const ACCOUNTS: &str = r#"{"source": "organization", "external_id": "ext-7"}"#;
+
+fn member_role(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/ComplianceScannerMemberRole")
+}
+
+/// Security groups of a unit: id and open ports.
+type Groups<'a> = &'a [(&'a str, &'a [i32])];
+
+/// An organization run and its plan: the own account with `own` groups, each reached member
+/// with its groups, and each unreachable member as a failed unit.
+async fn stored_organization_run(
+    store: &MemoryStore,
+    id: &str,
+    own: &[(&str, &[i32])],
+    members: &[(&str, Groups<'_>)],
+    unreachable: &[&str],
+) {
+    let mut units = vec![ec2_unit(id, "eu-west-1", own)];
+    for (member, groups) in members {
+        units.push(account_ec2_unit(member, id, "eu-west-1", groups));
+    }
+    let failed = unreachable
+        .iter()
+        .map(|member| FailedUnit {
+            account_id: member.to_string(),
+            region: "eu-west-1".into(),
+            service: "ec2".into(),
+            error: "ComplianceScanner.AwsError".into(),
+            cause: format!("account {member}: sts AssumeRole failed"),
+        })
+        .collect();
+    let run = run_document(id, units, failed);
+    put_json(store, &run_ref(id).run_key, &run, "run")
+        .await
+        .unwrap();
+    let target = |account: &str| ScanTarget {
+        account_id: AccountId::parse(account).unwrap(),
+        name: None,
+        role_arn: (account != ACCOUNT_ID).then(|| member_role(account)),
+    };
+    let plan = ScanPlan {
+        schema_version: run.schema_version,
+        run_id: RunId::parse(id).unwrap(),
+        created_at: CREATED_AT.into(),
+        own_account_id: AccountId::parse(ACCOUNT_ID).unwrap(),
+        regions: vec![Region::parse("eu-west-1").unwrap()],
+        services: vec![compliance_core::Service::Ec2],
+        accounts: [ACCOUNT_ID, MEMBER, OTHER_MEMBER].map(target).to_vec(),
+    };
+    put_json(
+        store,
+        &RunId::parse(id).unwrap().keys().plan(),
+        &plan,
+        "plan",
+    )
+    .await
+    .unwrap();
+}
+
+/// The table's records of an account: finding id and status.
+fn records_of(fixture: &Fixture, account: &str) -> Vec<LifecycleStatus> {
+    fixture
+        .findings
+        .0
+        .lock()
+        .unwrap()
+        .values()
+        .filter(|r| r.account_id == account)
+        .map(|r| r.status)
+        .collect()
+}
+
+#[tokio::test]
+async fn each_account_imports_into_its_own_hub_and_an_unreachable_one_is_reported() {
+    let hubs = MemoryHubs {
+        unreachable: [OTHER_MEMBER.to_string()].into(),
+        ..Default::default()
+    };
+    let (function, fixture) = organization_function(&[(PARAM_ACCOUNTS, ACCOUNTS)], false, hubs);
+    let groups: &[(&str, &[i32])] = &[("sg-ssh", &[22])];
+    stored_organization_run(
+        &fixture.store,
+        "r1",
+        groups,
+        &[(MEMBER, groups), (OTHER_MEMBER, groups)],
+        &[],
+    )
+    .await;
+    let out = handle(&function, run_ref("r1")).await.unwrap();
+    let per_account = out.findings_total / 3;
+    assert!(per_account > 0);
+    for account in [ACCOUNT_ID, MEMBER] {
+        let hub = fixture.hubs.of(account);
+        let hub = hub.0.lock().unwrap();
+        assert_eq!(hub.len(), per_account, "{account}");
+        for finding in hub.values() {
+            assert_eq!(finding.aws_account_id, account);
+            assert_eq!(
+                finding.product_arn,
+                format!("arn:aws:securityhub:eu-west-1:{account}:product/{account}/default")
+            );
+        }
+    }
+    assert!(fixture.hubs.of(OTHER_MEMBER).0.lock().unwrap().is_empty());
+    let requests = fixture.hubs.requests.lock().unwrap().clone();
+    assert!(requests.contains(&(ACCOUNT_ID.to_string(), None, None, "eu-west-1".to_string())));
+    assert!(requests.contains(&(
+        MEMBER.to_string(),
+        Some(member_role(MEMBER)),
+        Some("ext-7".to_string()),
+        "eu-west-1".to_string()
+    )));
+    let SecurityHubExport::Exported {
+        imported,
+        failed_count,
+        failed,
+        ..
+    } = &out.security_hub
+    else {
+        panic!("{:?}", out.security_hub);
+    };
+    assert_eq!(*imported, 2 * per_account);
+    assert_eq!(
+        *failed_count, per_account,
+        "the unreachable account's findings"
+    );
+    assert_eq!(failed.len(), 1, "named once, by account: {failed:?}");
+    assert_eq!(failed[0].id, OTHER_MEMBER);
+    assert_eq!(failed[0].code, "AccessDenied");
+    assert!(
+        failed[0].message.contains(OTHER_MEMBER) && failed[0].message.contains("AssumeRole"),
+        "{failed:?}"
+    );
+    // The lifecycle is kept for every account, its hub reached or not.
+    for account in [ACCOUNT_ID, MEMBER, OTHER_MEMBER] {
+        let records = records_of(&fixture, account);
+        assert_eq!(records.len(), per_account, "{account}");
+        assert!(records.iter().all(|s| *s == LifecycleStatus::New));
+    }
+}
+
+#[tokio::test]
+async fn each_accounts_lifecycle_is_judged_by_its_own_units() {
+    let (function, fixture) =
+        organization_function(&[(PARAM_ACCOUNTS, ACCOUNTS)], false, MemoryHubs::default());
+    let open: &[(&str, &[i32])] = &[("sg-ssh", &[22])];
+    let closed: &[(&str, &[i32])] = &[("sg-ssh", &[])];
+    stored_organization_run(
+        &fixture.store,
+        "r1",
+        open,
+        &[(MEMBER, open), (OTHER_MEMBER, open)],
+        &[],
+    )
+    .await;
+    handle(&function, run_ref("r1")).await.unwrap();
+    // Run 2: the own account fixed its group, the member did not, the other member is
+    // unreachable (its group is gone from the run, but nobody looked).
+    stored_organization_run(
+        &fixture.store,
+        "r2",
+        closed,
+        &[(MEMBER, open)],
+        &[OTHER_MEMBER],
+    )
+    .await;
+    let out = handle(&function, run_ref("r2")).await.unwrap();
+    let lifecycle = out.lifecycle.unwrap();
+    let per_account = records_of(&fixture, OTHER_MEMBER).len();
+    assert!(per_account > 0);
+    assert_eq!(lifecycle.unconfirmed, per_account, "{lifecycle:?}");
+    assert!(records_of(&fixture, OTHER_MEMBER)
+        .iter()
+        .all(|s| *s == LifecycleStatus::New));
+    assert!(records_of(&fixture, MEMBER)
+        .iter()
+        .all(|s| *s == LifecycleStatus::Open));
+    let own = records_of(&fixture, ACCOUNT_ID);
+    assert!(own.contains(&LifecycleStatus::Resolved), "{own:?}");
+    assert_eq!(
+        lifecycle.resolved,
+        own.iter()
+            .filter(|s| **s == LifecycleStatus::Resolved)
+            .count()
+    );
+    // The resolution was archived in the own account's hub only.
+    let archived = |account: &str| {
+        fixture
+            .hubs
+            .of(account)
+            .0
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|f| f.record_state == "ARCHIVED")
+            .count()
+    };
+    assert_eq!(archived(ACCOUNT_ID), lifecycle.resolved);
+    assert_eq!(archived(MEMBER) + archived(OTHER_MEMBER), 0);
+}
+
+#[tokio::test]
+async fn a_members_resolution_its_hub_did_not_take_stays_active() {
+    let (function, fixture) =
+        organization_function(&[(PARAM_ACCOUNTS, ACCOUNTS)], false, MemoryHubs::default());
+    let open: &[(&str, &[i32])] = &[("sg-ssh", &[22])];
+    let closed: &[(&str, &[i32])] = &[("sg-ssh", &[])];
+    stored_organization_run(&fixture.store, "r1", open, &[(MEMBER, open)], &[]).await;
+    handle(&function, run_ref("r1")).await.unwrap();
+    // The member fixed its group, but its role refuses store-report in run 2.
+    let hubs = MemoryHubs {
+        unreachable: [MEMBER.to_string()].into(),
+        ..Default::default()
+    };
+    let (function, fixture2) = organization_function(&[(PARAM_ACCOUNTS, ACCOUNTS)], false, hubs);
+    fixture2
+        .findings
+        .0
+        .lock()
+        .unwrap()
+        .extend(fixture.findings.0.lock().unwrap().clone());
+    stored_organization_run(&fixture2.store, "r2", open, &[(MEMBER, closed)], &[]).await;
+    let out = handle(&function, run_ref("r2")).await.unwrap();
+    assert!(out.lifecycle.unwrap().resolved > 0);
+    assert!(
+        records_of(&fixture2, MEMBER).iter().all(|s| s.is_active()),
+        "the next run closes them again"
+    );
+    assert!(matches!(
+        out.security_hub,
+        SecurityHubExport::Exported { .. }
+    ));
+}
+
+#[tokio::test]
+async fn an_export_that_fails_everywhere_is_an_error_or_a_retry() {
+    let open: &[(&str, &[i32])] = &[("sg-ssh", &[22])];
+    // Refused everywhere: one error naming the accounts; the reports and records are kept.
+    let hubs = MemoryHubs {
+        unreachable: [ACCOUNT_ID.to_string(), MEMBER.to_string()].into(),
+        ..Default::default()
+    };
+    let (function, fixture) = organization_function(&[(PARAM_ACCOUNTS, ACCOUNTS)], false, hubs);
+    stored_organization_run(&fixture.store, "r1", open, &[(MEMBER, open)], &[]).await;
+    let out = handle(&function, run_ref("r1")).await.unwrap();
+    let SecurityHubExport::Error { error, .. } = &out.security_hub else {
+        panic!("{:?}", out.security_hub);
+    };
+    assert!(
+        error.contains("of 2 accounts") && error.contains(ACCOUNT_ID) && error.contains(MEMBER),
+        "{error}"
+    );
+    assert!(!statuses(&fixture).is_empty());
+
+    // Throttled everywhere: the state fails and Step Functions retries it.
+    let hubs = MemoryHubs {
+        throttled: [ACCOUNT_ID.to_string(), MEMBER.to_string()].into(),
+        ..Default::default()
+    };
+    let (function, fixture) = organization_function(&[(PARAM_ACCOUNTS, ACCOUNTS)], false, hubs);
+    stored_organization_run(&fixture.store, "r1", open, &[(MEMBER, open)], &[]).await;
+    let err = handle(&function, run_ref("r1")).await.unwrap_err();
+    assert_eq!(
+        err.error_type(),
+        "ComplianceScanner.TransientError",
+        "{err}"
+    );
+    assert!(
+        statuses(&fixture).is_empty(),
+        "nothing recorded before the retry"
+    );
+
+    // Throttled in one account only: reported, the other imported.
+    let hubs = MemoryHubs {
+        throttled: [MEMBER.to_string()].into(),
+        ..Default::default()
+    };
+    let (function, fixture) = organization_function(&[(PARAM_ACCOUNTS, ACCOUNTS)], false, hubs);
+    stored_organization_run(&fixture.store, "r1", open, &[(MEMBER, open)], &[]).await;
+    let out = handle(&function, run_ref("r1")).await.unwrap();
+    assert!(
+        matches!(&out.security_hub, SecurityHubExport::Exported { imported, failed, .. }
+            if *imported > 0 && failed[0].id == MEMBER && failed[0].code == "ThrottlingException"),
+        "{:?}",
+        out.security_hub
+    );
+    assert!(!fixture.hub.0.lock().unwrap().is_empty());
 }
