@@ -49,7 +49,9 @@ SSM Automation (see `Automation`): moto answers HTTP 500 for StartAutomationExec
 harness runs Automation runbooks itself (`aws:executeAwsApi` against this emulator,
 `aws:executeScript` in a Python subprocess whose boto3 points here, `aws:sleep`) and answers
 StartAutomationExecution, GetAutomationExecution, DescribeAutomationExecutions and
-DescribeAutomationStepExecutions. `POST /moto-api/reset` also forgets its executions.
+DescribeAutomationStepExecutions. A runbook runs in the caller's account with the caller's
+credentials (a member account's, through its assumed role), as in AWS, and each account lists
+its own executions. `POST /moto-api/reset` also forgets its executions.
 
 Prints one JSON line once the server is ready: the endpoint variables, and under "env" the
 endpoint and proxy variables a process that talks to it needs (`product_environment`); then
@@ -751,14 +753,14 @@ class Automation:
             "Parameters": recorded,
             "Outputs": {},
             "Mode": request.get("Mode") or "Auto",
-            "ExecutedBy": f"arn:aws:iam::{ACCOUNT_ID}:root",
+            "ExecutedBy": f"arn:aws:iam::{caller_account()}:root",
             "Tags": request.get("Tags") or [],
         }
         with self.lock:
             self.executions[execution_id] = execution
         variables = {
             **values,
-            "global:ACCOUNT_ID": ACCOUNT_ID,
+            "global:ACCOUNT_ID": caller_account(),
             "global:REGION": region,
             "global:AWS_PARTITION": "aws",
             "global:DATE": time.strftime("%Y-%m-%d", time.gmtime()),
@@ -780,6 +782,9 @@ class Automation:
     def DescribeAutomationExecutions(self, request: dict, region: str) -> dict:  # noqa: N802
         with self.lock:
             executions = list(self.executions.values())
+        # Each account sees its own executions.
+        mine = f"arn:aws:iam::{caller_account()}:root"
+        executions = [e for e in executions if e.get("ExecutedBy") == mine]
         for filt in request.get("Filters") or []:
             key, wanted = filt.get("Key"), filt.get("Values") or []
             test = self.execution_filter(key, wanted)
@@ -1018,7 +1023,10 @@ class Automation:
             raise StepFailed(f"the emulator runs only Python scripts, not {inputs.get('Runtime')}",
                              failure_type="Unsupported")
         env = {**os.environ, "AWS_ENDPOINT_URL": ENGINE_TARGETS["self"], "AWS_REGION": region,
-               "AWS_DEFAULT_REGION": region, "AWS_ACCESS_KEY_ID": "automation", "AWS_SECRET_ACCESS_KEY": "automation"}
+               "AWS_DEFAULT_REGION": region, "AWS_SECRET_ACCESS_KEY": "automation",
+               # The script acts in the caller's account, as the runbook's role does in AWS.
+               "AWS_ACCESS_KEY_ID": getattr(AUTOMATION_CALLER, "access_key", "automation")}
+        env.pop("AWS_SESSION_TOKEN", None)
         env.pop("AWS_PROFILE", None)
         spec = {"script": script, "handler": handler, "events": inputs.get("InputPayload") or {},
                 "execution_id": execution_id}
@@ -1038,8 +1046,9 @@ class Automation:
         import boto3
         from botocore.config import Config
 
+        access_key = getattr(AUTOMATION_CALLER, "access_key", "automation")
         return boto3.client(service, region_name=region, endpoint_url=ENGINE_TARGETS["self"],
-                            aws_access_key_id="automation", aws_secret_access_key="automation",
+                            aws_access_key_id=access_key, aws_secret_access_key="automation",
                             config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
 
 
@@ -1156,10 +1165,25 @@ def parse_time(text: str) -> float:
 AUTOMATION = Automation()
 
 
+# The access key of the request being served: an execution acts in the caller's account, with
+# the caller's credentials (moto maps an assumed role's access key to its account), as in AWS.
+AUTOMATION_CALLER = threading.local()
+ACCESS_KEY = re.compile(r"Credential=([^/]+)/")
+
+
+def caller_account() -> str:
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(getattr(AUTOMATION_CALLER, "access_key", "automation"))
+
+
 def automation_response(environ, start_response, action: str):
     length = int(environ.get("CONTENT_LENGTH") or 0)
-    scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    scope = SIGV4_SCOPE.search(authorization)
     region = scope.group(1) if scope else "us-east-1"
+    key = ACCESS_KEY.search(authorization)
+    AUTOMATION_CALLER.access_key = key.group(1) if key else "automation"
     headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", str(uuid.uuid4()))]
     try:
         request = json.loads(environ["wsgi.input"].read(length) or b"{}")

@@ -120,6 +120,11 @@ def scan_organization(python, env, deployed, cli):
                         "--no-estate", "--organization", "--config-params",
                         "--manifest", str(Path(tmp) / "manifest.json")],
                        env=env, check=True, stdout=subprocess.DEVNULL)
+        banner("member-role.yaml (remediation enabled) into every reachable member, in each region, "
+               "as a StackSet would")
+        subprocess.run([python, str(HARNESS / "deploy_member_roles.py"), "--endpoint", env["AWS_ENDPOINT_URL"],
+                        "--manifest", str(Path(tmp) / "manifest.json")], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
     banner("run 4: the organization, accounts parameter {\"source\": \"organization\"}: compliance run --wait")
     code = subprocess.run([cli, "run", "--wait", "--stack-name", STACK, "--run-id", "demo-org-run"], env=env).returncode
     if code != 0:
@@ -140,6 +145,11 @@ def scan_organization(python, env, deployed, cli):
         sys.exit(f"replay: expected one unreachable account, got {unreachable}")
     cause = next(f["cause"] for f in run["failed_units"] if f["account_id"] == unreachable[0]["account_id"])
     print(f"   unreachable: {cause[:200]}")
+    member = next(a for a in run["accounts"] if a["units"] and a["account_id"] != run["account_id"])
+    banner(f"compliance report --run demo-org-run --account {member['account_id']} --framework cis-3.0 "
+           f"(the {member.get('name') or 'member'} account alone)")
+    subprocess.run([cli, "report", "--run", "demo-org-run", "--account", member["account_id"],
+                    "--framework", "cis-3.0", "--stack-name", STACK], env=env, check=True)
 
 
 def inspect(python, env, *args):

@@ -900,4 +900,62 @@ fn an_organization_is_scanned_account_by_account_with_the_unreachable_one_report
             && f["ProductArn"]
                 == format!("arn:aws:securityhub:us-east-1:{account}:product/{account}/default")));
     }
+
+    // Run 2: remediation enforced across the organization. The member role stack (with its
+    // runbooks) is rolled out to every reachable member first, as a StackSet would.
+    let manifest_path = wf.dir.join("manifest-1.json");
+    wf.emu.python_script(
+        "deploy_member_roles.py",
+        &[
+            "--endpoint",
+            &wf.emu.endpoint,
+            "--manifest",
+            manifest_path.to_str().unwrap(),
+        ],
+    );
+    let rules = [
+        "s3_bucket_default_encryption",
+        "ec2_sg_open_ssh",
+        "rds_instance_public",
+    ];
+    wf.put_parameter(
+        "/compliance/scanner/config/remediation",
+        &json!({"mode": "enforce", "allowed_rules": rules, "max_executions_per_run": 100,
+                "cooldown_minutes": 60})
+        .to_string(),
+    );
+    let (code, printed, _) = wf.run("org-run-2");
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains(" 0 failed"), "{printed}");
+    // Run 3: every member violation of those rules was fixed in its own account.
+    let (code, printed, _) = wf.run("org-run-3");
+    assert_eq!(code, 0, "{printed}");
+    let report = wf.report("org-run-3");
+    let resolved: BTreeSet<(String, String)> = report["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["rule_id"].as_str().unwrap().to_string(),
+                r["resource_arn"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let fixed_in_members: BTreeSet<(String, String)> = expected
+        .iter()
+        .filter(|(account, _)| account.as_str() != emulator::ACCOUNT_ID)
+        .flat_map(|(_, keys)| keys.iter())
+        .filter(|(rule, _, _)| rules.contains(&rule.as_str()))
+        .map(|(rule, arn, _)| (rule.clone(), arn.clone()))
+        .collect();
+    assert!(
+        !fixed_in_members.is_empty(),
+        "the members violate the rules"
+    );
+    let missing: Vec<_> = fixed_in_members.difference(&resolved).collect();
+    assert!(
+        missing.is_empty(),
+        "not remediated in the members: {missing:?}"
+    );
 }
