@@ -50,6 +50,33 @@ _output = threading.Lock()
 FUNCTION_LOG = os.environ.get("LAMBDA_BRIDGE_LOG_FILE")
 
 
+# With LAMBDA_BRIDGE_RSS_LOG set (bench/org.py), one JSON line per invocation is appended to that
+# file: the function, the process id, the invocation's duration and the process's peak RSS so far
+# (VmHWM) and RSS (VmRSS), read from /proc once the response is in. A process serves one
+# invocation at a time and lives across invocations (a warm sandbox), so VmHWM after the last
+# invocation is the process's peak.
+RSS_LOG = os.environ.get("LAMBDA_BRIDGE_RSS_LOG")
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    fields = {}
+    with contextlib.suppress(OSError):
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                name, _, value = line.partition(":")
+                if name in ("VmHWM", "VmRSS"):
+                    fields[name] = int(value.split()[0])
+    return fields
+
+
+def report_invocation(fn: "Function", pid: int, seconds: float, result: "Result") -> None:
+    memory = memory_kib(pid)
+    line = {"function": fn.name, "pid": pid, "seconds": round(seconds, 6), "error": result.error,
+            "peak_rss_kib": memory.get("VmHWM"), "rss_kib": memory.get("VmRSS")}
+    with _output, open(RSS_LOG, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")
+
+
 def log(message: str, prefix: str = "lambda_bridge:") -> None:
     with _output:
         if FUNCTION_LOG and prefix.startswith("["):
@@ -254,8 +281,11 @@ class Function:
                     return failure("Runtime.InvalidEntrypoint", f"{self.name}: cannot start {self.binary}: {err}")
             box, inv = self.sandbox, Invocation(event, self.timeout)
             box.pending[inv.id] = inv
+            started = time.monotonic()
             box.events.put(inv)
             result = box.wait(inv, deadline)
+            if RSS_LOG:
+                report_invocation(self, box.proc.pid, time.monotonic() - started, result)
             if result.harness:  # like Lambda: a crashed, failed or timed-out sandbox is replaced
                 box.stop()
                 self.sandbox = None
