@@ -124,7 +124,7 @@ def render(runs):
     clean_path = happy_path(asl["States"], asl["StartAt"], alert=False)
     measured_entered = raw["execution"].get("states_entered") or []
     measured_entered = len(measured_entered) if isinstance(measured_entered, list) else measured_entered
-    failed_children = an["children_by_status"].get("FAILED", 0)
+    failed_units = an["units_failed"]
 
     # --- Step Functions transitions
     parent = len(alert_path)
@@ -216,7 +216,10 @@ def render(runs):
         f"Units: {ACCOUNTS:,} x ({REGIONS} regions x {REGIONAL_SERVICES} regional services (EC2, RDS) + "
         f"{GLOBAL_SERVICES} S3) = **{UNITS:,}** child executions. Measured inputs: the {raw['members']}-member run "
         "above (per-unit requests and CPU of the member accounts' units; the other functions' requests and CPU",
-        f"fitted linearly against the unit count over the {len(runs)} measured sizes). An account here is like the",
+        ("fitted linearly against the unit count over the "
+         f"{len(runs)} measured sizes)." if len(runs) > 1 else
+         "scaled in proportion to the unit count: one measured size, so fixed costs are overstated).")
+        + " An account here is like the",
         "test members (a few resources per region, about ten findings); bigger estates add S3 calls per bucket",
         "(~8 each) and findings, not units.",
         "",
@@ -227,9 +230,11 @@ def render(runs):
         f"The measured run entered {measured_entered} states ({raw['execution'].get('decision') or 'unknown'}"
         " decision); the Distributed Map is one state of the parent whatever the number of units.",
         f"- Children (STANDARD executions bill their own transitions): ScanUnit once per unit = {children:,}; a",
-        "  failed unit adds UnitFailed (+1) and every Retry attempt one more (an unreachable account: its 35",
-        f"  units x 2). The measured run had {failed_children} failed children of "
-        f"{sum(an['children_by_status'].values())} (the unreachable member's).",
+        f"  failed unit adds UnitFailed (+1) and every Retry attempt one more (an unreachable account: its "
+        f"{UNITS_PER_ACCOUNT}",
+        f"  units x 2 = {2 * UNITS_PER_ACCOUNT}). The measured run: {failed_units} failed units of "
+        f"{sum(an['children_by_status'].values())} children (the unreachable member's, each its child's",
+        "  ScanUnit and UnitFailed; the child still SUCCEEDED, as the definition intends).",
         f"- Total: {parent} + {children:,} = **{transitions:,}** transitions = {money(cost_sfn)} "
         "(at $0.025 per 1,000; the monthly free tier of 4,000 ignored).",
         "",
@@ -311,9 +316,10 @@ def render(runs):
         f"  At {max_concurrency} at a time the map takes ~{UNITS * mean_unit / max_concurrency / 60:.0f} minutes "
         f"({UNITS:,} x {mean_unit:.2f} s / {max_concurrency}).",
         f"- ItemReader: the units file is {units_per_byte:.0f} B per unit, {UNITS * units_per_byte / 1e6:.1f} MB "
-        "at 35,000 units: far below",
-        "  the ItemReader's S3 object size limit (documented in the ItemReader (Map) page of the Step",
-        "  Functions guide; it is gigabytes), and one file, one GetObject.",
+        "and 35,000 items at 1,000 x 17, read",
+        "  with one GetObject; ReaderConfig's item cap is 100,000,000. The JSON file's size limit is the one",
+        "  in the ItemReader (Map) page of the Step Functions guide (not re-checked for this table); a few MB",
+        "  is orders of magnitude below the object sizes the Distributed Map is made for.",
         f"- ResultWriter: {result_per_unit:.0f} B per unit in the emulator's result files, "
         f"{UNITS * result_per_unit / 1e6:.1f} MB at 35,000 units; AWS",
         "  splits result files itself. aggregate reads them whole: that part of its memory grows with units",
