@@ -180,7 +180,8 @@ def read_execution(env, arn, summary):
         token = page.get("nextToken")
         if not token:
             break
-    stamps = {e["type"]: e["timestamp"].timestamp() for e in events if e["type"] in ("MapStateEntered", "MapStateExited")}
+    stamps = {e["type"]: e["timestamp"].timestamp() for e in events
+              if e["type"] in ("MapStateEntered", "MapStateExited")}
     described = sfn.describe_execution(executionArn=arn)
     output = json.loads(described.get("output") or "{}")
     plan, scan = output.get("plan", {}), output.get("scan", {})
@@ -542,7 +543,7 @@ def rss_section(runs):
         "aggregate streams the run document account by account: its peak should be one account's",
         "findings plus what it holds for the whole run: the plan and the map's results (the",
         "ResultWriter's files are read whole: "
-        + ", ".join(f"{r['execution']['result_files_bytes'] / max(1, r['execution']['plan'].get('unit_count') or 1):.0f}"
+        + ", ".join(f"{r['execution']['result_files_bytes'] / (r['execution']['plan'].get('unit_count') or 1):.0f}"
                     f" B per unit at {r['members']} members" for r, _ in runs) + ").",
     ]
     return lines

@@ -277,9 +277,10 @@ def render(runs):
         "Assumed latency per call (ms): " + ", ".join(f"{k} {v}" for k, v in ASSUMED_LATENCY_MS.items()) + ".",
         "",
         "**S3 requests per run** (the reports bucket; measured per run and fitted against units: "
-        f"PUT-class {put_a:,.0f} + {put_b:.2f} per unit, GET-class {get_a:,.0f} + {get_b:.2f} per unit): the plan and its",
-        "units file, one unit document per unit (PUT by region-scan, GET by aggregate), the ItemReader's read,",
-        "the ResultWriter's result files and manifest, the run document (multipart parts above 8 MiB),",
+        f"PUT-class {put_a:,.0f} + {put_b:.2f} per unit, GET-class {get_a:,.0f} + {get_b:.2f} per unit):",
+        "the plan and its units file, one unit document per unit (PUT by region-scan, GET by aggregate),",
+        "the ItemReader's read, the ResultWriter's result files and manifest, the run document (multipart",
+        "parts above 8 MiB),",
         f"analysis and reports. At {UNITS:,} units: **{s3_put:,.0f} PUT-class** + **{s3_get:,.0f} GET-class** = "
         f"{money(cost_s3)}. The scan's own S3 reads (bucket settings, ~{member_s3_gets:,.0f} at this estate) are",
         "billed to the member accounts that own the buckets (GET-class, "
