@@ -180,6 +180,15 @@ def read_execution(env, arn, summary):
         token = page.get("nextToken")
         if not token:
             break
+    largest_event, largest_size = None, -1
+    for e in events:
+        for details in e.values():
+            if isinstance(details, dict):
+                for field in ("input", "output"):
+                    text = details.get(field)
+                    if isinstance(text, str) and len(text.encode()) > largest_size:
+                        largest_size, largest_event = len(text.encode()), {
+                            "type": e["type"], "field": field, "head": text[:4000]}
     stamps = {e["type"]: e["timestamp"].timestamp() for e in events
               if e["type"] in ("MapStateEntered", "MapStateExited")}
     described = sfn.describe_execution(executionArn=arn)
@@ -192,11 +201,11 @@ def read_execution(env, arn, summary):
             for f in files:
                 result_files_bytes += f["Size"]
                 for child in json.loads(s3.get_object(Bucket=plan["bucket"], Key=f["Key"])["Body"].read()):
-                    output = json.loads(child.get("Output") or "{}")
+                    unit = json.loads(child.get("Output") or "{}")
                     children.append({"status": child["Status"], "input_bytes": len(child["Input"].encode()),
                                      "output_bytes": len((child.get("Output") or "").encode()),
                                      # a unit whose error was caught (UnitFailed) ends its child SUCCEEDED
-                                     "unit_failed": child["Status"] != "SUCCEEDED" or "error" in output})
+                                     "unit_failed": child["Status"] != "SUCCEEDED" or "error" in unit})
     units_bytes = None
     if plan.get("units_key"):
         units_bytes = s3.head_object(Bucket=plan["bucket"], Key=plan["units_key"])["ContentLength"]
@@ -209,6 +218,8 @@ def read_execution(env, arn, summary):
         "event_types": summary.get("event_types"),
         "states_entered": summary.get("states_entered"),
         "largest_payload_bytes": summary.get("largest_payload_bytes"),
+        "largest_payload_event": largest_event,
+        "output_head": (described.get("output") or "")[:20000],
         "map_started": stamps.get("MapStateEntered"),
         "map_ended": stamps.get("MapStateExited"),
         "plan": {k: plan.get(k) for k in ("account_count", "unit_count", "max_concurrency")},
