@@ -227,6 +227,10 @@ def read_execution(env, arn, summary):
         "result_files_bytes": result_files_bytes,
         "run_document_bytes": run_bytes,
         "aggregate": {k: v for k, v in (output.get("aggregate") or {}).items() if isinstance(v, (int, float, bool))},
+        # aggregate's output lists failed units inline (up to a cap): the parent payload's only growth
+        "failed_units_inline": len((output.get("aggregate") or {}).get("failed_units") or []),
+        "failed_units_inline_bytes": len(json.dumps((output.get("aggregate") or {}).get("failed_units") or [],
+                                                    separators=(",", ":")).encode()),
         "decision": (output.get("analysis") or {}).get("decision"),
         "children": children,
     }

@@ -209,6 +209,12 @@ def render(runs):
     payloads = [r["execution"]["largest_payload_bytes"] for r, _ in runs]
     child_payloads = [a["largest_child_payload_bytes"] for _, a in runs]
     agg = others.get("aggregate", {})
+    inline_cap = int(re.search(r"MAX_INLINE_FAILED_UNITS: usize = (\d+)",
+                               (ROOT / "crates" / "core" / "src" / "run.rs").read_text()).group(1))
+    ex = raw["execution"]
+    inline = ex.get("failed_units_inline") or 0
+    per_failed = (ex.get("failed_units_inline_bytes") or 0) / inline if inline else 0.0
+    payload_bound = max(payloads) - inline * per_failed + inline_cap * per_failed + (REGIONS - 3) * 14
 
     lines = [
         f"### On paper: {ACCOUNTS:,} accounts x {REGIONS} regions",
@@ -307,10 +313,13 @@ def render(runs):
         f"{', '.join(map(str, histories))} events",
         f"  at {', '.join(str(r['members']) for r, _ in runs)} members. Each child has its own history: "
         "ScanUnit's ~5 events (+ Retry, Catch).",
-        f"- Payload, 256 KiB per state input/output: the parent carries keys and counts only; largest measured "
-        f"{', '.join(map(str, payloads))} B",
-        "  (constant in the accounts; the plan's regions list adds ~14 B per region). Children: "
-        f"largest {max(child_payloads)} B (a unit's input, or its summary).",
+        f"- Payload, 256 KiB per state input/output: the parent carries keys and counts, the plan's regions",
+        f"  (~14 B each), and aggregate's failed units inline, at most {inline_cap} (crates/core/src/run.rs",
+        f"  MAX_INLINE_FAILED_UNITS; the rest are in the run document). Largest measured "
+        f"{', '.join(map(str, payloads))} B; with",
+        f"  {inline_cap} failed units inline (~{per_failed:.0f} B each) and 17 regions: ~{payload_bound / 1024:.0f} KiB "
+        f"at most, whatever the accounts ({payload_bound / PAYLOAD_LIMIT:.0%} of the limit).",
+        f"  Children: largest {max(child_payloads)} B (a unit's input, or its summary).",
         f"- Concurrency: the map runs `max_concurrency` children at once ({max_concurrency}, from",
         f"  /compliance/scanner/config/scan-fanout; region-scan reserves as many); Distributed Map allows up to "
         f"{MAP_CHILDREN_LIMIT:,}.",
