@@ -477,8 +477,7 @@ def requests_section(runs):
         "estate with that account's own credentials (its one sts:GetCallerIdentity left out: a unit",
         "knows its account).",
         "",
-        f"Largest run ({raw['members']} members), per estate: every account of an estate made the same",
-        "requests (min = max below), so the table shows one line per estate.",
+        f"Largest run ({raw['members']} members), one line per estate (the accounts copying it):",
         "",
         "| estate | accounts | single-account scan | in the run (min / max per account) | of which sts:AssumeRole | "
         "difference |",
@@ -495,6 +494,24 @@ def requests_section(runs):
         label = template if reachable else f"{template} (unreachable)"
         lines.append(f"| {label} | {len(accs)} | {base if reachable else '-'} | {min(totals)} / {max(totals)} | "
                      f"{'/'.join(map(str, roles))} | {'/'.join(f'{d:+d}' for d in diff)} |")
+    hub = []
+    for raw_n, _ in runs:
+        try:
+            report = json.loads(raw_n["execution"].get("output_head") or "{}").get("report") or {}
+        except ValueError:
+            report = {}
+        exported = report.get("security_hub") or {}
+        if "failed_count" in exported:
+            hub.append(f"{raw_n['members']} members: {exported.get('imported')} imported, "
+                       f"{exported.get('failed_count')} refused")
+    if hub:
+        lines += [
+            "",
+            "Security Hub (store-report's result): " + "; ".join(hub) + ". The refused ones are the member",
+            "accounts' findings: this build's store-report imports every finding through the scanner",
+            "account, which Security Hub (and the emulator) refuses for another account's findings with the",
+            "default product ARN; it retries each refused batch before giving up, which is part of its time.",
+        ]
     lines += [
         "",
         "Per size (every reachable member account):",
@@ -561,6 +578,24 @@ def rss_section(runs):
         + ", ".join(f"{r['execution']['result_files_bytes'] / (r['execution']['plan'].get('unit_count') or 1):.0f}"
                     f" B per unit at {r['members']} members" for r, _ in runs) + ").",
     ]
+    if len(runs) > 1:
+        units = lambda r: r["execution"]["plan"]["unit_count"]  # noqa: E731
+        lines.append("")
+        sandbox_units = org_model.UNITS // (runs[-1][0]["execution"]["plan"].get("max_concurrency") or 100)
+        for kind, at, why in (
+                ("aggregate", org_model.UNITS, "it keeps every unit's summary for the run and reads each "
+                 "ResultWriter file whole"),
+                ("store-report", org_model.UNITS, "it renders every report format from the whole run document, "
+                 "which grows with findings"),
+                ("region-scan", sandbox_units, "its warm process keeps a client set per member account it has "
+                 f"served; in Lambda a sandbox serves ~{sandbox_units} units of a 35,000-unit run "
+                 "(units / max_concurrency), each a new account")):
+            base, slope = org_model.fit([(units(r), a["functions"].get(kind, {}).get("peak_rss_kib", 0))
+                                         for r, a in runs])
+            lines.append(
+                f"- {kind}: +{slope:.2f} KiB of peak RSS per unit (linear fit over the sizes above): "
+                f"~{(base + slope * at) / 1024:,.0f} MiB at {at:,} units if it holds, against its "
+                f"{org_model.function_settings()[kind]['memory_mb']} MB; {why}.")
     return lines
 
 

@@ -335,6 +335,25 @@ def render(runs):
         "  splits result files itself. aggregate reads them whole: that part of its memory grows with units",
         "  (~" f"{UNITS * result_per_unit / 2**20:.0f} MiB at 35,000 of its {settings['aggregate']['memory_mb']} MB).",
     ]
+    store = others.get("store-report", {})
+    findings = [(r["members"], (r["execution"].get("aggregate") or {}).get("findings_total")) for r, _ in runs]
+    findings = [(m, f) for m, f in findings if f is not None]
+    per_member = fit(findings)[1] if len(findings) > 1 else 0.0
+    batches = max(1, math.ceil(per_member / 100))
+    per_account_import = ACCOUNTS * (latency("sts AssumeRole") + batches * latency("securityhub import")) / 1000
+    hub_calls = sum(n for label, n in store.get("calls", {}).items() if label.startswith("securityhub"))
+    lines += [
+        f"- **store-report and Security Hub per account**: the measured store-report imports every finding",
+        f"  through the scanner account ({hub_calls:,.0f} BatchImportFindings at 35,000 units by the fit, no",
+        "  sts:AssumeRole); importing each account's findings through its member role, as the design says,",
+        f"  adds per account one AssumeRole and ceil({per_member:.1f} findings / 100) = {batches} import call(s):",
+        f"  {ACCOUNTS:,} x ({latency('sts AssumeRole')} + {batches} x {latency('securityhub import')} ms) = "
+        f"~{per_account_import:,.0f} s if done one account at a time, against its",
+        f"  {settings['store-report']['timeout_s']} s timeout: the imports need to run concurrently "
+        "(or be counted into the estimate above: +"
+        f"{per_account_import * settings['store-report']['memory_mb'] / 1024:,.0f} GB-s, "
+        f"{money(per_account_import * settings['store-report']['memory_mb'] / 1024 * PRICE_LAMBDA_GB_SECOND_ARM)}).",
+    ]
     if agg and agg["seconds"] > agg["timeout_s"]:
         lines += [
             f"- **aggregate's timeout**: ~{agg['seconds']:,.0f} s estimated against its {agg['timeout_s']} s "
