@@ -431,7 +431,8 @@ def render(runs, sizes_arg):
         "## Organization scan: the workflow on the emulator (`make bench-org`)",
         "",
         f"- Date: {datetime.date.today().isoformat()}; machine: {machine()}.",
-        f"- Command: `make bench-org` (`bench/org.py --members {sizes_arg}`), release binaries.",
+        f"- Command: `bench/org.py --members {sizes_arg}` with release binaries (`make bench-org` runs it with",
+        "  BENCH_ORG_MEMBERS, 1,10,50 by default).",
         "- Each size: a fresh emulator, template.yaml deployed into it, the release binaries served by",
         "  lambda_bridge.py, the organization seeded with `seed_estate.py --organization --members N`:",
         "  N members copying organization.json's three reachable members in turn (each at scale 1 in",
@@ -439,11 +440,17 @@ def render(runs, sizes_arg):
         "  account (the emulator's own, with estate.json at scale 1 and the stack). Then `compliance",
         "  run --wait`: Plan, the Distributed Map (one child execution per unit), Aggregate, Analyze,",
         "  Alert and Remediate (dry-run), StoreReport.",
+        "- wall: `compliance run --wait`, start to end; map: the Distributed Map state, entered to exited.",
+        "  The bridge runs one process per function, so the map's children call region-scan one at a",
+        "  time here (in Lambda, max_concurrency at once): the map's time is the units' sum, and the",
+        "  emulator (one Python process on the same two cores) is most of it. whole size: emulator",
+        "  start to teardown, seeding and the single-account baseline scans included.",
         "",
-        "| members | accounts | units | units failed | wall (s) | map (s) | region-scan mean (s) | "
+        "| members | accounts | units | units failed | wall (s) | map (s) | seeding (s) | whole size (s) | "
+        "region-scan mean (s) | "
         "requests | aggregate peak RSS (MiB) | store-report peak RSS (MiB) | largest parent payload (B) | "
         "largest child payload (B) | parent history events | run document (KiB) |",
-        "|" + "---|" * 14,
+        "|" + "---|" * 16,
     ]
     for raw, a in runs:
         ex = raw["execution"]
@@ -452,7 +459,8 @@ def render(runs, sizes_arg):
         map_seconds = (ex["map_ended"] - ex["map_started"]) if ex.get("map_ended") and ex.get("map_started") else 0
         lines.append(
             f"| {raw['members']} | {ex['plan'].get('account_count')} | {ex['plan'].get('unit_count')} | "
-            f"{a['units_failed']} | {raw['wall_seconds']:.1f} | {map_seconds:.1f} | "
+            f"{a['units_failed']} | {raw['wall_seconds']:.1f} | {map_seconds:.1f} | {raw['seed_seconds']:.0f} | "
+            f"{raw.get('bench_seconds', 0):.0f} | "
             f"{scan.get('seconds', 0) / max(1, scan.get('invocations', 1)):.3f} | {a['requests_total']} | "
             f"{mib(fns.get('aggregate', {}).get('peak_rss_kib', 0))} | "
             f"{mib(fns.get('store-report', {}).get('peak_rss_kib', 0))} | {ex['largest_payload_bytes']} | "
@@ -539,10 +547,11 @@ def requests_section(runs):
         "AssumeRoles per account, at most one per account and unit. \"Workflow requests\" are",
         "everything else: each unit's configuration read (SSM) and unit document (S3 PUT), the",
         "Step Functions engine's ItemReader and ResultWriter, the plan, aggregate's reads and run",
-        "document, the reports, Security Hub imports (one member-role AssumeRole per account in",
-        "store-report), the findings table, metrics, and `compliance run --wait` polling.",
+        "document, the reports, Security Hub imports, the findings table, metrics, and `compliance",
+        "run --wait` polling.",
         "",
-        "Requests of the largest run by function (service and action, all accounts):",
+        "Requests of the largest run by function (service and action, all accounts; Alert and",
+        "Remediate run in parallel and are told apart by time only, so their few calls may be swapped):",
         "",
     ]
     for kind in [*org_model.FUNCTIONS, None]:
@@ -572,15 +581,15 @@ def rss_section(runs):
             mib(a["functions"].get(k, {}).get("peak_rss_kib", 0)) for k in org_model.FUNCTIONS) + " |")
     lines += [
         "",
-        "aggregate streams the run document account by account: its peak should be one account's",
-        "findings plus what it holds for the whole run: the plan and the map's results (the",
+        "aggregate streams the run document account by account, so its peak was meant to be one",
+        "account's findings plus what it holds for the whole run: the plan and the map's results (the",
         "ResultWriter's files are read whole: "
         + ", ".join(f"{r['execution']['result_files_bytes'] / (r['execution']['plan'].get('unit_count') or 1):.0f}"
                     f" B per unit at {r['members']} members" for r, _ in runs) + ").",
     ]
     if len(runs) > 1:
         units = lambda r: r["execution"]["plan"]["unit_count"]  # noqa: E731
-        lines.append("")
+        lines += ["", "It is not flat, nor are the functions that read the whole run document:", ""]
         sandbox_units = org_model.UNITS // (runs[-1][0]["execution"]["plan"].get("max_concurrency") or 100)
         for kind, at, why in (
                 ("aggregate", org_model.UNITS, "it keeps every unit's summary for the run and reads each "
