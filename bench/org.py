@@ -589,7 +589,10 @@ def rss_section(runs):
     ]
     if len(runs) > 1:
         units = lambda r: r["execution"]["plan"]["unit_count"]  # noqa: E731
-        lines += ["", "It is not flat, nor are the functions that read the whole run document:", ""]
+        slope = org_model.fit([(units(r), a["functions"].get("aggregate", {}).get("peak_rss_kib", 0))
+                               for r, a in runs])[1]
+        verdict = "It is not flat" if slope > 0.5 else "It is flat (under 0.5 KiB per unit)"
+        lines += ["", f"{verdict}; the growth per unit of the functions that hold run-wide data:", ""]
         sandbox_units = org_model.UNITS // (runs[-1][0]["execution"]["plan"].get("max_concurrency") or 100)
         for kind, at, why in (
                 ("aggregate", org_model.UNITS, "it keeps every unit's summary for the run and reads each "
