@@ -12,7 +12,7 @@ SAM := $(SAM_VENV)/bin/sam
 STACK_NAME ?= compliance-scanner
 SECRET_NAME ?= /compliance/scanner/secrets/security-hub-api-key
 
-.PHONY: all venv build test lint lint-template template-tools fmt demo demo-scan bench bench-functions deploy secret clean
+.PHONY: all venv build test lint lint-template template-tools fmt demo demo-scan bench bench-functions bench-org deploy secret clean
 
 all: build
 
@@ -81,11 +81,12 @@ demo-scan: venv
 	PYTHON=$(PYTHON) COMPLIANCE_BIN=target/debug/compliance bash tests/harness/demo.sh
 
 ## bench: the CLI on seeded estates of growing size, then every function's package and cold
-## start (bench-functions); writes bench/RESULTS.md.
+## start (bench-functions), then the organization run (bench-org); writes bench/RESULTS.md.
 bench: venv
 	$(CARGO) build --release -p compliance-cli
 	$(PYTHON) bench/run.py --binary target/release/compliance --scales 1,5,20 --output bench/RESULTS.md
 	$(MAKE) bench-functions
+	$(MAKE) bench-org
 
 FUNCTIONS := plan region-scan aggregate analyze alert remediate store-report
 
@@ -100,6 +101,16 @@ bench-functions: venv $(SAM_VENV)/.cargo-lambda
 		$(CARGO) build --release -p $$f || exit 1; \
 	done
 	$(PYTHON) bench/functions.py --lambda-dir target/lambda --binaries target/release
+
+BENCH_ORG_MEMBERS ?= 1,10,50
+
+## bench-org: the organization scan through the real workflow on the emulator (Distributed Map
+## included), with 1, 10 and 50 member accounts x 3 regions (BENCH_ORG_MEMBERS=...): wall time,
+## API requests per account, each function's peak RSS, the largest state payload; then the paper
+## estimate for 1,000 accounts x 17 regions; writes its section of bench/RESULTS.md.
+bench-org: venv
+	$(CARGO) build --release --workspace
+	$(PYTHON) bench/org.py --binaries target/release --members $(BENCH_ORG_MEMBERS) --output bench/RESULTS.md
 
 ## deploy: build the six functions for arm64 (cargo-lambda, zig) and deploy with `sam deploy --guided`
 ## (answers saved in samconfig.toml; later runs: `make deploy` again). See README.md, Deploying.

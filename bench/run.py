@@ -190,13 +190,15 @@ def main():
         lines.append(f"| {r['scale']} | {r['findings']} | " + " | ".join(cells) + " |")
     lines.append("")
     text = "\n".join(lines)
-    # bench/functions.py keeps its own section (package sizes, cold starts) in the same file.
+    # bench/functions.py and bench/org.py keep their own sections (package sizes and cold starts;
+    # the organization run) in the same file, between markers: they stay, in their order.
     output = Path(args.output)
     previous = output.read_text() if output.exists() else ""
-    begin, end = "<!-- functions:begin", "<!-- functions:end -->"
-    if begin in previous and end in previous:
-        kept = previous[previous.index(begin) : previous.index(end) + len(end)]
-        text = text.rstrip("\n") + "\n\n" + kept + "\n"
+    for name in ("functions", "org"):
+        begin, end = f"<!-- {name}:begin", f"<!-- {name}:end -->"
+        if begin in previous and end in previous:
+            kept = previous[previous.index(begin) : previous.index(end) + len(end)]
+            text = text.rstrip("\n") + "\n\n" + kept + "\n"
     output.write_text(text)
     print(f"wrote {args.output}")
 

@@ -218,6 +218,103 @@ def escape_xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# --- Request log (opt-in: POST /_harness/request-log) ----------------------------------------
+
+# bench/org.py counts the API requests of a workflow run per account: while a path is set, every
+# AWS request is appended to it as one JSON line (see `log_request`). Off by default.
+REQUEST_LOG: dict[str, object] = {"file": None}
+REQUEST_LOG_LOCK = threading.Lock()
+ACCOUNT_OF_KEY: dict[str, str] = {}
+S3_PATH_STYLE = re.compile(r"/([^/?]+)(/[^?]*)?")
+
+
+def account_of_key(access_key: str) -> str:
+    """The account moto acts in for these credentials (an assumed role's keys: the role's
+    account), as moto's own `get_current_account` finds it; cached, keys never move."""
+    from moto.iam.models import get_account_id_from
+
+    if access_key not in ACCOUNT_OF_KEY:
+        ACCOUNT_OF_KEY[access_key] = get_account_id_from(access_key)
+    return ACCOUNT_OF_KEY[access_key]
+
+
+def request_action(environ, service: str, form: dict) -> str:
+    """The API operation of a request, whatever its protocol: the JSON target, the query
+    protocol's Action, RPC v2's path, else (REST: S3, S3 Control, Security Hub, Lambda) the
+    method and what the path addresses (S3: the bucket's subresources, or `object`)."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return target.rpartition(".")[2]
+    if form.get("Action"):
+        return form["Action"][0]
+    path, method = environ.get("PATH_INFO") or "/", environ.get("REQUEST_METHOD", "")
+    rpc_v2 = RPC_V2_PATH.fullmatch(path)
+    if rpc_v2:
+        return rpc_v2.group(2)
+    if service == "s3":
+        query = [k.split("=", 1)[0] for k in environ.get("QUERY_STRING", "").split("&") if k]
+        match = S3_PATH_STYLE.fullmatch(path)
+        if match is None:
+            return f"{method} /"
+        if match.group(2) and match.group(2) != "/":
+            return f"{method} object" + ("?" + ",".join(sorted(query)) if query else "")
+        return f"{method} bucket" + ("?" + ",".join(sorted(query)) if query else "")
+    return f"{method} {re.sub(r'/[0-9a-f-]{12,}|/arn:[^/]+', '/{id}', path)}"
+
+
+def log_request(environ, status: str) -> None:
+    """One line: {"t", "service", "region", "action", "account", "status"} (account: the one
+    the credentials act in), plus "target_account" for sts:AssumeRole (the role's account)."""
+    from urllib.parse import parse_qs
+
+    path = environ.get("PATH_INFO") or ""
+    if path.startswith(("/_harness/", "/moto-api")):
+        return
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    scope, key = SIGV4_SCOPE.search(authorization), ACCESS_KEY.search(authorization)
+    service = scope.group(2) if scope else "unsigned"
+    if service == "s3" and "s3-control" in environ.get("HTTP_HOST", ""):
+        service = "s3control"  # S3 Control signs as "s3"; its host tells it apart
+    form = parse_qs(environ.get("QUERY_STRING", ""))
+    if environ.get("REQUEST_METHOD") == "POST" and "form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+        body = environ.get("harness.form_body", b"")
+        form.update(parse_qs(body.decode("utf-8", "replace")))
+    line = {
+        "t": round(time.time(), 6),
+        "service": service,
+        "region": scope.group(1) if scope else None,
+        "action": request_action(environ, service, form),
+        "account": account_of_key(key.group(1)) if key else None,
+        "status": int(status.split(" ", 1)[0]),
+    }
+    role = ROLE_ARN_ACCOUNT.match((form.get("RoleArn") or [""])[0])
+    if line["action"] == "AssumeRole" and role:
+        line["target_account"] = role.group(1)
+    with REQUEST_LOG_LOCK:
+        if REQUEST_LOG["file"] is not None:
+            REQUEST_LOG["file"].write(json.dumps(line) + "\n")
+            REQUEST_LOG["file"].flush()
+
+
+def keep_form_body(environ) -> None:
+    """Reads a form-encoded body once and puts it back, so that the log sees the query
+    protocol's Action and moto still reads the body."""
+    import io
+
+    if environ.get("REQUEST_METHOD") == "POST" and "form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["harness.form_body"] = raw
+
+
+def set_request_log(path: str | None) -> None:
+    with REQUEST_LOG_LOCK:
+        if REQUEST_LOG["file"] is not None:
+            REQUEST_LOG["file"].close()
+        REQUEST_LOG["file"] = open(path, "a", encoding="utf-8") if path else None
+
+
 # --- Step Functions -------------------------------------------------------------------------
 
 # Where the ASL engine's Task states send their AWS calls: this emulator (known once it listens)
@@ -1346,11 +1443,30 @@ def with_harness_controls(app):
                                    role does not trust the caller (empty list: none)
     POST /_harness/lambda-endpoint {"endpoint": URL | null}: where state machines call Lambda
     POST /_harness/securityhub-reject [{"generator_id", "times"}]: refuse those findings N times
+    POST /_harness/request-log     {"path": FILE | null}: append one JSON line per AWS request to
+                                   FILE (service, region, action, account acted in; see
+                                   `log_request`), or stop (bench/org.py counts a run's requests)
     POST /moto-api/reset           moto's reset, which also forgets Automation executions
     Smithy RPC v2 CBOR requests (the Rust SDK's CloudWatch) are replayed in moto's JSON protocol.
     """
 
     def wrapped(environ, start_response):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == "/_harness/request-log" and method == "POST":
+            set_request_log((read_json(environ) or {}).get("path"))
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
+        if REQUEST_LOG["file"] is None or (path or "").startswith(("/_harness/", "/moto-api")):
+            return controlled(environ, start_response)
+        keep_form_body(environ)
+
+        def logged(status, headers, exc_info=None):
+            log_request(environ, status)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        return controlled(environ, logged)
+
+    def controlled(environ, start_response):
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/_harness/deny" and method == "POST":
             pairs = read_json(environ) or []

@@ -50,6 +50,49 @@ _output = threading.Lock()
 FUNCTION_LOG = os.environ.get("LAMBDA_BRIDGE_LOG_FILE")
 
 
+# With LAMBDA_BRIDGE_RSS_LOG set (bench/org.py), one JSON line per invocation is appended to that
+# file: the function, the process id, when the event was queued, the invocation's duration, the
+# process's CPU time so far (user + system), its peak RSS so far (VmHWM) and RSS (VmRSS), read
+# from /proc once the response is in, and the event's account_id, region and service when it has
+# them. A process serves one invocation at a time and lives across invocations (a warm sandbox),
+# so VmHWM after the last invocation is the process's peak, and CPU time deltas are per invocation.
+RSS_LOG = os.environ.get("LAMBDA_BRIDGE_RSS_LOG")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    fields = {}
+    with contextlib.suppress(OSError):
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                name, _, value = line.partition(":")
+                if name in ("VmHWM", "VmRSS"):
+                    fields[name] = int(value.split()[0])
+    return fields
+
+
+def cpu_seconds(pid: int) -> float | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rpartition(")")[2].split()  # after the command name
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14, 15)
+    return None
+
+
+def report_invocation(fn: "Function", pid: int, started: float, seconds: float, event: bytes,
+                      result: "Result") -> None:
+    memory = memory_kib(pid)
+    line = {"function": fn.name, "pid": pid, "started": round(started, 6), "seconds": round(seconds, 6),
+            "error": result.error, "cpu_seconds": cpu_seconds(pid),
+            "peak_rss_kib": memory.get("VmHWM"), "rss_kib": memory.get("VmRSS")}
+    with contextlib.suppress(ValueError):
+        parsed = json.loads(event)
+        if isinstance(parsed, dict):
+            line.update({k: parsed[k] for k in ("account_id", "region", "service") if k in parsed})
+    with _output, open(RSS_LOG, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")
+
+
 def log(message: str, prefix: str = "lambda_bridge:") -> None:
     with _output:
         if FUNCTION_LOG and prefix.startswith("["):
@@ -254,8 +297,11 @@ class Function:
                     return failure("Runtime.InvalidEntrypoint", f"{self.name}: cannot start {self.binary}: {err}")
             box, inv = self.sandbox, Invocation(event, self.timeout)
             box.pending[inv.id] = inv
+            started, queued = time.monotonic(), time.time()
             box.events.put(inv)
             result = box.wait(inv, deadline)
+            if RSS_LOG:
+                report_invocation(self, box.proc.pid, queued, time.monotonic() - started, event, result)
             if result.harness:  # like Lambda: a crashed, failed or timed-out sandbox is replaced
                 box.stop()
                 self.sandbox = None

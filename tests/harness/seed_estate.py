@@ -4,7 +4,7 @@
 Usage:
     python tests/harness/seed_estate.py --endpoint http://127.0.0.1:5000 \
         --scale N --manifest out.json [--estate FILE] [--config-params] [--reset] [--workers W]
-        [--organization [FILE]]
+        [--organization [FILE] [--members N]]
 
 The estate file lists every resource with the API parameters that make it and the findings the
 scanner must report for it (format: tests/estate/README.md). This script creates what it lists:
@@ -20,6 +20,8 @@ marked unreachable get no estate, and the emulator is told to deny AssumeRole in
 (POST /_harness/deny-assume-role: emulator.py only). The manifest gains an "organization"
 section (accounts with id, name, role, reachable, and each member's estate and resources in
 the single-account form); --config-params also puts /compliance/scanner/config/accounts.
+--members N (bench/org.py) seeds N reachable members instead of the file's, copies of its
+reachable members in turn, plus its unreachable ones.
 
 Requires Python 3.11, the standard library and boto3.  Exit codes: 0 success,
 1 an AWS call failed while seeding, 2 preflight failed (endpoint unreachable,
@@ -634,12 +636,15 @@ class Organization:
     estate's regions, required tags and kinds (defaults).
     """
 
-    def __init__(self, path: Path, management: Estate) -> None:
+    def __init__(self, path: Path, management: Estate, members: int | None = None) -> None:
+        """`members`: that many reachable members instead of the file's (see `scaled`)."""
         self.path = path.resolve()
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise SeedError(f"organization file {path}: {e}") from None
+        if members is not None:
+            raw = scaled(raw, members, path)
         self.role_name: str = raw.get("role_name", "ComplianceScannerMemberRole")
         self.accounts: list[dict[str, Any]] = raw["accounts"]
         self.estates: list[Estate] = []
@@ -664,6 +669,29 @@ class Organization:
         clash = sorted({b for b in buckets if buckets.count(b) > 1})
         if clash:
             raise SeedError(f"organization file {path}: bucket names are global, yet {clash} appear twice")
+
+
+def scaled(raw: dict[str, Any], members: int, path: Path) -> dict[str, Any]:
+    """The organization with `members` reachable members (bench/org.py): member k (1-based)
+    is the file's reachable member number (k-1) mod M with its estate as it is, named
+    `{name}-{k:03d}`, its buckets' names suffixed `-{k:03d}` (bucket names are global); then the
+    file's unreachable members, unchanged."""
+    reachable = [a for a in raw["accounts"] if a.get("reachable", True)]
+    if members < 0 or (members and not reachable):
+        raise SeedError(f"organization file {path}: --members {members} needs a reachable member to copy")
+    accounts = []
+    for k in range(1, members + 1):
+        account = copy.deepcopy(reachable[(k - 1) % len(reachable)])
+        base = account["name"]
+        account["name"] = f"{base}-{k:03d}"
+        local, _, domain = account["email"].partition("@")
+        account["email"] = f"{local}-{k:03d}@{domain}"
+        for entry in account.get("resources", []):
+            if entry.get("kind") == "bucket":
+                entry["name"] = f"{entry['name']}-{k:03d}"
+        accounts.append(account)
+    accounts += [copy.deepcopy(a) for a in raw["accounts"] if not a.get("reachable", True)]
+    return {**raw, "accounts": accounts}
 
 
 def post_control(endpoint: str, path: str, body: Any) -> None:
@@ -782,9 +810,15 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"also create the organization of FILE (default {DEFAULT_ORGANIZATION}): member "
                     "accounts, their estates, unreachable members; with --config-params also the accounts "
                     "parameter")
+    ap.add_argument("--members", type=int, metavar="N",
+                    help="with --organization: N reachable members instead of the file's, each a copy of "
+                    "the file's reachable members in turn (buckets renamed), plus its unreachable ones")
     args = ap.parse_args(argv)
     if args.scale < 1 or args.workers < 1:
         print("seed_estate: --scale and --workers must be >= 1", file=sys.stderr)
+        return 2
+    if args.members is not None and (args.members < 0 or not args.organization):
+        print("seed_estate: --members N needs --organization and N >= 0", file=sys.stderr)
         return 2
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -792,7 +826,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     try:
         estate = Estate(Path(args.estate))
-        organization = Organization(Path(args.organization), estate) if args.organization else None
+        organization = Organization(Path(args.organization), estate, args.members) if args.organization else None
         seeder = Seeder(args.endpoint, estate, args.scale, args.workers)
         if args.reset:
             seeder.reset()
