@@ -1,28 +1,26 @@
-//! aggregate: reconciles the run's plan with the scan map's results (the ResultWriter's
-//! manifest and result files), then merges the unit documents account by account into the run
-//! document, streaming each account's findings out before reading the next account's: peak
-//! memory is one account's findings, whatever the organization's size.
+//! aggregate: reads the scan map's results (the ResultWriter's manifest and result files, child
+//! by child, keeping only the failed units), then merges the plan's units account by account
+//! into the run document, streaming each account's findings out before reading the next
+//! account's: memory holds one account's documents and one result file, not the organization.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use compliance_aws::sdk;
-use compliance_aws::store::{get_json, ObjectStore, S3Store};
+use compliance_aws::store::{get_json, get_optional_json, ObjectStore, S3Store};
 use compliance_aws::upload::StreamingObject;
 use compliance_aws::AwsError;
-use compliance_core::contract::{AggregateInput, AggregateOutput};
-use compliance_core::map_results::{
-    child_entries, reconcile, under, ChildExecution, ResultManifest,
-};
+use compliance_core::contract::{AggregateInput, AggregateOutput, RegionScanInput, RunId};
+use compliance_core::map_results::{no_result, under, MapOutcome, ResultManifest};
 use compliance_core::plan::ScanPlan;
 use compliance_core::run::{FailedUnit, RunMerger, MAX_INLINE_FAILED_UNITS};
 use compliance_core::time::rfc3339;
-use compliance_core::unit::{UnitScanDocument, UnitScanSummary};
+use compliance_core::unit::UnitScanDocument;
 use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
 use futures::StreamExt;
 
-/// Unit documents read at once.
-const READ_CONCURRENCY: usize = 8;
+/// Unit documents read at once (an account has up to 35 units at 17 regions).
+const READ_CONCURRENCY: usize = 32;
 
 struct Function {
     store: Arc<dyn ObjectStore>,
@@ -33,17 +31,30 @@ async fn handle(f: &Function, input: AggregateInput) -> Result<AggregateOutput, 
     let keys = run_id.keys();
     let store = f.store.as_ref();
     let plan: ScanPlan = get_json(store, &keys.plan(), "the scan plan").await?;
-    let (completed, failed) = scan_results(store, &input, &plan).await?;
+    let mut outcome = MapOutcome::new(&plan);
+    read_map_results(store, &input, &mut outcome).await?;
 
     let run_key = keys.run_document();
     let mut out = StreamingObject::new(store, &run_key, "application/json");
     out.write(b"{\"findings\":[").await?;
     let mut merger = RunMerger::default();
+    let mut failed = Vec::new();
     let (mut findings_total, mut first) = (0usize, true);
-    for account in completed.chunk_by(|a, b| a.account_id == b.account_id) {
-        let units = read_units(store, run_id, account).await?;
-        let account_id = account[0].account_id.as_str();
-        let findings = merger.add_account(account_id, plan.account_name(account_id), units);
+    for account in &plan.accounts {
+        let mut to_read = Vec::new();
+        for unit in plan.units_of(account) {
+            match outcome.take_failure(&unit) {
+                Some(failure) => failed.push(failure),
+                None => to_read.push(unit),
+            }
+        }
+        let (units, missing) = read_units(store, run_id, &to_read).await?;
+        failed.extend(missing);
+        if units.is_empty() {
+            continue;
+        }
+        let account_id = account.account_id.as_str();
+        let findings = merger.add_account(account_id, account.name.as_deref(), units);
         findings_total += findings.len();
         for finding in &findings {
             if !first {
@@ -81,6 +92,7 @@ async fn handle(f: &Function, input: AggregateInput) -> Result<AggregateOutput, 
     tracing::info!(
         accounts = document.accounts.len(),
         units = document.units.len(),
+        completed_children = outcome.completed,
         failed_units = document.failed_units.len(),
         findings = findings_total,
         "run aggregated"
@@ -102,12 +114,13 @@ async fn handle(f: &Function, input: AggregateInput) -> Result<AggregateOutput, 
     })
 }
 
-/// Every planned unit, completed or failed, from the map's result files.
-async fn scan_results(
+/// Reads every result file the map's manifest lists (each under the run's map prefix), one at
+/// a time, into `outcome`.
+async fn read_map_results(
     store: &dyn ObjectStore,
     input: &AggregateInput,
-    plan: &ScanPlan,
-) -> Result<(Vec<UnitScanSummary>, Vec<FailedUnit>), StateError> {
+    outcome: &mut MapOutcome<'_>,
+) -> Result<(), StateError> {
     let prefix = input.run_id.keys().map_results_prefix();
     if !under(&input.manifest_key, &prefix) {
         return Err(StateError::InvalidInput(format!(
@@ -117,45 +130,55 @@ async fn scan_results(
     }
     let manifest: ResultManifest =
         get_json(store, &input.manifest_key, "the scan map's manifest").await?;
-    let mut entries = Vec::new();
     for file in manifest.files(&prefix)? {
-        let children: Vec<ChildExecution> = get_json(store, file, "a scan map result file").await?;
-        entries.extend(child_entries(&children, file)?);
+        let bytes = store.get(file).await?.ok_or_else(|| AwsError::Missing {
+            what: "a scan map result file",
+            key: file.to_string(),
+        })?;
+        outcome.read_file(&bytes, file)?;
     }
-    Ok(reconcile(&plan.units(), entries)?)
+    Ok(())
 }
 
-/// One account's unit documents, read with bounded concurrency; the keys are derived from the
-/// run and the unit, never taken from a result.
+/// One account's unit documents, read with bounded concurrency from the keys the run and the
+/// plan derive; a unit whose document does not exist comes back as a failed unit.
 async fn read_units(
     store: &dyn ObjectStore,
-    run_id: &compliance_core::contract::RunId,
-    account: &[UnitScanSummary],
-) -> Result<Vec<(String, UnitScanDocument)>, StateError> {
-    let mut reads = futures::stream::iter(account.iter().map(|unit| {
+    run_id: &RunId,
+    units: &[RegionScanInput],
+) -> Result<(Vec<(String, UnitScanDocument)>, Vec<FailedUnit>), StateError> {
+    let mut reads = futures::stream::iter(units.iter().map(|unit| {
+        let account = unit
+            .account_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let key = run_id
             .keys()
-            .unit(&unit.account_id, &unit.region, unit.service);
+            .unit(&account, unit.region.as_str(), unit.service);
         async move {
-            let doc = get_json::<UnitScanDocument>(store, &key, "a region-scan document").await;
-            (key, doc)
+            let doc =
+                get_optional_json::<UnitScanDocument>(store, &key, "a region-scan document").await;
+            (unit, account, key, doc)
         }
     }))
     .buffer_unordered(READ_CONCURRENCY);
-    let mut units = Vec::new();
-    while let Some((key, doc)) = reads.next().await {
-        let doc = doc?;
-        if doc.run_id != run_id.as_str()
-            || Some(doc.account_id.as_str()) != account.first().map(|u| u.account_id.as_str())
-        {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    while let Some((unit, account, key, doc)) = reads.next().await {
+        let Some(doc) = doc? else {
+            missing.push(no_result(unit, &key));
+            continue;
+        };
+        if doc.run_id != run_id.as_str() || doc.account_id != account {
             return Err(StateError::InvalidInput(format!(
                 "{key} holds run `{}` account `{}`, not this run's unit",
                 doc.run_id, doc.account_id
             )));
         }
-        units.push((key, doc));
+        found.push((key, doc));
     }
-    Ok(units)
+    Ok((found, missing))
 }
 
 fn to_json<T: serde::Serialize>(value: &T, what: &'static str) -> Result<Vec<u8>, AwsError> {

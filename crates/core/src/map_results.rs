@@ -1,6 +1,7 @@
 //! The scan map's results as a Distributed Map's ResultWriter leaves them in S3 (a manifest and
-//! result files of child executions), reconciled with the plan: every planned unit ends up
-//! completed or failed, and nothing outside the plan is read.
+//! result files of child executions), checked against the plan: every planned unit ends up
+//! completed or failed, and nothing outside the plan is read. Only failures are kept: memory
+//! does not grow with the number of units that completed.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +10,8 @@ use serde_json::Value;
 
 use crate::contract::RegionScanInput;
 use crate::error::CoreError;
+use crate::plan::ScanPlan;
 use crate::run::{scan_entries, FailedUnit, ScanEntry};
-use crate::unit::UnitScanSummary;
 
 /// `manifest.json` of a ResultWriter.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -85,69 +86,104 @@ pub struct ChildExecution {
     pub cause: Option<String>,
 }
 
-/// What a result file's children amount to: the scan results and caught failures their outputs
-/// carry, and children that failed outright (named by their input).
-pub fn child_entries(children: &[ChildExecution], file: &str) -> Result<Vec<ScanEntry>, CoreError> {
-    let mut entries = Vec::new();
-    for (i, child) in children.iter().enumerate() {
-        let at = format!("{file}[{i}]");
-        let parse = |text: &str, what: &str| {
-            serde_json::from_str::<Value>(text).map_err(|e| CoreError::InvalidParameter {
-                parameter: at.clone(),
-                reason: format!("the {what} is not JSON: {e}"),
-            })
-        };
-        if let (Some(output), "SUCCEEDED" | "") = (&child.output, child.status.as_str()) {
-            entries.extend(scan_entries(&parse(output, "Output")?)?);
-        } else {
-            {
-                let input = match &child.input {
-                    Some(text) => parse(text, "Input")?,
-                    None => Value::Null,
-                };
-                let field = |name: &str| {
-                    input
-                        .get(name)
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string()
-                };
-                entries.push(ScanEntry::Failed(FailedUnit {
-                    account_id: field("account_id"),
-                    region: field("region"),
-                    service: field("service"),
-                    error: child
-                        .error
-                        .clone()
-                        .unwrap_or_else(|| format!("States.{}", child.status)),
-                    cause: child.cause.clone().unwrap_or_default(),
-                }));
-            }
-        }
+/// What one child amounts to: the scan result or caught failure its output carries, or, for a
+/// child that failed outright, a failure named by its input.
+fn child_entries(child: &ChildExecution, at: &str) -> Result<Vec<ScanEntry>, CoreError> {
+    let parse = |text: &str, what: &str| {
+        serde_json::from_str::<Value>(text).map_err(|e| CoreError::InvalidParameter {
+            parameter: at.to_string(),
+            reason: format!("the {what} is not JSON: {e}"),
+        })
+    };
+    if let (Some(output), "SUCCEEDED" | "") = (&child.output, child.status.as_str()) {
+        return scan_entries(&parse(output, "Output")?);
     }
-    Ok(entries)
+    let input = match &child.input {
+        Some(text) => parse(text, "Input")?,
+        None => Value::Null,
+    };
+    let field = |name: &str| {
+        input
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    Ok(vec![ScanEntry::Failed(FailedUnit {
+        account_id: field("account_id"),
+        region: field("region"),
+        service: field("service"),
+        error: child
+            .error
+            .clone()
+            .unwrap_or_else(|| format!("States.{}", child.status)),
+        cause: child.cause.clone().unwrap_or_default(),
+    })])
 }
 
-/// Every planned unit, completed or failed, in plan order. A unit with no result at all
-/// becomes a failure (`ComplianceScanner.NoResult`); a result for a unit the plan does not
-/// have is refused, since it would be read from outside the run's scope.
-pub fn reconcile(
-    planned: &[RegionScanInput],
-    entries: Vec<ScanEntry>,
-) -> Result<(Vec<UnitScanSummary>, Vec<FailedUnit>), CoreError> {
-    type UnitId = (String, String, String);
-    let id_of = |u: &RegionScanInput| -> UnitId {
-        (
-            u.account_id
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            u.region.to_string(),
-            u.service.to_string(),
-        )
-    };
-    let mut results: BTreeMap<UnitId, ScanEntry> = BTreeMap::new();
-    for entry in entries {
+/// (account, region, service) of a unit.
+type UnitId = (String, String, String);
+
+fn unit_id(unit: &RegionScanInput) -> UnitId {
+    (
+        unit.account_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        unit.region.to_string(),
+        unit.service.to_string(),
+    )
+}
+
+/// The scan map's results, read file by file and child by child, keeping only what aggregate
+/// needs: the failed units (completed ones are read from their derived keys, account by
+/// account). Every result must be a unit of the plan: one from outside it is refused.
+pub struct MapOutcome<'p> {
+    plan: &'p ScanPlan,
+    failures: BTreeMap<UnitId, FailedUnit>,
+    /// Children whose unit completed.
+    pub completed: usize,
+}
+
+impl<'p> MapOutcome<'p> {
+    pub fn new(plan: &'p ScanPlan) -> Self {
+        MapOutcome {
+            plan,
+            failures: BTreeMap::new(),
+            completed: 0,
+        }
+    }
+
+    /// Reads one result file (a JSON array of child executions) without holding its children.
+    pub fn read_file(&mut self, bytes: &[u8], file: &str) -> Result<(), CoreError> {
+        let mut failure = None;
+        let mut index = 0usize;
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let read = serde::Deserializer::deserialize_seq(
+            &mut deserializer,
+            EachChild(|child: ChildExecution| {
+                let at = format!("{file}[{index}]");
+                index += 1;
+                let absorbed = child_entries(&child, &at)
+                    .and_then(|entries| entries.into_iter().try_for_each(|e| self.absorb(e)));
+                absorbed.map_err(|e| {
+                    let text = e.to_string();
+                    failure = Some(e);
+                    text
+                })
+            }),
+        );
+        match (read, failure) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(CoreError::InvalidParameter {
+                parameter: file.to_string(),
+                reason: format!("not a result file of child executions: {e}"),
+            }),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+
+    fn absorb(&mut self, entry: ScanEntry) -> Result<(), CoreError> {
         let id = match &entry {
             ScanEntry::Completed(s) => (
                 s.account_id.clone(),
@@ -160,7 +196,14 @@ pub fn reconcile(
                 f.service.to_ascii_lowercase(),
             ),
         };
-        if !planned.iter().any(|u| id_of(u) == id) {
+        let planned = self
+            .plan
+            .accounts
+            .iter()
+            .any(|a| a.account_id.as_str() == id.0)
+            && self.plan.regions.iter().any(|r| r.as_str() == id.1)
+            && self.plan.services.iter().any(|s| s.to_string() == id.2);
+        if !planned {
             return Err(CoreError::InvalidParameter {
                 parameter: "scan results".into(),
                 reason: format!(
@@ -169,44 +212,79 @@ pub fn reconcile(
                 ),
             });
         }
-        // A completed retry wins over an earlier failure of the same unit.
-        let keep_old = matches!(results.get(&id), Some(ScanEntry::Completed(_)));
-        if !keep_old {
-            results.insert(id, entry);
+        match entry {
+            // A completed retry wins over an earlier failure of the same unit.
+            ScanEntry::Completed(_) => {
+                self.failures.remove(&id);
+                self.completed += 1;
+            }
+            ScanEntry::Failed(f) => {
+                self.failures.insert(id, f);
+            }
         }
+        Ok(())
     }
-    let mut completed = Vec::new();
-    let mut failed = Vec::new();
-    for unit in planned {
-        match results.remove(&id_of(unit)) {
-            Some(ScanEntry::Completed(s)) => completed.push(s),
-            Some(ScanEntry::Failed(f)) => failed.push(f),
-            None => failed.push(FailedUnit {
-                account_id: id_of(unit).0,
-                region: unit.region.to_string(),
-                service: unit.service.to_string(),
-                error: "ComplianceScanner.NoResult".into(),
-                cause: "the scan map recorded no result for this unit".into(),
-            }),
+
+    /// The failure the map recorded for `unit`, if it failed.
+    pub fn take_failure(&mut self, unit: &RegionScanInput) -> Option<FailedUnit> {
+        self.failures.remove(&unit_id(unit))
+    }
+}
+
+/// A planned unit that neither failed nor left its scan document at `key`.
+pub fn no_result(unit: &RegionScanInput, key: &str) -> FailedUnit {
+    let (account_id, region, service) = unit_id(unit);
+    FailedUnit {
+        account_id,
+        region,
+        service,
+        error: "ComplianceScanner.NoResult".into(),
+        cause: format!("the scan map recorded no failure for this unit, and {key} does not exist"),
+    }
+}
+
+/// Hands each element of a JSON array to a function, one at a time.
+struct EachChild<F>(F);
+
+impl<'de, F: FnMut(ChildExecution) -> Result<(), String>> serde::de::Visitor<'de> for EachChild<F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array of child executions")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(child) = seq.next_element::<ChildExecution>()? {
+            (self.0)(child).map_err(serde::de::Error::custom)?;
         }
+        Ok(())
     }
-    Ok((completed, failed))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::ScanTarget;
     use crate::contract::{AccountId, Region, RunId};
     use crate::model::Service;
     use serde_json::json;
 
-    fn unit(account: &str, region: &str, service: Service) -> RegionScanInput {
-        RegionScanInput {
+    fn plan(accounts: &[&str]) -> ScanPlan {
+        ScanPlan {
+            schema_version: 1,
             run_id: RunId::parse("r1").unwrap(),
-            account_id: Some(AccountId::parse(account).unwrap()),
-            region: Region::parse(region).unwrap(),
-            service,
-            role_arn: None,
+            created_at: String::new(),
+            own_account_id: AccountId::parse(accounts[0]).unwrap(),
+            regions: vec![Region::parse("eu-west-1").unwrap()],
+            services: vec![Service::Ec2, Service::S3, Service::Rds],
+            accounts: accounts
+                .iter()
+                .map(|a| ScanTarget {
+                    account_id: AccountId::parse(a).unwrap(),
+                    name: None,
+                    role_arn: None,
+                })
+                .collect(),
         }
     }
 
@@ -218,63 +296,85 @@ mod tests {
             "errors": [], "error_count": 0})
     }
 
+    fn file(children: &[Value]) -> Vec<u8> {
+        serde_json::to_vec(children).unwrap()
+    }
+
     #[test]
-    fn every_planned_unit_is_completed_or_failed() {
-        let planned = [
-            unit("111111111111", "eu-west-1", Service::Ec2),
-            unit("222222222222", "eu-west-1", Service::Ec2),
-            unit("222222222222", "eu-west-1", Service::S3),
-            unit("333333333333", "eu-west-1", Service::Rds),
-        ];
+    fn only_failures_are_kept_and_a_completed_retry_wins() {
+        let plan = plan(&["111111111111", "222222222222"]);
         let caught = json!({"run_id": "r1", "account_id": "222222222222", "region": "eu-west-1",
-            "service": "s3", "error": {"Error": "ComplianceScanner.AccessDenied",
+            "service": "s3", "error": {"Error": "ComplianceScanner.AwsError",
             "Cause": "cannot assume role"}});
-        let children = vec![
-            ChildExecution {
-                status: "SUCCEEDED".into(),
-                input: None,
-                output: Some(summary("111111111111", "eu-west-1", "ec2").to_string()),
-                error: None,
-                cause: None,
-            },
-            ChildExecution {
-                status: "SUCCEEDED".into(),
-                input: None,
-                output: Some(caught.to_string()),
-                error: None,
-                cause: None,
-            },
-            ChildExecution {
-                status: "FAILED".into(),
-                input: Some(r#"{"run_id":"r1","account_id":"222222222222","region":"eu-west-1","service":"ec2"}"#.into()),
-                output: None,
-                error: Some("States.Timeout".into()),
-                cause: Some("the child timed out".into()),
-            },
-        ];
-        let entries = child_entries(&children, "SUCCEEDED_0.json").unwrap();
-        let (completed, failed) = reconcile(&planned, entries).unwrap();
-        assert_eq!(completed.len(), 1);
-        let failed: Vec<(&str, &str, &str)> = failed
-            .iter()
-            .map(|f| (f.account_id.as_str(), f.service.as_str(), f.error.as_str()))
-            .collect();
+        let succeeded =
+            |output: Value| json!({"Status": "SUCCEEDED", "Output": output.to_string()});
+        let mut outcome = MapOutcome::new(&plan);
+        outcome
+            .read_file(
+                &file(&[
+                    succeeded(summary("111111111111", "eu-west-1", "ec2")),
+                    succeeded(caught),
+                    json!({"Status": "FAILED", "Error": "States.Timeout", "Cause": "timed out",
+                        "Input": r#"{"run_id":"r1","account_id":"222222222222","region":"eu-west-1","service":"ec2"}"#}),
+                    json!({"Status": "ABORTED",
+                        "Input": r#"{"run_id":"r1","account_id":"111111111111","region":"eu-west-1","service":"rds"}"#}),
+                ]),
+                "SUCCEEDED_0.json",
+            )
+            .unwrap();
+        // A later file with the rds unit's successful redrive.
+        outcome
+            .read_file(
+                &file(&[succeeded(summary("111111111111", "eu-west-1", "rds"))]),
+                "SUCCEEDED_1.json",
+            )
+            .unwrap();
+        assert_eq!(outcome.completed, 2);
+        let mut failed = Vec::new();
+        for unit in plan.units() {
+            if let Some(f) = outcome.take_failure(&unit) {
+                failed.push((f.account_id, f.service, f.error));
+            }
+        }
+        let expected = |a: &str, s: &str, e: &str| (a.to_string(), s.to_string(), e.to_string());
         assert_eq!(
             failed,
             [
-                ("222222222222", "ec2", "States.Timeout"),
-                ("222222222222", "s3", "ComplianceScanner.AccessDenied"),
-                ("333333333333", "rds", "ComplianceScanner.NoResult"),
+                expected("222222222222", "ec2", "States.Timeout"),
+                expected("222222222222", "s3", "ComplianceScanner.AwsError"),
             ]
         );
+        let missing = no_result(&plan.units()[0], "runs/r1/scans/x.json");
+        assert_eq!(missing.error, "ComplianceScanner.NoResult");
+        assert!(missing.cause.contains("runs/r1/scans/x.json"));
     }
 
     #[test]
     fn results_outside_the_plan_or_the_prefix_are_refused() {
-        let planned = [unit("111111111111", "eu-west-1", Service::Ec2)];
-        let entries = scan_entries(&summary("999999999999", "eu-west-1", "ec2")).unwrap();
-        let err = reconcile(&planned, entries).unwrap_err().to_string();
+        let plan = plan(&["111111111111"]);
+        let stranger = json!({"Status": "SUCCEEDED",
+            "Output": summary("999999999999", "eu-west-1", "ec2").to_string()});
+        let err = MapOutcome::new(&plan)
+            .read_file(&file(&[stranger]), "SUCCEEDED_0.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("999999999999"), "{err}");
+        let err = MapOutcome::new(&plan)
+            .read_file(br#"{"not": "an array"}"#, "SUCCEEDED_0.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SUCCEEDED_0.json"), "{err}");
+        let err = MapOutcome::new(&plan)
+            .read_file(
+                &file(&[json!({"Status": "SUCCEEDED", "Output": "{"})]),
+                "S.json",
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("S.json[0]") && err.contains("not JSON"),
+            "{err}"
+        );
         let manifest: ResultManifest = serde_json::from_value(json!({
             "DestinationBucket": "b", "MapRunArn": "arn",
             "ResultFiles": {"SUCCEEDED": [{"Key": "runs/r1/map/x/SUCCEEDED_0.json", "Size": 1}],

@@ -31,22 +31,28 @@ impl ScanPlan {
     /// One unit per (account, region, regional service), and each global service once per
     /// account under the first region; account-major, so one account's units are adjacent.
     pub fn units(&self) -> Vec<RegionScanInput> {
+        self.accounts
+            .iter()
+            .flat_map(|account| self.units_of(account))
+            .collect()
+    }
+
+    /// One account's units, in plan order.
+    pub fn units_of(&self, account: &ScanTarget) -> Vec<RegionScanInput> {
         let mut units = Vec::new();
-        for account in &self.accounts {
-            for service in &self.services {
-                let regions = if service.is_global() {
-                    &self.regions[..self.regions.len().min(1)]
-                } else {
-                    &self.regions[..]
-                };
-                units.extend(regions.iter().map(|region| RegionScanInput {
-                    run_id: self.run_id.clone(),
-                    account_id: Some(account.account_id.clone()),
-                    region: region.clone(),
-                    service: *service,
-                    role_arn: account.role_arn.clone(),
-                }));
-            }
+        for service in &self.services {
+            let regions = if service.is_global() {
+                &self.regions[..self.regions.len().min(1)]
+            } else {
+                &self.regions[..]
+            };
+            units.extend(regions.iter().map(|region| RegionScanInput {
+                run_id: self.run_id.clone(),
+                account_id: Some(account.account_id.clone()),
+                region: region.clone(),
+                service: *service,
+                role_arn: account.role_arn.clone(),
+            }));
         }
         units
     }
