@@ -112,7 +112,7 @@ bench-org: venv
 	$(CARGO) build --release --workspace
 	$(PYTHON) bench/org.py --binaries target/release --members $(BENCH_ORG_MEMBERS) --output bench/RESULTS.md
 
-## deploy: build the six functions for arm64 (cargo-lambda, zig) and deploy with `sam deploy --guided`
+## deploy: build the seven functions for arm64 (cargo-lambda, zig) and deploy with `sam deploy --guided`
 ## (answers saved in samconfig.toml; later runs: `make deploy` again). See README.md, Deploying.
 deploy: $(SAM_VENV)/.cargo-lambda
 	@command -v rustup >/dev/null 2>&1 && rustup target add aarch64-unknown-linux-gnu || true
