@@ -78,14 +78,7 @@ async fn handle(f: &Function, input: AggregateInput) -> Result<AggregateOutput, 
         }
     }
     // The rest of the document after the findings: its fields but `findings`, as one object.
-    let mut rest = serde_json::to_value(&document).map_err(|e| AwsError::Serialise {
-        what: "the run document",
-        reason: e.to_string(),
-    })?;
-    if let Some(fields) = rest.as_object_mut() {
-        fields.remove("findings");
-    }
-    let rest = to_json(&rest, "the run document")?;
+    let rest = to_json(&document.without_findings(), "the run document")?;
     out.write(b"],").await?;
     out.write(rest.get(1..).unwrap_or_default()).await?;
     out.finish().await?;

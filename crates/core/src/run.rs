@@ -152,10 +152,44 @@ impl RunDocument {
         document
     }
 
+    /// Every field but `findings`, borrowed: what follows the findings when the document is
+    /// written piece by piece (`aggregate` streams the findings first).
+    pub fn without_findings(&self) -> RunDocumentRest<'_> {
+        RunDocumentRest {
+            schema_version: self.schema_version,
+            run_id: &self.run_id,
+            account_id: &self.account_id,
+            trigger: &self.trigger,
+            created_at: &self.created_at,
+            units: &self.units,
+            failed_units: &self.failed_units,
+            complete: self.complete,
+            summary: &self.summary,
+            accounts: &self.accounts,
+            errors: &self.errors,
+        }
+    }
+
     /// The summary of one account, when the run scanned it.
     pub fn account(&self, account_id: &str) -> Option<&AccountSummary> {
         self.accounts.iter().find(|a| a.account_id == account_id)
     }
+}
+
+/// [`RunDocument`] without its findings (see [`RunDocument::without_findings`]).
+#[derive(Debug, Serialize)]
+pub struct RunDocumentRest<'a> {
+    schema_version: u32,
+    run_id: &'a str,
+    account_id: &'a str,
+    trigger: &'a str,
+    created_at: &'a str,
+    units: &'a [UnitRecord],
+    failed_units: &'a [FailedUnit],
+    complete: bool,
+    summary: &'a Summary,
+    accounts: &'a [AccountSummary],
+    errors: &'a [ScanError],
 }
 
 /// Running totals of unit summaries.
@@ -322,6 +356,24 @@ fn worst_first(a: &AccountSummary, b: &AccountSummary) -> std::cmp::Ordering {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_rest_is_the_document_but_its_findings() {
+        let unit = crate::testing::ec2_unit("r", "eu-west-1", &[("sg-1", &[22])]);
+        let document = RunDocument::merge(
+            "r",
+            "manual",
+            "2026-12-01T00:00:00Z".into(),
+            vec![("k".into(), unit)],
+            vec![],
+        );
+        let mut whole = serde_json::to_value(&document).unwrap();
+        whole.as_object_mut().unwrap().remove("findings");
+        assert_eq!(
+            serde_json::to_value(document.without_findings()).unwrap(),
+            whole
+        );
+    }
 
     #[test]
     fn flattens_nested_results_and_failures() {
