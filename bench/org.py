@@ -515,10 +515,10 @@ def requests_section(runs):
     if hub:
         lines += [
             "",
-            "Security Hub (store-report's result): " + "; ".join(hub) + ". The refused ones are the member",
-            "accounts' findings: this build's store-report imports every finding through the scanner",
-            "account, which Security Hub (and the emulator) refuses for another account's findings with the",
-            "default product ARN; it retries each refused batch before giving up, which is part of its time.",
+            "Security Hub (store-report's result): " + "; ".join(hub) + ". Each account's findings",
+            "are imported through that account's own credentials (its member role); the emulator, like",
+            "Security Hub with the default product ARN, refuses a finding imported from another account,",
+            "so a refusal here would mean a finding sent through the wrong account.",
         ]
     lines += [
         "",
@@ -595,8 +595,9 @@ def rss_section(runs):
         lines += ["", f"{verdict}; the growth per unit of the functions that hold run-wide data:", ""]
         sandbox_units = org_model.UNITS // (runs[-1][0]["execution"]["plan"].get("max_concurrency") or 100)
         for kind, at, why in (
-                ("aggregate", org_model.UNITS, "it keeps every unit's summary for the run and reads each "
-                 "ResultWriter file whole"),
+                ("aggregate", org_model.UNITS, "it keeps only the failed units from the map's results and one "
+                 "account's documents at a time, but holds the run document's per-unit records and "
+                 "per-account summaries (written last) and one ResultWriter file's bytes"),
                 ("store-report", org_model.UNITS, "it renders every report format from the whole run document, "
                  "which grows with findings"),
                 ("region-scan", sandbox_units, "its warm process keeps a client set per member account it has "
