@@ -110,21 +110,10 @@ impl Scanner {
 
     /// The account the credentials belong to (ARNs and finding ids need it).
     pub async fn account_id(&self) -> Result<String, AwsError> {
-        let out = self
-            .factory
-            .sts()
-            .get_caller_identity()
-            .send()
+        use crate::member::CallerIdentity;
+        crate::member::StsIdentity::new(self.factory.sts())
+            .account_id()
             .await
-            .map_err(|e| AwsError::api("sts", "GetCallerIdentity", &e))?;
-        out.account()
-            .map(str::to_string)
-            .ok_or_else(|| AwsError::Api {
-                service: "sts",
-                api: "GetCallerIdentity",
-                code: "MissingAccount".into(),
-                message: "the response carried no account id".into(),
-            })
     }
 
     fn collector(&self, service: Service) -> &dyn Collector {
