@@ -24,6 +24,7 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::Parameter;
     use std::collections::HashSet;
 
     #[test]
@@ -59,14 +60,21 @@ mod tests {
         for r in catalog() {
             let mut names = HashSet::new();
             for p in r.parameters {
-                assert_eq!(p.rule_id, r.id, "{}", p.name);
-                assert!(names.insert(p.name), "{}: duplicate {}", r.id, p.name);
-                assert!(
-                    p.min <= p.default && p.default <= p.max,
-                    "{}.{}",
-                    r.id,
-                    p.name
-                );
+                assert_eq!(p.rule_id(), r.id, "{}", p.name());
+                assert!(names.insert(p.name()), "{}: duplicate {}", r.id, p.name());
+                let defaults_ok = match p {
+                    Parameter::Integer(p) => p.min <= p.default && p.default <= p.max,
+                    Parameter::IntegerList(p) => {
+                        p.default.len() <= p.max_items
+                            && p.default.iter().all(|n| (p.min..=p.max).contains(n))
+                    }
+                    Parameter::StringList(p) => {
+                        p.default.len() <= p.max_items
+                            && (p.allowed.is_empty()
+                                || p.default.iter().all(|s| p.allowed.contains(s)))
+                    }
+                };
+                assert!(defaults_ok, "{}.{}", r.id, p.name());
             }
         }
     }

@@ -14,6 +14,8 @@ pub struct Controls {
     pub security_hub: &'static [&'static str],
     pub cis_v1_4_0: &'static [&'static str],
     pub cis_v3_0_0: &'static [&'static str],
+    /// CIS AWS Foundations Benchmark v5.0.0, the newest version Security Hub supports.
+    pub cis_v5_0_0: &'static [&'static str],
     pub pci_dss: &'static [&'static str],
     pub nist_800_53_r5: &'static [&'static str],
 }
@@ -25,6 +27,7 @@ impl Controls {
         security_hub: &[],
         cis_v1_4_0: &[],
         cis_v3_0_0: &[],
+        cis_v5_0_0: &[],
         pci_dss: &[],
         nist_800_53_r5: &[],
     };

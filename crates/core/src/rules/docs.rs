@@ -37,20 +37,20 @@ pub fn control_mappings_markdown() -> String {
     }
     out.push_str(
         "\nRule parameters (`/compliance/scanner/config/rule-parameters`, see [parameters.md](parameters.md)):\n\n\
-         | rule | parameter | meaning | default | allowed |\n\
-         |---|---|---|---|---|\n",
+         | rule | parameter | type | meaning | default | allowed |\n\
+         |---|---|---|---|---|---|\n",
     );
     for rule in catalog() {
         for p in rule.parameters {
             let _ = writeln!(
                 out,
-                "| `{}` | `{}` | {} | {} | {} to {} |",
+                "| `{}` | `{}` | {} | {} | `{}` | {} |",
                 rule.id,
-                p.name,
-                cell(p.description),
-                p.default,
-                p.min,
-                p.max
+                p.name(),
+                p.type_name(),
+                cell(p.description()),
+                p.default_value(),
+                cell(&p.allowed()),
             );
         }
     }
@@ -150,7 +150,7 @@ mod tests {
             }
         }
         assert!(table.contains(
-            "| `rds_instance_backup_retention` | `backupRetentionMinimum` | Minimum backup retention period in days | 7 | 7 to 35 |"
+            "| `rds_instance_backup_retention` | `backupRetentionMinimum` | int | Minimum backup retention period in days | `7` | 7 to 35 |"
         ));
     }
 }

@@ -154,6 +154,7 @@ pub const EC2_SG_OPEN_SSH: Rule = Rule {
         security_hub: &["EC2.13", "EC2.19", "EC2.53", "EC2.54"],
         cis_v1_4_0: CIS_V1_4_0_ADMIN_PORTS,
         cis_v3_0_0: CIS_V3_0_0_ADMIN_PORTS,
+        cis_v5_0_0: &[],
         pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/2.2.2", "v4.0.1/1.3.1"],
         nist_800_53_r5: NIST_OPEN_PORTS,
     },
@@ -180,6 +181,7 @@ pub const EC2_SG_OPEN_RDP: Rule = Rule {
         security_hub: &["EC2.14", "EC2.19", "EC2.53", "EC2.54"],
         cis_v1_4_0: CIS_V1_4_0_ADMIN_PORTS,
         cis_v3_0_0: CIS_V3_0_0_ADMIN_PORTS,
+        cis_v5_0_0: &[],
         pci_dss: &["v4.0.1/1.3.1"],
         nist_800_53_r5: NIST_OPEN_PORTS,
     },
@@ -205,6 +207,7 @@ pub const EC2_SG_OPEN_ALL_PORTS: Rule = Rule {
         security_hub: &["EC2.18", "EC2.19"],
         cis_v1_4_0: CIS_V1_4_0_ADMIN_PORTS,
         cis_v3_0_0: CIS_V3_0_0_ADMIN_PORTS,
+        cis_v5_0_0: &[],
         nist_800_53_r5: NIST_OPEN_PORTS,
         ..Controls::NONE
     },
@@ -277,6 +280,7 @@ pub const EC2_DEFAULT_SG_RESTRICTS_ALL: Rule = Rule {
         security_hub: &["EC2.2"],
         cis_v1_4_0: &["5.3"],
         cis_v3_0_0: &["5.4"],
+        cis_v5_0_0: &[],
         pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.4", "v3.2.1/2.1"],
         nist_800_53_r5: NIST_NETWORK_BOUNDARY,
     },
@@ -342,6 +346,7 @@ pub const EC2_EBS_DEFAULT_ENCRYPTION: Rule = Rule {
         security_hub: &["EC2.7"],
         cis_v1_4_0: &["2.2.1"],
         cis_v3_0_0: &["2.2.1"],
+        cis_v5_0_0: &[],
         nist_800_53_r5: NIST_ENCRYPTION_AT_REST,
         ..Controls::NONE
     },
@@ -369,6 +374,7 @@ pub const EC2_INSTANCE_IMDSV2: Rule = Rule {
         aws_fsbp: &["EC2.8"],
         security_hub: &["EC2.8"],
         cis_v3_0_0: &["5.6"],
+        cis_v5_0_0: &[],
         pci_dss: &["v4.0.1/2.2.6"],
         nist_800_53_r5: &["AC-3", "AC-3(15)", "AC-3(7)", "AC-6"],
         ..Controls::NONE

@@ -19,7 +19,10 @@ use crate::model::{
 
 pub use catalog::{catalog, rule};
 pub use controls::Controls;
-pub use parameters::{IntegerParameter, RuleParameters, PARAM_RULE_PARAMETERS};
+pub use parameters::{
+    IntegerListParameter, IntegerParameter, Parameter, RuleParameters, StringListParameter,
+    PARAM_RULE_PARAMETERS,
+};
 pub use runbook::{RemediationEvidence, Runbook, RunbookParameters};
 
 /// What a check may consult beyond the resource itself.
@@ -90,8 +93,8 @@ pub struct Rule {
     /// The SSM Automation document that fixes a failure, when automatic remediation exists.
     pub runbook: Option<Runbook>,
     pub controls: Controls,
-    /// The thresholds the check reads from `Context::parameters`.
-    pub parameters: &'static [IntegerParameter],
+    /// The settings the check reads from `Context::parameters`.
+    pub parameters: &'static [Parameter],
     pub check: Check,
 }
 

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::controls::{NIST_BACKUPS, NIST_ENCRYPTION_AT_REST, NIST_NETWORK_BOUNDARY};
-use super::{Check, Context, Controls, IntegerParameter, Rule, Runbook};
+use super::{Check, Context, Controls, IntegerParameter, Parameter, Rule, Runbook};
 use crate::finding::{Outcome, Severity};
 use crate::model::DbInstance;
 
@@ -43,6 +43,7 @@ pub const RDS_INSTANCE_PUBLIC: Rule = Rule {
         aws_fsbp: &["RDS.2"],
         security_hub: &["RDS.2"],
         cis_v3_0_0: &["2.3.3"],
+        cis_v5_0_0: &[],
         pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v3.2.1/7.2.1", "v4.0.1/1.4.4"],
         nist_800_53_r5: NIST_NETWORK_BOUNDARY,
         ..Controls::NONE
@@ -72,6 +73,7 @@ pub const RDS_INSTANCE_STORAGE_ENCRYPTED: Rule = Rule {
         security_hub: &["RDS.3"],
         cis_v1_4_0: &["2.3.1"],
         cis_v3_0_0: &["2.3.1"],
+        cis_v5_0_0: &[],
         nist_800_53_r5: NIST_ENCRYPTION_AT_REST,
         ..Controls::NONE
     },
@@ -141,7 +143,7 @@ pub const RDS_INSTANCE_BACKUP_RETENTION: Rule = Rule {
         "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-11",
     runbook: None,
     controls: RDS_11,
-    parameters: &[BACKUP_RETENTION_MINIMUM],
+    parameters: &[Parameter::Integer(BACKUP_RETENTION_MINIMUM)],
     check: Check::DbInstance(backup_retention),
 };
 
@@ -231,6 +233,7 @@ pub const RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE: Rule = Rule {
         aws_fsbp: &["RDS.13"],
         security_hub: &["RDS.13"],
         cis_v3_0_0: &["2.3.2"],
+        cis_v5_0_0: &[],
         pci_dss: &["v4.0.1/6.3.3"],
         nist_800_53_r5: &["SI-2", "SI-2(2)", "SI-2(4)", "SI-2(5)"],
         ..Controls::NONE
