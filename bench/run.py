@@ -8,6 +8,7 @@ bound; request counts are exact and are what a scan costs against AWS.
 """
 
 import argparse
+import collections
 import datetime
 import json
 import os
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -68,6 +70,22 @@ def run_scan(binary, env, workdir):
     return stats, wall, usage.ru_maxrss / 1024.0, code
 
 
+def control(endpoint, path, body):
+    request = urllib.request.Request(endpoint + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).close()
+
+
+def requests_by_region(log):
+    """(service, region) -> requests, from the emulator's request log of one scan."""
+    counts = collections.Counter()
+    if log.exists():
+        for line in log.read_text().splitlines():
+            r = json.loads(line)
+            counts[(r["service"], r["region"] or "-")] += 1
+    return counts
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -78,6 +96,61 @@ def machine():
     except OSError:
         pass
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}"
+
+
+# The resource type each read serves (the SDK operation, as the request counter names it).
+# A read that serves several types is listed under the first; unknown operations show as such.
+RESOURCE_TYPE_OF_OPERATION = {
+    "EC2:DescribeSecurityGroups": "AwsEc2SecurityGroup",
+    "EC2:DescribeInstances": "AwsEc2Instance",
+    "EC2:DescribeVolumes": "AwsEc2Volume",
+    "EC2:GetEbsEncryptionByDefault": "AwsAccount (EC2, per region)",
+    "RDS:DescribeDBInstances": "AwsRdsDbInstance",
+    "S3 Control:GetPublicAccessBlock": "AwsAccount (S3)",
+    "SSM:GetParametersByPath": "scan configuration",
+    "STS:GetCallerIdentity": "scan configuration",
+}
+
+
+def resource_type_of(operation):
+    if operation in RESOURCE_TYPE_OF_OPERATION:
+        return RESOURCE_TYPE_OF_OPERATION[operation]
+    if operation.startswith("S3:") and ("Bucket" in operation or operation == "S3:GetPublicAccessBlock"):
+        return "AwsS3Bucket"
+    return f"other: {operation}"
+
+
+def cost_tables(row):
+    """Requests per resource type and per region, for the first scale."""
+    by_type = collections.defaultdict(lambda: {"requests": 0, "operations": []})
+    for operation, n in sorted(row["by_operation"].items()):
+        entry = by_type[resource_type_of(operation)]
+        entry["requests"] += n
+        entry["operations"].append(f"{operation.split(':', 1)[1]} {n}")
+    lines = [
+        f"### Requests per resource type (scale {row['scale']})",
+        "",
+        "| resource type | resources | requests | per resource | calls |",
+        "|---|---|---|---|---|",
+    ]
+    for rtype, entry in sorted(by_type.items()):
+        count = row["by_type"].get(rtype.split(" ")[0]) if not rtype.startswith("AwsAccount") else None
+        per = f"{entry['requests'] / count:.2f}" if count else "-"
+        lines.append(f"| {rtype} | {count if count is not None else '-'} | {entry['requests']} | {per} | "
+                     + ", ".join(entry["operations"]) + " |")
+    regions = sorted({region for _, region in row["by_region"]})
+    services = sorted({service for service, _ in row["by_region"]})
+    lines += [
+        "",
+        f"### Requests per region (scale {row['scale']}, from the emulator's request log)",
+        "",
+        "| service | " + " | ".join(regions) + " |",
+        "|" + "---|" * (1 + len(regions)),
+    ]
+    for service in services:
+        lines.append(f"| {service} | " + " | ".join(str(row["by_region"].get((service, r), 0)) for r in regions) + " |")
+    lines.append("")
+    return lines
 
 
 def main():
@@ -102,7 +175,11 @@ def main():
                     env=env, check=True, stdout=subprocess.DEVNULL,
                 )
                 seed_seconds = time.perf_counter() - seed_started
+                log = workdir / "requests.jsonl"
+                control(endpoints["AWS_ENDPOINT_URL"], "/_harness/request-log", {"path": str(log)})
                 stats, wall, rss, code = run_scan(args.binary, env, workdir)
+                control(endpoints["AWS_ENDPOINT_URL"], "/_harness/request-log", {"path": None})
+                by_region = requests_by_region(log)
             finally:
                 proc.stdin.close()
                 proc.wait(timeout=30)
@@ -121,6 +198,9 @@ def main():
             "errors": stats["errors"],
             "exit": code,
             "render": stats.get("render", {}),
+            "by_operation": stats.get("requests_by_operation", {}),
+            "by_type": stats.get("resources_by_type", {}),
+            "by_region": by_region,
         }
         rows.append(row)
         print(
@@ -189,12 +269,13 @@ def main():
             cells.append(f"{m.get('seconds', 0) * 1000:.1f} / {m.get('bytes', 0) / 1024:.0f}")
         lines.append(f"| {r['scale']} | {r['findings']} | " + " | ".join(cells) + " |")
     lines.append("")
+    lines += cost_tables(rows[0])
     text = "\n".join(lines)
     # bench/functions.py and bench/org.py keep their own sections (package sizes and cold starts;
     # the organization run) in the same file, between markers: they stay, in their order.
     output = Path(args.output)
     previous = output.read_text() if output.exists() else ""
-    for name in ("functions", "org"):
+    for name in ("coverage-baseline", "functions", "org"):
         begin, end = f"<!-- {name}:begin", f"<!-- {name}:end -->"
         if begin in previous and end in previous:
             kept = previous[previous.index(begin) : previous.index(end) + len(end)]
