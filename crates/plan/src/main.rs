@@ -10,9 +10,12 @@ use compliance_aws::organizations::{Organization, OrganizationsApi};
 use compliance_aws::params::{load_setting, ParameterStore};
 use compliance_aws::store::{put_json, ObjectStore, S3Store};
 use compliance_core::accounts::{own_account_only, AccountsConfig, PARAM_ACCOUNTS};
-use compliance_core::config::{ScannerConfig, PARAM_REGIONS, PARAM_SERVICES};
+use compliance_core::config::{
+    ScannerConfig, PARAM_MUTELIST, PARAM_REGIONS, PARAM_REQUIRED_TAGS, PARAM_SERVICES,
+};
 use compliance_core::contract::{AccountId, PlanInput, PlanOutput, Region};
 use compliance_core::plan::{ScanFanout, ScanPlan};
+use compliance_core::rules::PARAM_RULE_PARAMETERS;
 use compliance_core::summary::REPORT_SCHEMA_VERSION;
 use compliance_core::time::rfc3339;
 use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
@@ -28,7 +31,16 @@ struct Function {
 
 async fn handle(f: &Function, input: PlanInput) -> Result<PlanOutput, StateError> {
     let run_id = &input.run_id;
-    let names = [PARAM_REGIONS, PARAM_SERVICES, PARAM_ACCOUNTS];
+    // The scan's own settings are read here too, so that an invalid one stops the run before
+    // its units fan out rather than failing every unit the same way.
+    let names = [
+        PARAM_REGIONS,
+        PARAM_SERVICES,
+        PARAM_ACCOUNTS,
+        PARAM_REQUIRED_TAGS,
+        PARAM_MUTELIST,
+        PARAM_RULE_PARAMETERS,
+    ];
     let values = f.parameters.parameters(&names).await?;
     let config = ScannerConfig::from_parameters(&values)?;
     let fanout: ScanFanout = load_setting(f.parameters.as_ref()).await?;

@@ -153,6 +153,17 @@ async fn invalid_settings_stop_the_run_and_name_the_parameter() {
             PARAM_SCAN_FANOUT,
         ),
         (PARAM_REGIONS, "mars-1", "mars-1"),
+        (
+            PARAM_RULE_PARAMETERS,
+            r#"{"rds_instance_backup_retention": {"backupRetentionMinimum": "7"}}"#,
+            "`rds_instance_backup_retention.backupRetentionMinimum` must be an integer",
+        ),
+        (
+            PARAM_RULE_PARAMETERS,
+            r#"{"no_such_rule": {}}"#,
+            "`no_such_rule` is not a known rule",
+        ),
+        (PARAM_MUTELIST, "[", PARAM_MUTELIST),
     ] {
         let (f, store) = function(&[(name, value)]);
         let err = handle(&f, input()).await.unwrap_err();
