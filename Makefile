@@ -12,7 +12,7 @@ SAM := $(SAM_VENV)/bin/sam
 STACK_NAME ?= compliance-scanner
 SECRET_NAME ?= /compliance/scanner/secrets/security-hub-api-key
 
-.PHONY: all venv build test lint lint-template template-tools fmt demo demo-scan bench bench-functions bench-org deploy secret clean
+.PHONY: all venv build test lint lint-template template-tools fmt demo demo-scan bench bench-functions bench-org bench-faults deploy secret clean
 
 all: build
 
@@ -54,6 +54,8 @@ test: venv
 	$(CARGO) test --workspace --no-fail-fast -- --include-ignored
 	# The ASFF and OCSF schemas and validators (py-ocsf-models included) against their samples.
 	$(PYTHON) -m unittest discover -s tests/schemas
+	# The fault proxy (seeded draws, token bucket, each service's error shapes through botocore).
+	$(PYTHON) -m unittest discover -s tests/harness -p 'test_*.py'
 
 ## lint: formatting, clippy (warnings denied), then everything lint-template checks.
 lint: venv template-tools
@@ -111,6 +113,18 @@ BENCH_ORG_MEMBERS ?= 1,10,50
 bench-org: venv
 	$(CARGO) build --release --workspace
 	$(PYTHON) bench/org.py --binaries target/release --members $(BENCH_ORG_MEMBERS) --output bench/RESULTS.md
+
+## bench-faults: the CLI through the fault proxy (tests/harness/fault_proxy.py) under issue 12's
+## scenarios: no faults (the floor), 20% throttling, 20% throttling + 10% dropped connections, a
+## token bucket of 20 req/s burst 20 per (service, region), one unit (RDS in eu-west-1) throttled
+## forever; seeds fixed; writes its section of bench/RESULTS.md. BENCH_FAULTS_BINARY=... to time
+## another build (e.g. the one before a change).
+BENCH_FAULTS_BINARY ?= target/release/compliance
+BENCH_FAULTS_REPEAT ?= floor=3,throttle=1,transient=2,bucket=3,stuck=2
+
+bench-faults: venv
+	@if [ "$(BENCH_FAULTS_BINARY)" = target/release/compliance ]; then $(CARGO) build --release -p compliance-cli; fi
+	$(PYTHON) bench/faults.py --binary $(BENCH_FAULTS_BINARY) --repeat $(BENCH_FAULTS_REPEAT) --output bench/RESULTS.md
 
 ## deploy: build the seven functions for arm64 (cargo-lambda, zig) and deploy with `sam deploy --guided`
 ## (answers saved in samconfig.toml; later runs: `make deploy` again). See README.md, Deploying.

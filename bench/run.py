@@ -271,11 +271,12 @@ def main():
     lines.append("")
     lines += cost_tables(rows[0])
     text = "\n".join(lines)
-    # bench/functions.py and bench/org.py keep their own sections (package sizes and cold starts;
-    # the organization run) in the same file, between markers: they stay, in their order.
+    # bench/functions.py, bench/org.py and bench/faults.py keep their own sections (package sizes
+    # and cold starts; the organization run; scans under faults) in the same file, between
+    # markers: they stay, in their order.
     output = Path(args.output)
     previous = output.read_text() if output.exists() else ""
-    for name in ("coverage-baseline", "functions", "org"):
+    for name in ("coverage-baseline", "functions", "org", "faults"):
         begin, end = f"<!-- {name}:begin", f"<!-- {name}:end -->"
         if begin in previous and end in previous:
             kept = previous[previous.index(begin) : previous.index(end) + len(end)]

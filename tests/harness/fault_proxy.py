@@ -298,7 +298,12 @@ class FaultState:
             self.totals[what] += 1
             for table, key in ((self.by_unit, f"{info.service}:{info.region}"),
                                (self.by_action, f"{info.service}:{info.region}:{info.action}")):
-                table.setdefault(key, dict.fromkeys(COUNTERS[:-1], 0))[what] += 1
+                entry = table.setdefault(key, dict.fromkeys(COUNTERS[:-1], 0))
+                entry[what] += 1
+                if what == "requests":  # when the unit's requests came (wall clock, seconds)
+                    now = round(time.time(), 3)
+                    entry.setdefault("first", now)
+                    entry["last"] = now
 
     def stats(self) -> dict:
         with self.lock:
