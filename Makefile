@@ -116,11 +116,11 @@ bench-org: venv
 
 ## bench-faults: the CLI through the fault proxy (tests/harness/fault_proxy.py) under issue 12's
 ## scenarios: no faults (the floor), 20% throttling, 20% throttling + 10% dropped connections, a
-## token bucket of 20 req/s burst 20 per (service, region), one unit (RDS in eu-west-1) throttled
+## token bucket of 20 req/s burst 20 per (service, region), one unit (RDS in ap-southeast-1) throttled
 ## forever; seeds fixed; writes its section of bench/RESULTS.md. BENCH_FAULTS_BINARY=... to time
 ## another build (e.g. the one before a change).
 BENCH_FAULTS_BINARY ?= target/release/compliance
-BENCH_FAULTS_REPEAT ?= floor=3,throttle=1,transient=2,bucket=3,stuck=2
+BENCH_FAULTS_REPEAT ?= floor=3,throttle=1,transient=2,bucket=3,stuck=1
 
 bench-faults: venv
 	@if [ "$(BENCH_FAULTS_BINARY)" = target/release/compliance ]; then $(CARGO) build --release -p compliance-cli; fi
