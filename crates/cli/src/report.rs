@@ -52,7 +52,7 @@ struct Location {
 
 #[derive(Debug, Args)]
 struct ViewArgs {
-    /// cis (both CIS versions), cis-3.0, cis-1.4, pci, nist, fsbp or all.
+    /// cis (every CIS version), cis-5.0, cis-3.0, cis-1.4, pci, nist, fsbp or all.
     #[arg(long, default_value = "all")]
     framework: String,
     /// The run to report on [default: the account's latest run].

@@ -5,6 +5,7 @@ mod catalog;
 pub mod controls;
 pub mod docs;
 pub mod ec2;
+pub mod frameworks;
 pub mod parameters;
 pub mod rds;
 pub mod runbook;

@@ -304,7 +304,10 @@ fn the_page_shows_score_metadata_breakdowns_and_rows() {
     assert!(!page.contains("id=\"lifecycle-counts\""));
     assert!(!page.contains("id=\"s-resolved\""));
     // One view per framework, controls folded away.
-    assert_eq!(page.matches("<div class=\"framework\"").count(), 5);
+    assert_eq!(page.matches("<div class=\"framework\"").count(), 6);
+    assert!(page.contains("data-framework=\"cis_v5_0_0\""));
+    assert!(page.contains("data-status=\"NOT_AUTOMATED\""));
+    assert!(page.contains("needs a person: "));
     assert!(page.contains("<details><summary>Controls ("));
     // The ad-hoc scan is its own one-point trend.
     assert_eq!(page.matches("<circle class=\"trend-point").count(), 1);
