@@ -148,6 +148,55 @@ pub fn not_automated(
         .filter_map(|c| c.not_automated.as_ref().map(|n| (c, n)))
 }
 
+/// One control of a framework as the catalog covers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlCoverage {
+    pub id: String,
+    /// `None` for frameworks without a scope list (PCI DSS, NIST 800-53).
+    pub title: Option<&'static str>,
+    /// The rules that check it, in catalog order.
+    pub rules: Vec<&'static str>,
+    /// Why no rule checks it (then `rules` is empty).
+    pub not_automated: Option<&'static NotAutomated>,
+}
+
+/// Every control of `framework` with the rules that check it: the whole scope list for CIS and
+/// FSBP (not automated controls included), the controls rules claim for PCI DSS and NIST.
+pub fn coverage(framework: Framework) -> Vec<ControlCoverage> {
+    let rules_of = |id: &str| -> Vec<&'static str> {
+        catalog()
+            .iter()
+            .filter(|r| framework.controls(&r.controls).contains(&id))
+            .map(|r| r.id)
+            .collect()
+    };
+    if let Some(controls) = framework_controls(framework) {
+        return controls
+            .iter()
+            .map(|c| ControlCoverage {
+                id: c.id.clone(),
+                title: Some(c.title.as_str()),
+                rules: rules_of(&c.id),
+                not_automated: c.not_automated.as_ref(),
+            })
+            .collect();
+    }
+    let mut ids: Vec<&'static str> = catalog()
+        .iter()
+        .flat_map(|r| framework.controls(&r.controls).iter().copied())
+        .collect();
+    ids.sort_by(|a, b| crate::report::frameworks::natural_cmp(a, b));
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| ControlCoverage {
+            id: id.to_string(),
+            title: None,
+            rules: rules_of(id),
+            not_automated: None,
+        })
+        .collect()
+}
+
 /// What is wrong between the lists and the catalog, one line per problem (empty: consistent).
 pub fn consistency_problems() -> Vec<String> {
     let mut problems = Vec::new();
@@ -243,6 +292,19 @@ mod tests {
             Some(NotAutomatedReason::NoApi)
         );
         assert!(not_automated(Framework::AwsFsbp).any(|(c, _)| c.id == "Lambda.1"));
+        let v5 = coverage(Framework::CisV5_0_0);
+        assert_eq!(v5.len(), 63);
+        let bpa = v5.iter().find(|c| c.id == "2.1.4").unwrap();
+        assert_eq!(
+            bpa.rules,
+            [
+                "s3_bucket_public_access_block",
+                "s3_account_public_access_block"
+            ]
+        );
+        let pci = coverage(Framework::PciDss);
+        assert!(pci.iter().all(|c| !c.rules.is_empty() && c.title.is_none()));
+        assert!(pci.windows(2).all(|w| w[0].id != w[1].id));
         assert_eq!(not_automated(Framework::Nist80053R5).count(), 0);
     }
 }
