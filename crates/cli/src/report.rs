@@ -503,6 +503,7 @@ mod tests {
                 finding(PROD, "ec2_sg_open_ssh", "sg-p1"),
             ],
             errors: Vec::new(),
+            rule_parameters: None,
         }
     }
 

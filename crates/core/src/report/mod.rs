@@ -46,6 +46,9 @@ pub struct ScanReport {
     pub accounts: Vec<crate::run::AccountSummary>,
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
+    /// The rule parameters the evaluation used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_parameters: Option<crate::rules::RuleParametersUsed>,
 }
 
 impl ScanReport {
@@ -326,5 +329,8 @@ pub fn build_report(
         summary,
         findings: evaluation.findings,
         errors,
+        rule_parameters: Some(crate::rules::RuleParametersUsed::uniform(
+            settings.rule_parameters.effective(),
+        )),
     }
 }

@@ -326,6 +326,7 @@ mod tests {
             accounts: Vec::new(),
             findings: vec![finding],
             errors: vec![],
+            rule_parameters: None,
         };
         let mut report = RunReport::from_scan(&scan, "2026-11-23T10:02:00Z");
         report.resolved.push(ResolvedEntry {
