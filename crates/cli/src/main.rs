@@ -2,6 +2,7 @@
 
 mod render;
 mod report;
+mod rules;
 mod run;
 mod scan;
 
@@ -43,6 +44,10 @@ enum Command {
     Run(run::RunArgs),
     /// Framework views (CIS, PCI DSS, NIST 800-53, FSBP) of a stored run; legal holds on a run.
     Report(report::ReportArgs),
+    /// The rule catalog: every rule with its parameters, runbook and controls; with
+    /// --framework, that framework's controls, the rules that check each and the ones not
+    /// automated (no AWS call).
+    Rules(rules::RulesArgs),
 }
 
 #[tokio::main]
@@ -69,6 +74,7 @@ async fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args).await,
         Command::Run(args) => run::run(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::Rules(args) => rules::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

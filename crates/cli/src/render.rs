@@ -188,6 +188,7 @@ mod tests {
                 message: "denied".into(),
                 resource: None,
             }],
+            rule_parameters: None,
         }
     }
 

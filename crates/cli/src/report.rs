@@ -52,7 +52,7 @@ struct Location {
 
 #[derive(Debug, Args)]
 struct ViewArgs {
-    /// cis (both CIS versions), cis-3.0, cis-1.4, pci, nist, fsbp or all.
+    /// cis (every CIS version), cis-5.0, cis-3.0, cis-1.4, pci, nist, fsbp or all.
     #[arg(long, default_value = "all")]
     framework: String,
     /// The run to report on [default: the account's latest run].
@@ -243,11 +243,22 @@ fn render(run: &RunDocument, views: &[FrameworkView], all: bool) -> String {
     for v in views {
         let _ = write!(
             out,
-            "\n{}: {} pass, {} fail, {} not evaluated\n",
-            v.name, v.passed, v.failed, v.not_evaluated
+            "\n{}: {} pass, {} fail, {} not evaluated, {} not automated\n",
+            v.name, v.passed, v.failed, v.not_evaluated, v.not_automated
         );
         for c in &v.controls {
             if !all && c.status != ControlStatus::Fail {
+                continue;
+            }
+            if let Some(why) = &c.not_automated {
+                let _ = writeln!(
+                    out,
+                    "  {:<13} {:<16} {}: {}",
+                    c.status.as_str(),
+                    c.control_id,
+                    why.reason.describe(),
+                    why.note
+                );
                 continue;
             }
             let _ = writeln!(
@@ -503,6 +514,7 @@ mod tests {
                 finding(PROD, "ec2_sg_open_ssh", "sg-p1"),
             ],
             errors: Vec::new(),
+            rule_parameters: None,
         }
     }
 
@@ -513,6 +525,23 @@ mod tests {
             &run.findings,
         );
         render(run, &views, false)
+    }
+
+    #[test]
+    fn not_automated_controls_show_their_reason_with_all_controls() {
+        let run = run();
+        let views = framework_views(
+            &[Framework::CisV5_0_0],
+            &run.summary.checks_by_rule,
+            &run.findings,
+        );
+        let out = render(&run, &views, true);
+        assert!(out.contains(" not automated\n"), "{out}");
+        assert!(
+            out.contains("  NOT_AUTOMATED 1.1              needs a person: "),
+            "{out}"
+        );
+        assert!(!render(&run, &views, false).contains("NOT_AUTOMATED"));
     }
 
     #[test]

@@ -145,6 +145,9 @@ pub struct ComplianceRefs {
     pub security_hub: Vec<String>,
     pub cis_v1_4_0: Vec<String>,
     pub cis_v3_0_0: Vec<String>,
+    /// CIS AWS Foundations Benchmark v5.0.0; absent (empty) in documents written before it.
+    #[serde(default)]
+    pub cis_v5_0_0: Vec<String>,
     pub pci_dss: Vec<String>,
     pub nist_800_53_r5: Vec<String>,
 }

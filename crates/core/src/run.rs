@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::error::CoreError;
 use crate::finding::{Finding, ScanError};
 use crate::model::Service;
+use crate::rules::{ParametersCollector, RuleParametersUsed};
 use crate::summary::{score, Summary, REPORT_SCHEMA_VERSION};
 use crate::unit::{UnitScanDocument, UnitScanSummary};
 
@@ -122,6 +123,10 @@ pub struct RunDocument {
     /// Account by account (in [`RunDocument::units`]' account order), most severe first.
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
+    /// The rule parameters the units used (values that differed between units listed as
+    /// such); `None` in documents written before units recorded them.
+    #[serde(default)]
+    pub rule_parameters: Option<RuleParametersUsed>,
 }
 
 impl RunDocument {
@@ -167,6 +172,7 @@ impl RunDocument {
             summary: &self.summary,
             accounts: &self.accounts,
             errors: &self.errors,
+            rule_parameters: &self.rule_parameters,
         }
     }
 
@@ -190,6 +196,7 @@ pub struct RunDocumentRest<'a> {
     summary: &'a Summary,
     accounts: &'a [AccountSummary],
     errors: &'a [ScanError],
+    rule_parameters: &'a Option<RuleParametersUsed>,
 }
 
 /// Running totals of unit summaries.
@@ -237,6 +244,7 @@ pub struct RunMerger {
     accounts: Vec<AccountSummary>,
     records: Vec<UnitRecord>,
     errors: Vec<ScanError>,
+    parameters: ParametersCollector,
 }
 
 impl RunMerger {
@@ -254,6 +262,9 @@ impl RunMerger {
             self.totals.absorb(&unit.summary);
             account.absorb(&unit.summary);
             error_count += unit.errors.len();
+            if let Some(values) = &unit.rule_parameters {
+                self.parameters.add(unit.label(), values);
+            }
             self.records.push(UnitRecord {
                 account_id: unit.account_id.clone(),
                 region: unit.region.clone(),
@@ -331,6 +342,7 @@ impl RunMerger {
             accounts: self.accounts,
             findings: Vec::new(),
             errors: self.errors,
+            rule_parameters: self.parameters.finish(),
         }
     }
 }
@@ -373,6 +385,52 @@ mod tests {
             serde_json::to_value(document.without_findings()).unwrap(),
             whole
         );
+    }
+
+    #[test]
+    fn the_run_records_the_parameters_its_units_used() {
+        let unit = |region: &str, minimum: i64| {
+            let mut u = crate::testing::ec2_unit("r", region, &[("sg-1", &[22])]);
+            let settings = crate::EvaluationSettings {
+                rule_parameters: crate::rules::RuleParameters::parse(&format!(
+                    r#"{{"rds_instance_backup_retention": {{"backupRetentionMinimum": {minimum}}}}}"#
+                ))
+                .unwrap(),
+                ..Default::default()
+            };
+            u.rule_parameters = Some(settings.rule_parameters.effective());
+            u
+        };
+        let merge = |units: Vec<UnitScanDocument>| {
+            RunDocument::merge(
+                "r",
+                "manual",
+                "2026-12-01T00:00:00Z".into(),
+                units.into_iter().map(|u| (String::new(), u)).collect(),
+                vec![],
+            )
+        };
+        let same = merge(vec![unit("eu-west-1", 14), unit("us-east-1", 14)]);
+        let used = same.rule_parameters.unwrap();
+        assert!(used.consistent());
+        assert_eq!(
+            used.values["rds_instance_backup_retention"],
+            json!({"backupRetentionMinimum": 14})
+        );
+        let changed = merge(vec![unit("eu-west-1", 7), unit("us-east-1", 14)]);
+        let used = changed.rule_parameters.clone().unwrap();
+        assert_eq!(used.differing.len(), 1);
+        assert_eq!(used.differing[0].values[1].value, json!(14));
+        assert!(used.differing[0].values[1].units[0].ends_with("/us-east-1/ec2"));
+        // Documents written before units recorded parameters read back without them.
+        let mut old = serde_json::to_value(unit("eu-west-1", 7)).unwrap();
+        old.as_object_mut().unwrap().remove("rule_parameters");
+        let old: UnitScanDocument = serde_json::from_value(old).unwrap();
+        assert_eq!(merge(vec![old]).rule_parameters, None);
+        let mut run = serde_json::to_value(&changed).unwrap();
+        run.as_object_mut().unwrap().remove("rule_parameters");
+        let run: RunDocument = serde_json::from_value(run).unwrap();
+        assert_eq!(run.rule_parameters, None);
     }
 
     #[test]

@@ -22,6 +22,11 @@ pub struct UnitScanDocument {
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
     pub inventory: Inventory,
+    /// The rule parameters the evaluation used, `{"rule_id": {"parameterName": value}}`
+    /// (every parameter, configured or default). Absent in documents written before they were
+    /// recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_parameters: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,7 +69,13 @@ impl UnitScanDocument {
             findings: evaluation.findings,
             errors,
             inventory,
+            rule_parameters: Some(settings.rule_parameters.effective()),
         }
+    }
+
+    /// How reports name the unit: `account/region/service`.
+    pub fn label(&self) -> String {
+        format!("{}/{}/{}", self.account_id, self.region, self.service)
     }
 
     pub fn summary(&self, findings_key: String) -> UnitScanSummary {

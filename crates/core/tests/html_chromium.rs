@@ -218,6 +218,7 @@ fn run_report() -> (RunReport, Vec<Finding>) {
             message: format!("not authorized for volume {XSS_TAG}"),
             resource: None,
         }],
+        rule_parameters: None,
     };
 
     // The table before this run: three open findings, one resolved that comes back, and one

@@ -92,6 +92,7 @@ pub fn accounts_report(
         accounts: run.accounts,
         findings,
         errors,
+        rule_parameters: run.rule_parameters,
     }
 }
 
@@ -219,6 +220,13 @@ mod tests {
         assert_eq!(own.name.as_deref(), Some("management"));
         assert_eq!((own.units, own.failed_units, own.errors), (1, 0, 0));
         assert_eq!(own.summary.findings_by_severity.total(), 1);
+        // Every unit used the defaults: the report records them once.
+        let used = report.rule_parameters.as_ref().expect("recorded");
+        assert!(used.consistent());
+        assert_eq!(
+            used.values["rds_instance_backup_retention"]["backupRetentionMinimum"],
+            7
+        );
     }
 
     #[test]

@@ -134,6 +134,7 @@ pub fn account_view(run: &RunDocument, account_id: &str) -> Result<RunDocument, 
             .cloned()
             .collect(),
         errors,
+        rule_parameters: run.rule_parameters.clone(),
     })
 }
 

@@ -333,7 +333,9 @@ fn finding_types(controls: &Controls) -> Vec<String> {
         vec!["Software and Configuration Checks/AWS Security Best Practices".to_string()];
     let standards = [
         (
-            !controls.cis_v1_4_0.is_empty() || !controls.cis_v3_0_0.is_empty(),
+            !controls.cis_v1_4_0.is_empty()
+                || !controls.cis_v3_0_0.is_empty()
+                || !controls.cis_v5_0_0.is_empty(),
             "CIS AWS Foundations Benchmark",
         ),
         (!controls.pci_dss.is_empty(), "PCI-DSS Controls"),
@@ -353,7 +355,7 @@ fn finding_types(controls: &Controls) -> Vec<String> {
 }
 
 /// Requirement ids in the form Security Hub's own control findings use, e.g.
-/// `PCI DSS v3.2.1/1.2.1`, `CIS AWS Foundations Benchmark v3.0.0/5.2`, `NIST.800-53.r5 AC-4`.
+/// `PCI DSS v3.2.1/1.2.1`, `CIS AWS Foundations Benchmark v5.0.0/5.3`, `NIST.800-53.r5 AC-4`.
 /// At most 32 are allowed: the framework order below decides which survive.
 pub fn related_requirements(c: &Controls) -> Vec<String> {
     let mut out = Vec::new();
@@ -361,6 +363,11 @@ pub fn related_requirements(c: &Controls) -> Vec<String> {
         c.aws_fsbp
             .iter()
             .map(|id| format!("AWS Foundational Security Best Practices v1.0.0/{id}")),
+    );
+    out.extend(
+        c.cis_v5_0_0
+            .iter()
+            .map(|id| format!("CIS AWS Foundations Benchmark v5.0.0/{id}")),
     );
     out.extend(
         c.cis_v3_0_0

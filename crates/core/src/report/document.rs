@@ -43,6 +43,10 @@ pub struct RunReport {
     pub failed_units: Vec<FailedUnit>,
     pub units: Vec<UnitRecord>,
     pub remediation: Option<crate::remediation::RemediationDecisions>,
+    /// The rule parameters the scan used; parameters whose value differed between units are in
+    /// `differing`. `None` in reports of runs whose units did not record them.
+    #[serde(default)]
+    pub rule_parameters: Option<crate::rules::RuleParametersUsed>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,6 +186,7 @@ impl RunReport {
             units: Vec::new(),
             remediation: None,
             accounts,
+            rule_parameters: scan.rule_parameters.clone(),
         }
     }
 
@@ -297,6 +302,7 @@ impl RunReport {
             units: run.units.clone(),
             remediation: parts.remediation,
             accounts,
+            rule_parameters: run.rule_parameters.clone(),
         }
     }
 
@@ -451,6 +457,7 @@ mod tests {
             accounts: Vec::new(),
             findings: run.findings.clone(),
             errors: Vec::new(),
+            rule_parameters: None,
         };
         let alone = RunReport::from_scan(&scan, "2026-11-23T10:05:00Z");
         assert_eq!(alone.accounts.len(), 1);

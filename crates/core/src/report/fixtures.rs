@@ -149,6 +149,7 @@ pub fn two_accounts_run() -> RunDocument {
             message: "not authorized".into(),
             resource: None,
         }],
+        rule_parameters: None,
     }
 }
 

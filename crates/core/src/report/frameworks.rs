@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 use crate::finding::{Finding, RuleChecks};
+use crate::rules::frameworks::{framework_control, not_automated, NotAutomated};
 use crate::rules::{catalog, Controls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Framework {
+    CisV5_0_0,
     CisV3_0_0,
     CisV1_4_0,
     PciDss,
@@ -26,7 +28,8 @@ pub enum Framework {
 }
 
 impl Framework {
-    pub const ALL: [Framework; 5] = [
+    pub const ALL: [Framework; 6] = [
+        Framework::CisV5_0_0,
         Framework::CisV3_0_0,
         Framework::CisV1_4_0,
         Framework::PciDss,
@@ -34,8 +37,21 @@ impl Framework {
         Framework::AwsFsbp,
     ];
 
+    /// The machine name, as JSON documents and the data files spell it (`cis_v5_0_0`, ...).
+    pub fn key(self) -> &'static str {
+        match self {
+            Framework::CisV5_0_0 => "cis_v5_0_0",
+            Framework::CisV3_0_0 => "cis_v3_0_0",
+            Framework::CisV1_4_0 => "cis_v1_4_0",
+            Framework::PciDss => "pci_dss",
+            Framework::Nist80053R5 => "nist_800_53_r5",
+            Framework::AwsFsbp => "aws_fsbp",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
+            Framework::CisV5_0_0 => "CIS AWS Foundations Benchmark v5.0.0",
             Framework::CisV3_0_0 => "CIS AWS Foundations Benchmark v3.0.0",
             Framework::CisV1_4_0 => "CIS AWS Foundations Benchmark v1.4.0",
             Framework::PciDss => "PCI DSS (v3.2.1 and v4.0.1)",
@@ -44,8 +60,10 @@ impl Framework {
         }
     }
 
-    fn controls(self, c: &Controls) -> &'static [&'static str] {
+    /// The framework's control ids in `c`.
+    pub fn controls(self, c: &Controls) -> &'static [&'static str] {
         match self {
+            Framework::CisV5_0_0 => c.cis_v5_0_0,
             Framework::CisV3_0_0 => c.cis_v3_0_0,
             Framework::CisV1_4_0 => c.cis_v1_4_0,
             Framework::PciDss => c.pci_dss,
@@ -59,7 +77,12 @@ impl Framework {
 pub fn frameworks_named(name: &str) -> Result<Vec<Framework>, CoreError> {
     let all = |fs: &[Framework]| Ok(fs.to_vec());
     match name.trim().to_ascii_lowercase().as_str() {
-        "cis" => all(&[Framework::CisV3_0_0, Framework::CisV1_4_0]),
+        "cis" => all(&[
+            Framework::CisV5_0_0,
+            Framework::CisV3_0_0,
+            Framework::CisV1_4_0,
+        ]),
+        "cis-5.0" | "cis-v5.0.0" => all(&[Framework::CisV5_0_0]),
         "cis-3.0" | "cis-v3.0.0" => all(&[Framework::CisV3_0_0]),
         "cis-1.4" | "cis-v1.4.0" => all(&[Framework::CisV1_4_0]),
         "pci" | "pci-dss" => all(&[Framework::PciDss]),
@@ -68,7 +91,9 @@ pub fn frameworks_named(name: &str) -> Result<Vec<Framework>, CoreError> {
         "all" => all(&Framework::ALL),
         other => Err(CoreError::InvalidParameter {
             parameter: "--framework".into(),
-            reason: format!("`{other}` is not one of cis, cis-3.0, cis-1.4, pci, nist, fsbp, all"),
+            reason: format!(
+                "`{other}` is not one of cis, cis-5.0, cis-3.0, cis-1.4, pci, nist, fsbp, all"
+            ),
         }),
     }
 }
@@ -78,12 +103,7 @@ impl FromStr for Framework {
     fn from_str(s: &str) -> Result<Self, CoreError> {
         Framework::ALL
             .into_iter()
-            .find(|f| {
-                serde_json::to_value(f)
-                    .ok()
-                    .and_then(|v| v.as_str().map(|v| v == s))
-                    .unwrap_or(false)
-            })
+            .find(|f| f.key() == s)
             .ok_or_else(|| CoreError::InvalidParameter {
                 parameter: "framework".into(),
                 reason: format!("unknown framework `{s}`"),
@@ -97,6 +117,8 @@ pub enum ControlStatus {
     Pass,
     Fail,
     NotEvaluated,
+    /// No rule checks the control (the framework's scope list says why).
+    NotAutomated,
 }
 
 impl ControlStatus {
@@ -105,6 +127,7 @@ impl ControlStatus {
             ControlStatus::Pass => "PASS",
             ControlStatus::Fail => "FAIL",
             ControlStatus::NotEvaluated => "NOT_EVALUATED",
+            ControlStatus::NotAutomated => "NOT_AUTOMATED",
         }
     }
 }
@@ -112,6 +135,9 @@ impl ControlStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ControlView {
     pub control_id: String,
+    /// The control's title, for frameworks with a scope list (CIS, FSBP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     pub status: ControlStatus,
     pub rules: Vec<String>,
     pub checks_evaluated: usize,
@@ -119,6 +145,9 @@ pub struct ControlView {
     /// Ids of the failing findings (muted ones included): the report's `findings` has them.
     /// Ids rather than copies: one finding fails many controls (NIST maps a dozen per rule).
     pub failing_findings: Vec<String>,
+    /// Why no rule checks the control (status `NOT_AUTOMATED` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_automated: Option<NotAutomated>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +157,10 @@ pub struct FrameworkView {
     pub passed: usize,
     pub failed: usize,
     pub not_evaluated: usize,
+    /// Controls of the framework's scope that no rule checks (absent in reports before
+    /// CIS v5.0.0 was added).
+    #[serde(default)]
+    pub not_automated: usize,
     pub controls: Vec<ControlView>,
 }
 
@@ -176,14 +209,26 @@ fn view(
             };
             ControlView {
                 control_id: control.to_string(),
+                title: framework_control(framework, control).map(|c| c.title.clone()),
                 status,
                 rules: rules.iter().map(std::string::ToString::to_string).collect(),
                 checks_evaluated: evaluated.max(failing.len()),
                 checks_failed: failing.len(),
                 failing_findings: failing,
+                not_automated: None,
             }
         })
         .collect();
+    controls.extend(not_automated(framework).map(|(c, why)| ControlView {
+        control_id: c.id.clone(),
+        title: Some(c.title.clone()),
+        status: ControlStatus::NotAutomated,
+        rules: Vec::new(),
+        checks_evaluated: 0,
+        checks_failed: 0,
+        failing_findings: Vec::new(),
+        not_automated: Some(why.clone()),
+    }));
     controls.sort_by(|a, b| natural_cmp(&a.control_id, &b.control_id));
     let count = |s: ControlStatus| controls.iter().filter(|c| c.status == s).count();
     FrameworkView {
@@ -192,6 +237,7 @@ fn view(
         passed: count(ControlStatus::Pass),
         failed: count(ControlStatus::Fail),
         not_evaluated: count(ControlStatus::NotEvaluated),
+        not_automated: count(ControlStatus::NotAutomated),
         controls,
     }
 }
@@ -313,10 +359,28 @@ mod tests {
         assert_eq!(control("S3.8").status, ControlStatus::Pass);
         assert_eq!(control("RDS.2").status, ControlStatus::NotEvaluated);
         assert_eq!(
-            fsbp.passed + fsbp.failed + fsbp.not_evaluated,
+            control("S3.5").title.as_deref(),
+            Some("S3 general purpose buckets should require requests to use SSL")
+        );
+        let lambda = control("Lambda.1");
+        assert_eq!(lambda.status, ControlStatus::NotAutomated);
+        assert!(lambda.rules.is_empty() && lambda.not_automated.is_some());
+        assert!(fsbp.not_automated > 0);
+        assert_eq!(
+            fsbp.passed + fsbp.failed + fsbp.not_evaluated + fsbp.not_automated,
             fsbp.controls.len()
         );
-        assert_eq!(frameworks_named("CIS").unwrap().len(), 2);
+        let pci = &framework_views(&[Framework::PciDss], &checks, &[])[0];
+        assert_eq!(pci.not_automated, 0);
+        assert!(pci.controls.iter().all(|c| c.title.is_none()));
+        assert_eq!(
+            "cis_v5_0_0".parse::<Framework>().unwrap(),
+            Framework::CisV5_0_0
+        );
+        for f in Framework::ALL {
+            assert_eq!(serde_json::to_value(f).unwrap(), f.key());
+        }
+        assert_eq!(frameworks_named("CIS").unwrap().len(), 3);
         assert_eq!(
             serde_json::to_value(Framework::Nist80053R5).unwrap(),
             "nist_800_53_r5"

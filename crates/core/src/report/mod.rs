@@ -46,6 +46,9 @@ pub struct ScanReport {
     pub accounts: Vec<crate::run::AccountSummary>,
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
+    /// The rule parameters the evaluation used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_parameters: Option<crate::rules::RuleParametersUsed>,
 }
 
 impl ScanReport {
@@ -96,7 +99,7 @@ impl ScanReport {
 
 /// The columns of the CSV report. New columns are added at the end, so that a spreadsheet or
 /// script reading columns by position keeps working.
-pub const CSV_HEADER: [&str; 25] = [
+pub const CSV_HEADER: [&str; 26] = [
     "id",
     "rule_id",
     "title",
@@ -122,6 +125,7 @@ pub const CSV_HEADER: [&str; 25] = [
     "muted_reason",
     "remediation_url",
     "account_name",
+    "cis_v5_0_0",
 ];
 
 /// One row per finding, a column per framework (ids joined with `;`).
@@ -170,6 +174,7 @@ pub fn findings_csv(findings: &[ReportFinding]) -> Result<String, CoreError> {
                 .map(|r| r.remediation_url.to_string())
                 .unwrap_or_default(),
             row.account_name.clone().unwrap_or_default(),
+            c.cis_v5_0_0.join(";"),
         ];
         writer
             .write_record(row.iter().map(|cell| neutralise_formula(cell)))
@@ -265,7 +270,8 @@ mod tests {
         // The columns before this one keep their order; the name is the last column.
         assert_eq!(header, CSV_HEADER.map(String::from));
         assert_eq!(&header[10], "account_id");
-        assert_eq!(header.last().map(String::as_str), Some("account_name"));
+        assert_eq!(&header[24], "account_name");
+        assert_eq!(header.last().map(String::as_str), Some("cis_v5_0_0"));
         let cells: Vec<(String, String)> = reader
             .records()
             .map(|r| {
@@ -323,5 +329,8 @@ pub fn build_report(
         summary,
         findings: evaluation.findings,
         errors,
+        rule_parameters: Some(crate::rules::RuleParametersUsed::uniform(
+            settings.rule_parameters.effective(),
+        )),
     }
 }

@@ -81,6 +81,10 @@ fn compliance(rule_id: &str, passed: bool) -> Value {
             "AWS Foundational Security Best Practices",
         ),
         (
+            !controls.cis_v5_0_0.is_empty(),
+            "CIS AWS Foundations Benchmark v5.0.0",
+        ),
+        (
             !controls.cis_v3_0_0.is_empty(),
             "CIS AWS Foundations Benchmark v3.0.0",
         ),
@@ -322,6 +326,7 @@ mod tests {
             accounts: Vec::new(),
             findings: vec![finding],
             errors: vec![],
+            rule_parameters: None,
         };
         let mut report = RunReport::from_scan(&scan, "2026-11-23T10:02:00Z");
         report.resolved.push(ResolvedEntry {

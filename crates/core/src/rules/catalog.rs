@@ -95,7 +95,11 @@ mod tests {
                 c.aws_fsbp
             );
             assert!(
-                c.cis_v1_4_0.iter().chain(c.cis_v3_0_0).all(|id| cis(id)),
+                c.cis_v1_4_0
+                    .iter()
+                    .chain(c.cis_v3_0_0)
+                    .chain(c.cis_v5_0_0)
+                    .all(|id| cis(id)),
                 "{}",
                 r.id
             );

@@ -39,6 +39,7 @@ impl Controls {
             security_hub: own(self.security_hub),
             cis_v1_4_0: own(self.cis_v1_4_0),
             cis_v3_0_0: own(self.cis_v3_0_0),
+            cis_v5_0_0: own(self.cis_v5_0_0),
             pci_dss: own(self.pci_dss),
             nist_800_53_r5: own(self.nist_800_53_r5),
         }
@@ -91,3 +92,7 @@ pub const CIS_V1_4_0_ADMIN_PORTS: &[&str] = &["5.2"];
 /// CIS AWS Foundations Benchmark v3.0.0 recommendations against remote administration ports
 /// open to 0.0.0.0/0 (5.2) and ::/0 (5.3).
 pub const CIS_V3_0_0_ADMIN_PORTS: &[&str] = &["5.2", "5.3"];
+
+/// CIS AWS Foundations Benchmark v5.0.0 recommendations against remote administration ports
+/// open to 0.0.0.0/0 (5.3, EC2.53) and ::/0 (5.4, EC2.54).
+pub const CIS_V5_0_0_ADMIN_PORTS: &[&str] = &["5.3", "5.4"];

@@ -5,6 +5,7 @@ mod catalog;
 pub mod controls;
 pub mod docs;
 pub mod ec2;
+pub mod frameworks;
 pub mod parameters;
 pub mod rds;
 pub mod runbook;
@@ -20,7 +21,8 @@ use crate::model::{
 pub use catalog::{catalog, rule};
 pub use controls::Controls;
 pub use parameters::{
-    IntegerListParameter, IntegerParameter, Parameter, RuleParameters, StringListParameter,
+    DifferingParameter, IntegerListParameter, IntegerParameter, Parameter, ParameterUse,
+    ParametersCollector, RuleParameters, RuleParametersUsed, StringListParameter,
     PARAM_RULE_PARAMETERS,
 };
 pub use runbook::{RemediationEvidence, Runbook, RunbookParameters};

@@ -315,5 +315,8 @@ fn invalid(reason: String) -> CoreError {
     }
 }
 
+mod used;
+pub use used::{DifferingParameter, ParameterUse, ParametersCollector, RuleParametersUsed};
+
 #[cfg(test)]
 mod tests;

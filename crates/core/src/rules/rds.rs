@@ -43,7 +43,7 @@ pub const RDS_INSTANCE_PUBLIC: Rule = Rule {
         aws_fsbp: &["RDS.2"],
         security_hub: &["RDS.2"],
         cis_v3_0_0: &["2.3.3"],
-        cis_v5_0_0: &[],
+        cis_v5_0_0: &["2.2.3"],
         pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v3.2.1/7.2.1", "v4.0.1/1.4.4"],
         nist_800_53_r5: NIST_NETWORK_BOUNDARY,
         ..Controls::NONE
@@ -73,7 +73,7 @@ pub const RDS_INSTANCE_STORAGE_ENCRYPTED: Rule = Rule {
         security_hub: &["RDS.3"],
         cis_v1_4_0: &["2.3.1"],
         cis_v3_0_0: &["2.3.1"],
-        cis_v5_0_0: &[],
+        cis_v5_0_0: &["2.2.1"],
         nist_800_53_r5: NIST_ENCRYPTION_AT_REST,
         ..Controls::NONE
     },
@@ -207,6 +207,7 @@ pub const RDS_INSTANCE_MULTI_AZ: Rule = Rule {
     controls: Controls {
         aws_fsbp: &["RDS.5"],
         security_hub: &["RDS.5"],
+        cis_v5_0_0: &["2.2.4"],
         nist_800_53_r5: &["CP-10", "CP-6(2)", "SC-36", "SC-5(2)", "SI-13(5)"],
         ..Controls::NONE
     },
@@ -233,7 +234,7 @@ pub const RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE: Rule = Rule {
         aws_fsbp: &["RDS.13"],
         security_hub: &["RDS.13"],
         cis_v3_0_0: &["2.3.2"],
-        cis_v5_0_0: &[],
+        cis_v5_0_0: &["2.2.2"],
         pci_dss: &["v4.0.1/6.3.3"],
         nist_800_53_r5: &["SI-2", "SI-2(2)", "SI-2(4)", "SI-2(5)"],
         ..Controls::NONE

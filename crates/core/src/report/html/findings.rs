@@ -264,6 +264,11 @@ pub(super) fn controls(c: &ComplianceRefs) -> String {
             &c.aws_fsbp,
         ),
         (
+            "CIS 5.0",
+            "CIS AWS Foundations Benchmark v5.0.0",
+            &c.cis_v5_0_0,
+        ),
+        (
             "CIS 3.0",
             "CIS AWS Foundations Benchmark v3.0.0",
             &c.cis_v3_0_0,

@@ -35,12 +35,14 @@ fn framework(view: &FrameworkView, findings: &HashMap<&str, &Finding>) -> String
         out,
         "<div class=\"framework\" data-framework=\"{}\">\n<h3>{}</h3>\n\
          <p><span class=\"badge pass\">{} pass</span> <span class=\"badge fail\">{} fail</span> \
-         <span class=\"badge none\">{} not evaluated</span> <span class=\"muted\">of {total} controls</span></p>",
+         <span class=\"badge none\">{} not evaluated</span> <span class=\"badge none\">{} not automated</span> \
+         <span class=\"muted\">of {total} controls</span></p>",
         escape(&framework_key(view)),
         escape(&view.name),
         view.passed,
         view.failed,
         view.not_evaluated,
+        view.not_automated,
     );
     let _ = writeln!(
         out,
@@ -56,12 +58,9 @@ fn framework(view: &FrameworkView, findings: &HashMap<&str, &Finding>) -> String
     out
 }
 
-/// The framework's machine name (`cis_v3_0_0`, `pci_dss`, …), as the JSON report spells it.
+/// The framework's machine name (`cis_v5_0_0`, `pci_dss`, …), as the JSON report spells it.
 fn framework_key(view: &FrameworkView) -> String {
-    serde_json::to_value(view.framework)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    view.framework.key().to_string()
 }
 
 /// Failing resources listed per control; the rest are counted (the findings table has them all).
@@ -71,13 +70,23 @@ fn control_row(c: &ControlView, findings: &HashMap<&str, &Finding>) -> String {
     let class = match c.status {
         ControlStatus::Pass => "pass",
         ControlStatus::Fail => "fail",
-        ControlStatus::NotEvaluated => "none",
+        ControlStatus::NotEvaluated | ControlStatus::NotAutomated => "none",
     };
-    let rules: Vec<String> = c
+    let mut rules: Vec<String> = c
         .rules
         .iter()
         .map(|r| format!("<code>{}</code>", escape(r)))
         .collect();
+    if let Some(why) = &c.not_automated {
+        rules.push(format!(
+            "<span class=\"muted\">{}: {}</span>",
+            escape(why.reason.describe()),
+            escape(&why.note)
+        ));
+    }
+    let title = c.title.as_deref().map_or_else(String::new, |t| {
+        format!("<br><span class=\"muted\">{}</span>", escape(t))
+    });
     let failing = if c.failing_findings.is_empty() {
         "<span class=\"muted\">—</span>".to_string()
     } else {
@@ -106,7 +115,7 @@ fn control_row(c: &ControlView, findings: &HashMap<&str, &Finding>) -> String {
         format!("<ul class=\"plain\">{}</ul>", items.concat())
     };
     format!(
-        "<tr data-status=\"{}\"><th scope=\"row\">{}</th><td><span class=\"badge {class}\">{}</span></td>\
+        "<tr data-status=\"{}\"><th scope=\"row\">{}{title}</th><td><span class=\"badge {class}\">{}</span></td>\
          <td>{}</td><td class=\"num\">{} / {}</td><td>{failing}</td></tr>\n",
         c.status.as_str(),
         escape(&c.control_id),

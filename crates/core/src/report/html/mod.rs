@@ -17,6 +17,7 @@ mod assets;
 mod breakdowns;
 mod findings;
 mod frameworks;
+mod parameters;
 mod trend;
 
 use std::fmt::Write;
@@ -56,6 +57,11 @@ pub fn render_html(report: &RunReport) -> String {
         ));
     }
     page.push_str(&section("run", "Run", &run_metadata(report)));
+    page.push_str(&section(
+        "parameters",
+        "Rule parameters",
+        &parameters::parameters_section(report),
+    ));
     page.push_str(&section(
         "trend",
         "Trend",

@@ -76,6 +76,9 @@ fn report(findings: Vec<Finding>, evaluated: usize, passed: usize) -> RunReport 
         accounts: Vec::new(),
         findings,
         errors: Vec::new(),
+        rule_parameters: Some(crate::rules::RuleParametersUsed::uniform(
+            crate::rules::RuleParameters::DEFAULTS.effective(),
+        )),
     };
     RunReport::from_scan(&scan, "2024-05-04T06:02:00Z")
 }
@@ -304,7 +307,14 @@ fn the_page_shows_score_metadata_breakdowns_and_rows() {
     assert!(!page.contains("id=\"lifecycle-counts\""));
     assert!(!page.contains("id=\"s-resolved\""));
     // One view per framework, controls folded away.
-    assert_eq!(page.matches("<div class=\"framework\"").count(), 5);
+    assert_eq!(page.matches("<div class=\"framework\"").count(), 6);
+    assert!(page.contains("data-framework=\"cis_v5_0_0\""));
+    assert!(page.contains("data-status=\"NOT_AUTOMATED\""));
+    assert!(page.contains("needs a person: "));
+    // The rule parameters in effect, none changed.
+    assert!(page.contains("id=\"s-parameters\""));
+    assert!(page.contains("<td><code>backupRetentionMinimum</code></td><td><code>7</code></td>"));
+    assert!(!page.contains("id=\"parameters-changed\""));
     assert!(page.contains("<details><summary>Controls ("));
     // The ad-hoc scan is its own one-point trend.
     assert_eq!(page.matches("<circle class=\"trend-point").count(), 1);
@@ -440,4 +450,33 @@ fn a_run_of_one_account_has_no_account_section_column_or_filter() {
         page.matches(&format!("data-account=\"{ACCOUNT}\"")).count(),
         2
     );
+}
+
+#[test]
+fn rule_parameters_changed_mid_run_are_shown_with_their_units() {
+    use crate::rules::{DifferingParameter, ParameterUse, RuleParametersUsed};
+    let mut r = sample();
+    r.rule_parameters = Some(RuleParametersUsed {
+        values: serde_json::Map::new(),
+        differing: vec![DifferingParameter {
+            rule_id: "rds_instance_backup_retention".into(),
+            parameter: "backupRetentionMinimum".into(),
+            values: vec![
+                ParameterUse {
+                    value: serde_json::json!(7),
+                    units: vec!["111111111111/eu-west-1/rds".into()],
+                },
+                ParameterUse {
+                    value: serde_json::json!(14),
+                    units: vec!["111111111111/us-east-1/rds".into()],
+                },
+            ],
+        }],
+    });
+    let page = render_html(&r);
+    assert!(page.contains("id=\"parameters-changed\""));
+    assert!(page.contains("<td><code>14</code></td><td>111111111111/us-east-1/rds</td>"));
+    assert!(!page.contains("Values in effect"));
+    r.rule_parameters = None;
+    assert!(render_html(&r).contains("Not recorded: this run's units"));
 }
