@@ -1434,6 +1434,17 @@ def read_json(environ):
     return json.loads(environ["wsgi.input"].read(length) or b"null")
 
 
+def set_account_summary(body: dict) -> None:
+    """Sets the root user's MFA and access-key flags of one account's IAM account summary."""
+    from moto.iam.models import iam_backends
+
+    summary = iam_backends[str(body["account"])]["aws"].account_summary
+    if "AccountMFAEnabled" in body:
+        summary._account_mfa_enabled = int(body["AccountMFAEnabled"])
+    if "AccountAccessKeysPresent" in body:
+        summary._account_access_keys_present = int(body["AccountAccessKeysPresent"])
+
+
 def with_harness_controls(app):
     """Control endpoints, per service/region denial and SSM Automation, in front of moto.
 
@@ -1441,6 +1452,9 @@ def with_harness_controls(app):
     POST /_harness/deny-assume-role ["<account id>", ...]: sts:AssumeRole into a role of those
                                    accounts answers AccessDenied (HTTP 403), as STS does when the
                                    role does not trust the caller (empty list: none)
+    POST /_harness/account-summary {"account", "AccountMFAEnabled"?, "AccountAccessKeysPresent"?}:
+                                   the root user's settings IAM GetAccountSummary reports for
+                                   that account (moto has no API that sets them; 0 or 1 each)
     POST /_harness/lambda-endpoint {"endpoint": URL | null}: where state machines call Lambda
     POST /_harness/securityhub-reject [{"generator_id", "times"}]: refuse those findings N times
     POST /_harness/request-log     {"path": FILE | null}: append one JSON line per AWS request to
@@ -1484,6 +1498,10 @@ def with_harness_controls(app):
             SECURITYHUB_REJECT.clear()
             SECURITYHUB_REJECTED.clear()
             SECURITYHUB_REJECT.update({r["generator_id"]: int(r["times"]) for r in read_json(environ) or []})
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
+        if path == "/_harness/account-summary" and method == "POST":
+            set_account_summary(read_json(environ) or {})
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
         if path == "/_harness/lambda-endpoint" and method == "POST":

@@ -85,11 +85,13 @@ impl CloudTrailCollector {
             .send();
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
         while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| scan_error(region, Service::CloudTrail, "ListTrails", None, &e))?;
+            let page =
+                page.map_err(|e| scan_error(region, Service::CloudTrail, "ListTrails", None, &e))?;
             for t in page.trails() {
                 if let (Some(arn), Some(home)) = (t.trail_arn(), t.home_region()) {
-                    out.entry(home.to_string()).or_default().push(arn.to_string());
+                    out.entry(home.to_string())
+                        .or_default()
+                        .push(arn.to_string());
                 }
             }
         }

@@ -61,8 +61,7 @@ impl Collector for IamCollector {
                 }
                 Ok(root)
             };
-            let (summary, devices) =
-                tokio::join!(client.get_account_summary().send(), devices);
+            let (summary, devices) = tokio::join!(client.get_account_summary().send(), devices);
             let (mut mfa, mut keys) = (None, None);
             match summary {
                 Ok(summary) => {

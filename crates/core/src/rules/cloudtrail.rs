@@ -181,7 +181,13 @@ pub const CLOUDTRAIL_MULTI_REGION_TRAIL: Rule = Rule {
 pub fn multi_region_trail(account: &CloudTrailAccount, _: &Context) -> Outcome {
     account_check(
         account,
-        |s| management_coverage(s) == Coverage { read: true, write: true },
+        |s| {
+            management_coverage(s)
+                == Coverage {
+                    read: true,
+                    write: true,
+                }
+        },
         "a logging multi-Region trail with read and write management events",
     )
 }
@@ -380,7 +386,9 @@ mod tests {
             is_organization_trail: false,
             log_file_validation: true,
             kms_key_id: Some("arn:aws:kms:us-east-1:123456789012:key/k".into()),
-            cloudwatch_logs_log_group_arn: Some("arn:aws:logs:us-east-1:123456789012:log-group:ct:*".into()),
+            cloudwatch_logs_log_group_arn: Some(
+                "arn:aws:logs:us-east-1:123456789012:log-group:ct:*".into(),
+            ),
             s3_bucket_name: Some("logs".into()),
             is_logging: Some(true),
             selectors: Some(selectors),
@@ -426,15 +434,25 @@ mod tests {
         // No custom selectors: CloudTrail's default, all management events.
         let ok = account(vec![trail("t", true, TrailSelectors::default())]);
         assert_eq!(multi_region_trail(&ok, &CTX), Outcome::Pass);
-        let ok = account(vec![trail("t", true, basic(vec![basic_selector("All", true)]))]);
+        let ok = account(vec![trail(
+            "t",
+            true,
+            basic(vec![basic_selector("All", true)]),
+        )]);
         assert_eq!(multi_region_trail(&ok, &CTX), Outcome::Pass);
         // Read and write from two advanced selectors.
         let ok = account(vec![trail(
             "t",
             true,
             advanced(vec![
-                vec![field("eventCategory", &["Management"]), field("readOnly", &["true"])],
-                vec![field("eventCategory", &["Management"]), field("readOnly", &["false"])],
+                vec![
+                    field("eventCategory", &["Management"]),
+                    field("readOnly", &["true"]),
+                ],
+                vec![
+                    field("eventCategory", &["Management"]),
+                    field("readOnly", &["false"]),
+                ],
             ]),
         )]);
         assert_eq!(multi_region_trail(&ok, &CTX), Outcome::Pass);
@@ -448,7 +466,11 @@ mod tests {
         let mut stopped = trail("t", true, TrailSelectors::default());
         stopped.is_logging = Some(false);
         assert!(fails(&multi_region_trail(&account(vec![stopped]), &CTX)));
-        let write_only = account(vec![trail("t", true, basic(vec![basic_selector("WriteOnly", true)]))]);
+        let write_only = account(vec![trail(
+            "t",
+            true,
+            basic(vec![basic_selector("WriteOnly", true)]),
+        )]);
         assert!(fails(&multi_region_trail(&write_only, &CTX)));
         let mut excluding = basic_selector("All", true);
         excluding.exclude_management_event_sources = vec!["kms.amazonaws.com".into()];
@@ -463,7 +485,11 @@ mod tests {
         )]);
         assert!(fails(&multi_region_trail(&narrowed, &CTX)));
         // Data events only.
-        let data_only = account(vec![trail("t", true, basic(vec![basic_selector("All", false)]))]);
+        let data_only = account(vec![trail(
+            "t",
+            true,
+            basic(vec![basic_selector("All", false)]),
+        )]);
         assert!(fails(&multi_region_trail(&data_only, &CTX)));
     }
 
@@ -477,7 +503,10 @@ mod tests {
         );
         // Another trail that passes settles it.
         let good = trail("u", true, TrailSelectors::default());
-        assert_eq!(multi_region_trail(&account(vec![unknown, good]), &CTX), Outcome::Pass);
+        assert_eq!(
+            multi_region_trail(&account(vec![unknown, good]), &CTX),
+            Outcome::Pass
+        );
     }
 
     #[test]
@@ -489,7 +518,8 @@ mod tests {
         assert!(fails(&s3_object_read_events(&write, &CTX)));
         let mut one_bucket = all_buckets.clone();
         one_bucket.read_write_type = "All".into();
-        one_bucket.data_resources = vec![("AWS::S3::Object".into(), vec!["arn:aws:s3:::b/".into()])];
+        one_bucket.data_resources =
+            vec![("AWS::S3::Object".into(), vec!["arn:aws:s3:::b/".into()])];
         let one = account(vec![trail("t", true, basic(vec![one_bucket]))]);
         assert!(fails(&s3_object_write_events(&one, &CTX)));
         let adv = account(vec![trail(

@@ -117,7 +117,11 @@ mod tests {
         parameters: &RuleParameters::DEFAULTS,
     };
 
-    fn settings(mfa: Option<bool>, keys: Option<bool>, virt: Option<&[&str]>) -> IamAccountSettings {
+    fn settings(
+        mfa: Option<bool>,
+        keys: Option<bool>,
+        virt: Option<&[&str]>,
+    ) -> IamAccountSettings {
         IamAccountSettings {
             region: "us-east-1".into(),
             root_mfa_enabled: mfa,
@@ -163,6 +167,9 @@ mod tests {
         let partial = settings(Some(true), Some(false), None);
         assert_eq!(root_hardware_mfa(&partial, &CTX), Outcome::NotApplicable);
         // MFA off fails whatever the device list says.
-        assert!(fails(&root_hardware_mfa(&settings(Some(false), None, None), &CTX)));
+        assert!(fails(&root_hardware_mfa(
+            &settings(Some(false), None, None),
+            &CTX
+        )));
     }
 }

@@ -16,7 +16,8 @@ pub mod tags;
 use crate::finding::{Outcome, Severity};
 use crate::model::{
     Bucket, CloudTrailAccount, DbInstance, EbsEncryptionDefault, IamAccountSettings, Instance,
-    PublicAccessBlock, ResourceType, S3AccountSettings, SecurityGroup, Service, Tags, Trail, Volume,
+    PublicAccessBlock, ResourceType, S3AccountSettings, SecurityGroup, Service, Tags, Trail,
+    Volume,
 };
 
 pub use catalog::{catalog, rule};
