@@ -1383,6 +1383,17 @@ SECURITYHUB_REJECT: dict[str, int] = {}
 SECURITYHUB_REJECTED: dict[str, int] = {}
 
 
+def patch_cloudtrail() -> None:
+    """ListTrails lists every trail of the account, each with its home region, whatever the
+    region asked (as AWS does); moto lists only the trails visible in the region asked."""
+    from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
+
+    def list_trails(self):
+        return [t for backend in cloudtrail_backends[self.account_id].values() for t in backend.trails.values()]
+
+    CloudTrailBackend.list_trails = list_trails
+
+
 def patch_securityhub() -> None:
     """BatchImportFindings: the harness's refusals (SECURITYHUB_REJECT), and the account rule.
 
@@ -1563,6 +1574,7 @@ def main() -> None:
     patch_s3()
     patch_stepfunctions()
     patch_events()
+    patch_cloudtrail()
     patch_securityhub()
     ENGINE_TARGETS["lambda"] = args.lambda_endpoint
     # One log line per request drowns test output; errors still show.
