@@ -1383,6 +1383,17 @@ SECURITYHUB_REJECT: dict[str, int] = {}
 SECURITYHUB_REJECTED: dict[str, int] = {}
 
 
+def patch_cloudtrail() -> None:
+    """ListTrails lists every trail of the account, each with its home region, whatever the
+    region asked (as AWS does); moto lists only the trails visible in the region asked."""
+    from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
+
+    def list_trails(self):
+        return [t for backend in cloudtrail_backends[self.account_id].values() for t in backend.trails.values()]
+
+    CloudTrailBackend.list_trails = list_trails
+
+
 def patch_securityhub() -> None:
     """BatchImportFindings: the harness's refusals (SECURITYHUB_REJECT), and the account rule.
 
@@ -1434,6 +1445,17 @@ def read_json(environ):
     return json.loads(environ["wsgi.input"].read(length) or b"null")
 
 
+def set_account_summary(body: dict) -> None:
+    """Sets the root user's MFA and access-key flags of one account's IAM account summary."""
+    from moto.iam.models import iam_backends
+
+    summary = iam_backends[str(body["account"])]["aws"].account_summary
+    if "AccountMFAEnabled" in body:
+        summary._account_mfa_enabled = int(body["AccountMFAEnabled"])
+    if "AccountAccessKeysPresent" in body:
+        summary._account_access_keys_present = int(body["AccountAccessKeysPresent"])
+
+
 def with_harness_controls(app):
     """Control endpoints, per service/region denial and SSM Automation, in front of moto.
 
@@ -1441,6 +1463,9 @@ def with_harness_controls(app):
     POST /_harness/deny-assume-role ["<account id>", ...]: sts:AssumeRole into a role of those
                                    accounts answers AccessDenied (HTTP 403), as STS does when the
                                    role does not trust the caller (empty list: none)
+    POST /_harness/account-summary {"account", "AccountMFAEnabled"?, "AccountAccessKeysPresent"?}:
+                                   the root user's settings IAM GetAccountSummary reports for
+                                   that account (moto has no API that sets them; 0 or 1 each)
     POST /_harness/lambda-endpoint {"endpoint": URL | null}: where state machines call Lambda
     POST /_harness/securityhub-reject [{"generator_id", "times"}]: refuse those findings N times
     POST /_harness/request-log     {"path": FILE | null}: append one JSON line per AWS request to
@@ -1484,6 +1509,10 @@ def with_harness_controls(app):
             SECURITYHUB_REJECT.clear()
             SECURITYHUB_REJECTED.clear()
             SECURITYHUB_REJECT.update({r["generator_id"]: int(r["times"]) for r in read_json(environ) or []})
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
+        if path == "/_harness/account-summary" and method == "POST":
+            set_account_summary(read_json(environ) or {})
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
         if path == "/_harness/lambda-endpoint" and method == "POST":
@@ -1545,6 +1574,7 @@ def main() -> None:
     patch_s3()
     patch_stepfunctions()
     patch_events()
+    patch_cloudtrail()
     patch_securityhub()
     ENGINE_TARGETS["lambda"] = args.lambda_endpoint
     # One log line per request drowns test output; errors still show.

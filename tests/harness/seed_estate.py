@@ -74,10 +74,11 @@ SERVICE = {
     "volume": "ec2",
     "db_instance": "rds",
     "bucket": "s3",
+    "trail": "cloudtrail",
 }
 ENTRY_FIELDS = {
     "name", "kind", "regions", "note", "params", "calls", "tags", "expect", "root_volume",
-    "revoke_all_rules", "log_target",
+    "revoke_all_rules", "log_target", "root",
 }
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_.-]+))?\}")
 
@@ -428,6 +429,9 @@ class Seeder:
         what = f"{ctx['region']} {ctx['logical']}"
         ctx = {**ctx, "id": self.account}
         self.run_calls(what, spec, ctx)
+        if spec.get("root") is not None:
+            # The root user's settings (IAM GetAccountSummary): moto has no API that sets them.
+            post_control(self.endpoint, "/_harness/account-summary", {"account": self.account, **spec["root"]})
         # Findings about account-level settings name the account this way, not by an ARN.
         self.record(spec, ctx, self.account, f"AWS::::Account:{self.account}", [])
 
@@ -535,6 +539,17 @@ class Seeder:
             self.call(what, s3.put_bucket_tagging, Bucket=bucket, Tagging={"TagSet": tags})
         self.record(spec, ctx, bucket, arn, tags)
 
+    def seed_trail(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        """A CloudTrail trail delivering to its region's log-target bucket; `calls` (start_logging,
+        put_event_selectors, ...) name it by its name, {name}-{copy}: moto finds no trail by ARN there."""
+        ctx = {**ctx, "log_bucket": self.log_bucket(ctx["region"], ctx["copy"])}
+        what = f"{ctx['region']} {ctx['logical']}"
+        trail = self.api(what, "cloudtrail", ctx["region"], "create_trail", self.fill(spec["params"], ctx, what))
+        arn = trail["TrailARN"]
+        ctx = {**ctx, "id": arn}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, arn, arn, [])
+
     def log_bucket(self, region: str, copy_index: int) -> str | None:
         for entry in self.estate.entries:
             if entry.get("log_target") and self.estate.regions_of(entry) == [region]:
@@ -568,6 +583,7 @@ class Seeder:
             "volume": self.seed_volume,
             "db_instance": self.seed_db_instance,
             "bucket": self.seed_bucket,
+            "trail": self.seed_trail,
         }
         tasks: list[tuple[str, Callable[[], None]]] = []
         groups: dict[tuple[str, int], list[Callable[[], None]]] = {}

@@ -256,6 +256,8 @@ class TemplateTest(unittest.TestCase):
             "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
             "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
             "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+            "cloudtrail:ListTrails", "cloudtrail:DescribeTrails", "iam:GetAccountSummary",
+            "iam:ListVirtualMFADevices",
         }
         # Organizations' ARNs name the management account and the organization, which the stack
         # does not know: the plan function's read-only listing is the one exception.
@@ -284,7 +286,7 @@ class TemplateTest(unittest.TestCase):
         for statement in statements(self.props("RegionScanPolicy")["PolicyDocument"]):
             for action in as_list(statement["Action"]):
                 service, name = action.split(":")
-                if service in ("ec2", "rds", "s3", "ssm", "sts") and re.match(r"(Describe|Get|List)", name):
+                if service in ("ec2", "rds", "s3", "ssm", "sts", "cloudtrail", "iam") and re.match(r"(Describe|Get|List)", name):
                     continue
                 if action in ("logs:CreateLogStream", "logs:PutLogEvents"):
                     continue
@@ -890,10 +892,11 @@ class MemberRoleTest(unittest.TestCase):
         """Every SDK call of crates/aws/src/collect/ has its IAM action, and nothing else is granted."""
         # SDK operation -> IAM action where the two names differ (S3's historic names).
         renamed = {"s3:ListBuckets": "s3:ListAllMyBuckets", "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
-                   "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock"}
+                   "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+                   "iam:ListVirtualMfaDevices": "iam:ListVirtualMFADevices"}
         called = set()
         for path in (ROOT / "crates/aws/src/collect").glob("*.rs"):
-            if path.stem not in ("ec2", "rds", "s3"):
+            if path.stem not in ("ec2", "rds", "s3", "cloudtrail", "iam"):
                 continue
             code = path.read_text()
             for operation in re.findall(r"\.((?:describe|get|list)_[a-z_]+)\(\)", code):
@@ -908,7 +911,7 @@ class MemberRoleTest(unittest.TestCase):
             self.assertRegex(action.split(":")[1], r"^(Describe|Get|List)", "read-only")
         # The same calls template.yaml's region-scan makes in the scanner's own account.
         own = Resolved(self.main).actions("RegionScanPolicy")
-        self.assertEqual({a for a in own if a.split(":")[0] in ("ec2", "rds") or
+        self.assertEqual({a for a in own if a.split(":")[0] in ("ec2", "rds", "cloudtrail", "iam") or
                           (a.startswith("s3:") and a != "s3:PutObject")}, granted)
 
     def test_security_hub_import_into_the_accounts_own_product_only(self):
@@ -927,7 +930,9 @@ class MemberRoleTest(unittest.TestCase):
         for logical_id in ("RemediationPolicy", "AutomationRole", "AutomationPolicy") + DOCUMENTS:
             self.assertNotIn(logical_id, off.resources)
         granted = {a for p in off.of_type("AWS::IAM::ManagedPolicy") for a in off.actions(p)}
-        self.assertFalse({a for a in granted if a.startswith(("ssm:", "iam:"))}, "read-only without remediation")
+        self.assertFalse({a for a in granted if a.startswith("ssm:")
+                          or (a.startswith("iam:") and not re.match(r"iam:(Get|List)", a))},
+                         "read-only without remediation")
         self.assertNotIn("AutomationRoleArn", off.outputs)
 
         on = self.resolve(EnableRemediation="true")

@@ -12,7 +12,9 @@ use compliance_core::{Inventory, ScanError, Service};
 use futures::StreamExt;
 use tokio::sync::OnceCell;
 
+use crate::collect::cloudtrail::CloudTrailCollector;
 use crate::collect::ec2::Ec2Collector;
+use crate::collect::iam::IamCollector;
 use crate::collect::rds::RdsCollector;
 use crate::collect::s3::{S3Collector, DEFAULT_BUCKET_CONCURRENCY};
 use crate::collect::{Collected, Collector};
@@ -32,6 +34,8 @@ pub struct Scanner {
     ec2: Ec2Collector,
     s3: S3Collector,
     rds: RdsCollector,
+    cloudtrail: CloudTrailCollector,
+    iam: IamCollector,
 }
 
 /// One account's part of a scan.
@@ -95,6 +99,8 @@ impl Scanner {
             ec2: Ec2Collector::new(factory.clone()),
             s3: S3Collector::new(factory.clone(), DEFAULT_BUCKET_CONCURRENCY),
             rds: RdsCollector::new(factory.clone()),
+            cloudtrail: CloudTrailCollector::new(factory.clone()),
+            iam: IamCollector::new(factory.clone()),
             factory,
         }
     }
@@ -121,6 +127,8 @@ impl Scanner {
             Service::Ec2 => &self.ec2,
             Service::S3 => &self.s3,
             Service::Rds => &self.rds,
+            Service::CloudTrail => &self.cloudtrail,
+            Service::Iam => &self.iam,
         }
     }
 

@@ -174,6 +174,10 @@ impl ClientFactory {
     regional_client!(ec2, aws_sdk_ec2);
     #[cfg(feature = "scan")]
     regional_client!(rds, aws_sdk_rds);
+    #[cfg(feature = "scan")]
+    regional_client!(cloudtrail, aws_sdk_cloudtrail);
+    #[cfg(feature = "scan")]
+    client!(iam, aws_sdk_iam);
     regional_client!(s3, aws_sdk_s3);
     #[cfg(feature = "security-hub")]
     regional_client!(securityhub, aws_sdk_securityhub);

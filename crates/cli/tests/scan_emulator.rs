@@ -427,7 +427,15 @@ fn units_per_account(report: &Value) -> usize {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| if s == "s3" { 1 } else { regions })
+        .map(|s| {
+            let service: compliance_core::Service = s.as_str().unwrap().parse().unwrap();
+            // Global services (S3, CloudTrail, IAM) are one unit per account.
+            if service.is_global() {
+                1
+            } else {
+                regions
+            }
+        })
         .sum()
 }
 

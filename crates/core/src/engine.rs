@@ -103,6 +103,41 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
                     record(db.subject(), check(db, &ctx));
                 }
             }
+            Check::CloudTrailAccount(check) => {
+                if let Some(account) = &inventory.cloudtrail {
+                    let subject = Subject::account(
+                        Service::CloudTrail,
+                        &inventory.account_id,
+                        &account_arn,
+                        &account.region,
+                    );
+                    record(subject, check(account, &ctx));
+                }
+            }
+            Check::Trail(check) => {
+                for trail in inventory.cloudtrail.iter().flat_map(|c| &c.trails) {
+                    let subject = Subject {
+                        service: Service::CloudTrail,
+                        resource_type: ResourceType::AwsCloudTrailTrail,
+                        id: &trail.name,
+                        arn: &trail.arn,
+                        region: &trail.region,
+                        tags: None,
+                    };
+                    record(subject, check(trail, &ctx));
+                }
+            }
+            Check::IamAccount(check) => {
+                if let Some(account) = &inventory.iam_account {
+                    let subject = Subject::account(
+                        Service::Iam,
+                        &inventory.account_id,
+                        &account_arn,
+                        &account.region,
+                    );
+                    record(subject, check(account, &ctx));
+                }
+            }
             Check::Tags(check) => {
                 for subject in taggable(inventory) {
                     let outcome = subject

@@ -17,22 +17,34 @@ pub enum Service {
     Ec2,
     S3,
     Rds,
+    CloudTrail,
+    Iam,
 }
 
 impl Service {
-    pub const ALL: [Service; 3] = [Service::Ec2, Service::S3, Service::Rds];
+    pub const ALL: [Service; 5] = [
+        Service::Ec2,
+        Service::S3,
+        Service::Rds,
+        Service::CloudTrail,
+        Service::Iam,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Service::Ec2 => "ec2",
             Service::S3 => "s3",
             Service::Rds => "rds",
+            Service::CloudTrail => "cloudtrail",
+            Service::Iam => "iam",
         }
     }
 
-    /// S3 bucket listing is account-wide: it is scanned once per account, not per region.
+    /// Account-wide services, scanned once per account (in the plan's first region), not per
+    /// region: S3 bucket listing, CloudTrail's ListTrails (every trail with its home region) and
+    /// IAM.
     pub fn is_global(self) -> bool {
-        matches!(self, Service::S3)
+        matches!(self, Service::S3 | Service::CloudTrail | Service::Iam)
     }
 }
 
@@ -49,6 +61,8 @@ impl FromStr for Service {
             "ec2" => Ok(Service::Ec2),
             "s3" => Ok(Service::S3),
             "rds" => Ok(Service::Rds),
+            "cloudtrail" => Ok(Service::CloudTrail),
+            "iam" => Ok(Service::Iam),
             other => Err(CoreError::UnknownService(other.to_string())),
         }
     }
@@ -63,6 +77,7 @@ pub enum ResourceType {
     AwsEc2Volume,
     AwsS3Bucket,
     AwsRdsDbInstance,
+    AwsCloudTrailTrail,
 }
 
 impl ResourceType {
@@ -74,6 +89,7 @@ impl ResourceType {
             ResourceType::AwsEc2Volume => "AwsEc2Volume",
             ResourceType::AwsS3Bucket => "AwsS3Bucket",
             ResourceType::AwsRdsDbInstance => "AwsRdsDbInstance",
+            ResourceType::AwsCloudTrailTrail => "AwsCloudTrailTrail",
         }
     }
 }
@@ -317,6 +333,94 @@ impl DbInstance {
     }
 }
 
+/// One basic event selector of a trail (`GetEventSelectors.EventSelectors`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSelector {
+    /// `ReadOnly`, `WriteOnly` or `All`.
+    pub read_write_type: String,
+    pub include_management_events: bool,
+    #[serde(default)]
+    pub exclude_management_event_sources: Vec<String>,
+    /// Data resources: (type, values), e.g. (`AWS::S3::Object`, [`arn:aws:s3`]).
+    #[serde(default)]
+    pub data_resources: Vec<(String, Vec<String>)>,
+}
+
+/// One field selector of an advanced event selector.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldSelector {
+    /// `eventCategory`, `readOnly`, `eventSource`, `resources.type`, `resources.ARN`, ...
+    pub field: String,
+    #[serde(default)]
+    pub equals: Vec<String>,
+    /// Any other operator (`NotEquals`, `StartsWith`, `NotStartsWith`, `EndsWith`, ...) with its
+    /// values: each narrows what the selector logs.
+    #[serde(default)]
+    pub other: Vec<(String, Vec<String>)>,
+}
+
+/// What a trail logs (`GetEventSelectors`). Both lists empty: no custom selectors, which is
+/// CloudTrail's default of every read and write management event and no data events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrailSelectors {
+    #[serde(default)]
+    pub basic: Vec<EventSelector>,
+    /// Advanced event selectors, each a list of field selectors.
+    #[serde(default)]
+    pub advanced: Vec<Vec<FieldSelector>>,
+}
+
+/// A CloudTrail trail, described in its home region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    /// The trail's home region.
+    pub region: String,
+    pub is_multi_region: bool,
+    pub is_organization_trail: bool,
+    pub log_file_validation: bool,
+    pub kms_key_id: Option<String>,
+    pub cloudwatch_logs_log_group_arn: Option<String>,
+    pub s3_bucket_name: Option<String>,
+    /// `GetTrailStatus.IsLogging`; `None` when unreadable (listed in `unreadable`).
+    pub is_logging: Option<bool>,
+    /// `None` when unreadable (listed in `unreadable`).
+    pub selectors: Option<TrailSelectors>,
+    /// APIs whose answer is missing for this trail.
+    #[serde(default)]
+    pub unreadable: Vec<String>,
+}
+
+impl Trail {
+    /// The account that owns the trail (an organization trail's is the management account).
+    pub fn owner_account(&self) -> Option<&str> {
+        self.arn.split(':').nth(4)
+    }
+}
+
+/// The account's trails as ListTrails gave them, each described in its home region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloudTrailAccount {
+    /// The region the account-level findings are reported in (the scan's first region).
+    pub region: String,
+    #[serde(default)]
+    pub trails: Vec<Trail>,
+}
+
+/// The root user's settings (IAM GetAccountSummary, ListVirtualMFADevices). `None`: unreadable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IamAccountSettings {
+    /// The region the account-level findings are reported in (IAM is global).
+    pub region: String,
+    /// `AccountMFAEnabled`: the root user has an MFA device.
+    pub root_mfa_enabled: Option<bool>,
+    /// `AccountAccessKeysPresent`: the root user has access keys.
+    pub root_access_keys_present: Option<bool>,
+    /// Serial numbers of assigned virtual MFA devices whose user is the root user.
+    pub root_virtual_mfa_devices: Option<Vec<String>>,
+}
+
 /// Everything one scan read. Partial inventories (one region, one service) merge into one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
@@ -335,6 +439,10 @@ pub struct Inventory {
     pub s3_account: Option<S3AccountSettings>,
     #[serde(default)]
     pub db_instances: Vec<DbInstance>,
+    #[serde(default)]
+    pub cloudtrail: Option<CloudTrailAccount>,
+    #[serde(default)]
+    pub iam_account: Option<IamAccountSettings>,
 }
 
 impl Inventory {
@@ -359,6 +467,12 @@ impl Inventory {
             self.s3_account = other.s3_account;
         }
         self.db_instances.extend(other.db_instances);
+        if other.cloudtrail.is_some() {
+            self.cloudtrail = other.cloudtrail;
+        }
+        if other.iam_account.is_some() {
+            self.iam_account = other.iam_account;
+        }
     }
 
     /// Resources and account settings read, the denominator users expect in "N resources scanned".
@@ -370,5 +484,7 @@ impl Inventory {
             + self.buckets.len()
             + usize::from(self.s3_account.is_some())
             + self.db_instances.len()
+            + self.cloudtrail.as_ref().map_or(0, |c| 1 + c.trails.len())
+            + usize::from(self.iam_account.is_some())
     }
 }

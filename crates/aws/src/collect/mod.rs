@@ -1,7 +1,9 @@
 //! Collectors read one service in one region into the core's inventory model. A failed call
 //! becomes a recorded [`ScanError`] and the collector carries on with what it could read.
 
+pub mod cloudtrail;
 pub mod ec2;
+pub mod iam;
 pub mod rds;
 pub mod s3;
 

@@ -68,8 +68,8 @@ fn inputs_name_the_field_at_fault() {
     };
     let unknown = err(json!({"run_id": "r", "region": "us-east-1", "service": "ec2", "extra": 1}));
     assert!(unknown.contains("unknown field `extra`"), "{unknown}");
-    let service = err(json!({"run_id": "r", "region": "us-east-1", "service": "iam"}));
-    assert!(service.contains("iam"), "{service}");
+    let service = err(json!({"run_id": "r", "region": "us-east-1", "service": "sqs"}));
+    assert!(service.contains("sqs"), "{service}");
     let mode = serde_json::from_value::<AlertInput>(json!({"run_id": "r", "mode": "page"}))
         .unwrap_err()
         .to_string();
@@ -111,7 +111,7 @@ fn region_scan_input_names_the_wrong_field() {
     );
     assert!(err(json!({"run_id": "r", "region": 42, "service": "ec2"})).contains("field `region`"));
     assert!(
-        err(json!({"run_id": "r", "region": "us-east-1", "service": "iam"}))
+        err(json!({"run_id": "r", "region": "us-east-1", "service": "sqs"}))
             .contains("field `service`")
     );
     assert!(err(

@@ -2,10 +2,12 @@
 //! A rule is one named-field definition next to its check, in the file of its service.
 
 mod catalog;
+pub mod cloudtrail;
 pub mod controls;
 pub mod docs;
 pub mod ec2;
 pub mod frameworks;
+pub mod iam;
 pub mod parameters;
 pub mod rds;
 pub mod runbook;
@@ -14,8 +16,9 @@ pub mod tags;
 
 use crate::finding::{Outcome, Severity};
 use crate::model::{
-    Bucket, DbInstance, EbsEncryptionDefault, Instance, PublicAccessBlock, ResourceType,
-    S3AccountSettings, SecurityGroup, Service, Tags, Volume,
+    Bucket, CloudTrailAccount, DbInstance, EbsEncryptionDefault, IamAccountSettings, Instance,
+    PublicAccessBlock, ResourceType, S3AccountSettings, SecurityGroup, Service, Tags, Trail,
+    Volume,
 };
 
 pub use catalog::{catalog, rule};
@@ -50,6 +53,10 @@ pub enum Check {
     Bucket(fn(&Bucket, &Context) -> Outcome),
     S3Account(fn(&S3AccountSettings, &Context) -> Outcome),
     DbInstance(fn(&DbInstance, &Context) -> Outcome),
+    /// The account's trails together (account-level CloudTrail settings).
+    CloudTrailAccount(fn(&CloudTrailAccount, &Context) -> Outcome),
+    Trail(fn(&Trail, &Context) -> Outcome),
+    IamAccount(fn(&IamAccountSettings, &Context) -> Outcome),
     /// Applies to every taggable resource of every service.
     Tags(fn(&Tags, &Context) -> Outcome),
 }
@@ -64,6 +71,8 @@ impl Check {
             | Check::EbsDefault(_) => Some(Service::Ec2),
             Check::Bucket(_) | Check::S3Account(_) => Some(Service::S3),
             Check::DbInstance(_) => Some(Service::Rds),
+            Check::CloudTrailAccount(_) | Check::Trail(_) => Some(Service::CloudTrail),
+            Check::IamAccount(_) => Some(Service::Iam),
             Check::Tags(_) => None,
         }
     }
@@ -74,7 +83,11 @@ impl Check {
             Check::SecurityGroup(_) => Some(ResourceType::AwsEc2SecurityGroup),
             Check::Instance(_) => Some(ResourceType::AwsEc2Instance),
             Check::Volume(_) => Some(ResourceType::AwsEc2Volume),
-            Check::EbsDefault(_) | Check::S3Account(_) => Some(ResourceType::AwsAccount),
+            Check::EbsDefault(_)
+            | Check::S3Account(_)
+            | Check::CloudTrailAccount(_)
+            | Check::IamAccount(_) => Some(ResourceType::AwsAccount),
+            Check::Trail(_) => Some(ResourceType::AwsCloudTrailTrail),
             Check::Bucket(_) => Some(ResourceType::AwsS3Bucket),
             Check::DbInstance(_) => Some(ResourceType::AwsRdsDbInstance),
             Check::Tags(_) => None,
