@@ -9,12 +9,14 @@ pub mod parameters;
 pub mod rds;
 pub mod runbook;
 pub mod s3;
+pub mod s3_access_points;
+pub mod s3_protection;
 pub mod tags;
 
 use crate::finding::{Outcome, Severity};
 use crate::model::{
-    Bucket, DbInstance, EbsEncryptionDefault, Instance, PublicAccessBlock, ResourceType,
-    S3AccountSettings, SecurityGroup, Service, Tags, Volume,
+    AccessPoint, Bucket, DbInstance, EbsEncryptionDefault, Instance, MultiRegionAccessPoint,
+    PublicAccessBlock, ResourceType, S3AccountSettings, SecurityGroup, Service, Tags, Volume,
 };
 
 pub use catalog::{catalog, rule};
@@ -47,6 +49,8 @@ pub enum Check {
     EbsDefault(fn(&EbsEncryptionDefault, &Context) -> Outcome),
     Bucket(fn(&Bucket, &Context) -> Outcome),
     S3Account(fn(&S3AccountSettings, &Context) -> Outcome),
+    AccessPoint(fn(&AccessPoint, &Context) -> Outcome),
+    MultiRegionAccessPoint(fn(&MultiRegionAccessPoint, &Context) -> Outcome),
     DbInstance(fn(&DbInstance, &Context) -> Outcome),
     /// Applies to every taggable resource of every service.
     Tags(fn(&Tags, &Context) -> Outcome),
@@ -60,7 +64,10 @@ impl Check {
             | Check::Instance(_)
             | Check::Volume(_)
             | Check::EbsDefault(_) => Some(Service::Ec2),
-            Check::Bucket(_) | Check::S3Account(_) => Some(Service::S3),
+            Check::Bucket(_)
+            | Check::S3Account(_)
+            | Check::AccessPoint(_)
+            | Check::MultiRegionAccessPoint(_) => Some(Service::S3),
             Check::DbInstance(_) => Some(Service::Rds),
             Check::Tags(_) => None,
         }
@@ -74,6 +81,8 @@ impl Check {
             Check::Volume(_) => Some(ResourceType::AwsEc2Volume),
             Check::EbsDefault(_) | Check::S3Account(_) => Some(ResourceType::AwsAccount),
             Check::Bucket(_) => Some(ResourceType::AwsS3Bucket),
+            Check::AccessPoint(_) => Some(ResourceType::AwsS3AccessPoint),
+            Check::MultiRegionAccessPoint(_) => Some(ResourceType::AwsS3MultiRegionAccessPoint),
             Check::DbInstance(_) => Some(ResourceType::AwsRdsDbInstance),
             Check::Tags(_) => None,
         }
