@@ -4,6 +4,7 @@
 pub mod ec2;
 pub mod rds;
 pub mod s3;
+pub mod s3_access_points;
 
 #[cfg(test)]
 pub(crate) mod replay;
