@@ -14,6 +14,10 @@ Fixes applied to moto, each where moto's answer is not what S3 returns:
     `x-amz-sdk-checksum-algorithm` (its own error says "Content-MD5 OR x-amz-checksum-"), while
     S3 takes any `x-amz-checksum-*` header or trailer, which is what the AWS SDKs send by default;
     the algorithm named by such a header or trailer now counts as the SDK's algorithm header.
+  * S3 Control access points are regional in S3 (ListAccessPoints lists the request's region,
+    the ARN names the access point's region); moto keeps one list per account and names
+    us-east-1 in every ARN. Each access point now remembers the region it was created in, its
+    ARN names that region, and ListAccessPoints lists the request region's only.
 A control endpoint, POST /_harness/deny with a JSON list like ["ec2:ap-southeast-1"], makes the
 emulator refuse every request signed for those service/region pairs with the error AWS gives a
 caller without permission (moto's IAM emulation cannot scope a deny to one region).
@@ -133,6 +137,45 @@ def patch_s3() -> None:
     S3Response._bucket_response_put = bucket_put
     S3Response.get_bucket_versioning = get_bucket_versioning
     S3Response._key_response_put = key_put
+
+
+def patch_s3control() -> None:
+    from moto.core.responses import ActionResult
+    from moto.s3control.responses import S3ControlResponse
+
+    original_create = S3ControlResponse.create_access_point
+
+    def create_access_point(self):
+        original_create(self)
+        account_id, name = self._get_param("AccountId"), self._get_param("Name")
+        ap = self.backend.get_access_point(account_id=account_id, name=name)
+        ap.region = self.region
+        ap.arn = re.sub(r"^(arn:[^:]+:s3:)[^:]*:", rf"\g<1>{self.region}:", ap.arn)
+        return ActionResult({"AccessPointArn": ap.arn, "Alias": ap.alias})
+
+    def list_access_points(self):
+        account_id = self._get_param("AccountId")
+        bucket = self._get_param("Bucket")
+        in_region = [
+            ap
+            for ap in self.backend.access_points.get(account_id, {}).values()
+            if getattr(ap, "region", self.region) == self.region and (not bucket or ap.bucket == bucket)
+        ]
+        ap_list = [
+            {
+                "Name": ap.name,
+                "NetworkOrigin": ap.network_origin,
+                "VpcConfiguration": {"VpcId": ap.vpc_id} if ap.vpc_id else None,
+                "Bucket": ap.bucket,
+                "AccessPointArn": ap.arn,
+                "Alias": ap.alias,
+            }
+            for ap in in_region
+        ]
+        return ActionResult({"AccessPointList": ap_list})
+
+    S3ControlResponse.create_access_point = create_access_point
+    S3ControlResponse.list_access_points = list_access_points
 
 
 DENIED: set[tuple[str, str]] = set()
@@ -1543,6 +1586,7 @@ def main() -> None:
     args = parser.parse_args()
 
     patch_s3()
+    patch_s3control()
     patch_stepfunctions()
     patch_events()
     patch_securityhub()
