@@ -331,7 +331,9 @@ impl S3Collector {
                     .iter()
                     .map(|r| LifecycleRule {
                         enabled: r.status().as_str() == "Enabled",
-                        expiration_days: r.expiration().and_then(|e| e.days()),
+                        expiration_days: r
+                            .expiration()
+                            .and_then(aws_sdk_s3::types::LifecycleExpiration::days),
                         transitions: r
                             .transitions()
                             .iter()
@@ -397,7 +399,10 @@ impl S3Collector {
             .flatten()
             .and_then(|out| {
                 out.object_lock_configuration().map(|c| ObjectLock {
-                    enabled: c.object_lock_enabled().map(|e| e.as_str()) == Some("Enabled"),
+                    enabled: c
+                        .object_lock_enabled()
+                        .map(aws_sdk_s3::types::ObjectLockEnabled::as_str)
+                        == Some("Enabled"),
                     default_retention_mode: c
                         .rule()
                         .and_then(|r| r.default_retention())
