@@ -14,6 +14,14 @@ Fixes applied to moto, each where moto's answer is not what S3 returns:
     `x-amz-sdk-checksum-algorithm` (its own error says "Content-MD5 OR x-amz-checksum-"), while
     S3 takes any `x-amz-checksum-*` header or trailer, which is what the AWS SDKs send by default;
     the algorithm named by such a header or trailer now counts as the SDK's algorithm header.
+  * GetBucketNotificationConfiguration of a bucket without notifications answers a
+    `GetBucketNotificationResponse` root; S3 answers an empty `NotificationConfiguration`.
+  * S3 Control access points are regional in S3 (ListAccessPoints lists the request's region,
+    the ARN names the access point's region); moto keeps one list per account and names
+    us-east-1 in every ARN. Each access point now remembers the region it was created in, its
+    ARN names that region, and ListAccessPoints lists the request region's only. moto also
+    answers ListAccessPoints, GetAccessPoint and ListMultiRegionAccessPoints with `...Response`
+    roots where S3 Control answers `...Result`: they are written as S3 Control writes them.
 A control endpoint, POST /_harness/deny with a JSON list like ["ec2:ap-southeast-1"], makes the
 emulator refuse every request signed for those service/region pairs with the error AWS gives a
 caller without permission (moto's IAM emulation cannot scope a deny to one region).
@@ -75,6 +83,7 @@ import uuid
 
 ACCOUNT_ID = "123456789012"
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+S3CONTROL_NS = "http://awss3control.amazonaws.com/doc/2018-08-20/"
 
 
 def patch_s3() -> None:
@@ -129,10 +138,87 @@ def patch_s3() -> None:
                 self.headers = headers
         return original_key_put(self, query, key_name)
 
+    original_notification = S3Response.get_bucket_notification
+
+    def get_bucket_notification(self):
+        if not self.backend.get_bucket_notification_configuration(self.bucket_name):
+            body = f'<?xml version="1.0" encoding="UTF-8"?><NotificationConfiguration xmlns="{S3_NS}"/>'
+            return 200, {"Content-Type": "application/xml"}, body
+        return original_notification(self)
+
+    S3Response.get_bucket_notification = get_bucket_notification
     S3Response._bucket_response_get = bucket_get
     S3Response._bucket_response_put = bucket_put
     S3Response.get_bucket_versioning = get_bucket_versioning
     S3Response._key_response_put = key_put
+
+
+def patch_s3control() -> None:
+    from moto.core.responses import ActionResult
+    from moto.s3control.responses import S3ControlResponse
+
+    original_create = S3ControlResponse.create_access_point
+
+    def create_access_point(self):
+        original_create(self)
+        account_id, name = self._get_param("AccountId"), self._get_param("Name")
+        ap = self.backend.get_access_point(account_id=account_id, name=name)
+        ap.region = self.region
+        ap.arn = re.sub(r"^(arn:[^:]+:s3:)[^:]*:", rf"\g<1>{self.region}:", ap.arn)
+        return ActionResult({"AccessPointArn": ap.arn, "Alias": ap.alias})
+
+    def xml(root: str, inner: str):
+        body = f'<?xml version="1.0" encoding="UTF-8"?><{root} xmlns="{S3CONTROL_NS}">{inner}</{root}>'
+        return 200, {"Content-Type": "application/xml"}, body
+
+    def pab(settings: dict, element: str) -> str:
+        fields = "".join(
+            f"<{k}>{str(settings.get(k, True)).lower()}</{k}>"
+            for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        )
+        return f"<{element}>{fields}</{element}>"
+
+    def list_access_points(self):
+        account_id = self._get_param("AccountId")
+        bucket = self._get_param("Bucket")
+        items = "".join(
+            f"<AccessPoint><Name>{escape_xml(ap.name)}</Name><NetworkOrigin>{ap.network_origin}</NetworkOrigin>"
+            f"<Bucket>{escape_xml(ap.bucket)}</Bucket><AccessPointArn>{escape_xml(ap.arn)}</AccessPointArn>"
+            f"<Alias>{escape_xml(ap.alias)}</Alias></AccessPoint>"
+            for ap in self.backend.access_points.get(account_id, {}).values()
+            if getattr(ap, "region", self.region) == self.region and (not bucket or ap.bucket == bucket)
+        )
+        return xml("ListAccessPointsResult", f"<AccessPointList>{items}</AccessPointList>")
+
+    def get_access_point(self):
+        ap = self.backend.get_access_point(account_id=self._get_param("AccountId"), name=self._get_param("Name"))
+        return xml(
+            "GetAccessPointResult",
+            f"<Name>{escape_xml(ap.name)}</Name><Bucket>{escape_xml(ap.bucket)}</Bucket>"
+            f"<NetworkOrigin>{ap.network_origin}</NetworkOrigin>"
+            + pab(ap.pubc, "PublicAccessBlockConfiguration")
+            + f"<Alias>{escape_xml(ap.alias)}</Alias><AccessPointArn>{escape_xml(ap.arn)}</AccessPointArn>",
+        )
+
+    def list_multi_region_access_points(self):
+        mraps = self.backend.multi_region_access_points.get(self._get_param("AccountId"), {}).values()
+        items = "".join(
+            f"<AccessPoint><Name>{escape_xml(m.name)}</Name><Alias>{escape_xml(m.alias)}</Alias>"
+            + pab(m.public_access_block, "PublicAccessBlock")
+            + f"<Status>{m.status}</Status><Regions>"
+            + "".join(
+                f"<Region><Bucket>{escape_xml(r.get('Bucket', ''))}</Bucket><Region>{r.get('Region', '')}</Region></Region>"
+                for r in m.regions
+            )
+            + "</Regions></AccessPoint>"
+            for m in mraps
+        )
+        return xml("ListMultiRegionAccessPointsResult", f"<AccessPoints>{items}</AccessPoints>")
+
+    S3ControlResponse.create_access_point = create_access_point
+    S3ControlResponse.list_access_points = list_access_points
+    S3ControlResponse.get_access_point = get_access_point
+    S3ControlResponse.list_multi_region_access_points = list_multi_region_access_points
 
 
 DENIED: set[tuple[str, str]] = set()
@@ -1572,6 +1658,7 @@ def main() -> None:
     args = parser.parse_args()
 
     patch_s3()
+    patch_s3control()
     patch_stepfunctions()
     patch_events()
     patch_cloudtrail()

@@ -45,6 +45,7 @@ import re
 import sys
 import threading
 import time
+import uuid
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -75,6 +76,8 @@ SERVICE = {
     "db_instance": "rds",
     "bucket": "s3",
     "trail": "cloudtrail",
+    "access_point": "s3control",
+    "multi_region_access_point": "s3control",
 }
 ENTRY_FIELDS = {
     "name", "kind", "regions", "note", "params", "calls", "tags", "expect", "root_volume",
@@ -515,7 +518,8 @@ class Seeder:
         region = ctx["region"]
         bucket = f"cs-{ctx['copy']}-{spec['name'][len('cs-'):]}"
         arn = f"arn:aws:s3:::{bucket}"
-        ctx = {**ctx, "id": bucket, "bucket": bucket, "arn": arn, "log_bucket": self.log_bucket(region, ctx["copy"])}
+        ctx = {**ctx, "id": bucket, "bucket": bucket, "arn": arn, "log_bucket": self.log_bucket(region, ctx["copy"]),
+               "replica_bucket": self.replica_bucket(region, ctx["copy"])}
         what = f"{region} {ctx['logical']} ({bucket})"
         s3 = self.client("s3", region)
         kw: dict[str, Any] = {}
@@ -549,6 +553,37 @@ class Seeder:
         ctx = {**ctx, "id": arn}
         self.run_calls(what, spec, ctx)
         self.record(spec, ctx, arn, arn, [])
+    def replica_bucket(self, region: str, copy_index: int) -> str:
+        """A replication destination in another region: that region's log target, or, where the
+        estate has none, a bucket outside the account (the scan cannot read its region)."""
+        for entry in self.estate.entries:
+            if entry.get("log_target") and self.estate.regions_of(entry) != [region]:
+                return f"cs-{copy_index}-{entry['name'][len('cs-'):]}"
+        return f"cs-replica-outside-{self.account}"
+
+    def seed_access_point(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        """An S3 access point (S3 Control, regional) named by `params.Name`."""
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        params = {"AccountId": self.account, **self.fill(spec["params"], ctx, what)}
+        self.api(what, "s3control", region, "create_access_point", params)
+        name = params["Name"]
+        ctx = {**ctx, "id": name}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, name, f"arn:aws:s3:{region}:{self.account}:accesspoint/{name}", [])
+
+    def seed_multi_region_access_point(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        """A Multi-Region Access Point (managed in us-west-2); its findings are reported in the
+        entry's region (the scan's home region), its ARN names its alias."""
+        what = f"{ctx['region']} {ctx['logical']}"
+        details = self.fill(spec["params"], ctx, what)
+        ctl = self.client("s3control", "us-west-2")
+        self.call(what, ctl.create_multi_region_access_point, AccountId=self.account,
+                  ClientToken=str(uuid.uuid4()), Details=details)
+        got = self.call(what, ctl.get_multi_region_access_point, AccountId=self.account, Name=details["Name"])
+        alias = got["AccessPoint"]["Alias"]
+        ctx = {**ctx, "id": details["Name"]}
+        self.record(spec, ctx, details["Name"], f"arn:aws:s3::{self.account}:accesspoint/{alias}", [])
 
     def log_bucket(self, region: str, copy_index: int) -> str | None:
         for entry in self.estate.entries:
@@ -584,6 +619,8 @@ class Seeder:
             "db_instance": self.seed_db_instance,
             "bucket": self.seed_bucket,
             "trail": self.seed_trail,
+            "access_point": self.seed_access_point,
+            "multi_region_access_point": self.seed_multi_region_access_point,
         }
         tasks: list[tuple[str, Callable[[], None]]] = []
         groups: dict[tuple[str, int], list[Callable[[], None]]] = {}

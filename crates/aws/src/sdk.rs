@@ -183,6 +183,9 @@ impl ClientFactory {
     regional_client!(securityhub, aws_sdk_securityhub);
     #[cfg(feature = "scan")]
     client!(s3control, aws_sdk_s3control);
+    // S3 Control in one region (access points are regional).
+    #[cfg(feature = "scan")]
+    regional_client!(s3control_in, aws_sdk_s3control);
     #[cfg(feature = "member")]
     client!(sts, aws_sdk_sts);
     #[cfg(feature = "organizations")]

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::finding::{stable_finding_id, Finding, FindingStatus, Outcome, RuleChecks};
 use crate::model::{
-    account_resource_id, Bucket, DbInstance, Instance, Inventory, ResourceType, SecurityGroup,
-    Service, Tags, Volume,
+    account_resource_id, AccessPoint, Bucket, DbInstance, Instance, Inventory,
+    MultiRegionAccessPoint, ResourceType, SecurityGroup, Service, Tags, Volume,
 };
 use crate::mutelist::Mutelist;
 use crate::rules::{catalog, Check, Context, Rule, RuleParameters};
@@ -96,6 +96,16 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
                         &account.region,
                     );
                     record(subject, check(account, &ctx));
+                }
+            }
+            Check::AccessPoint(check) => {
+                for ap in &inventory.access_points {
+                    record(ap.subject(), check(ap, &ctx));
+                }
+            }
+            Check::MultiRegionAccessPoint(check) => {
+                for mrap in &inventory.multi_region_access_points {
+                    record(mrap.subject(), check(mrap, &ctx));
                 }
             }
             Check::DbInstance(check) => {
@@ -216,6 +226,30 @@ impl Described for Bucket {
         }
     }
 }
+
+/// Access points carry no tags the scanner reads (not taggable here).
+macro_rules! described_untagged {
+    ($type:ty, $resource_type:expr) => {
+        impl Described for $type {
+            fn subject(&self) -> Subject<'_> {
+                Subject {
+                    service: Service::S3,
+                    resource_type: $resource_type,
+                    id: &self.name,
+                    arn: &self.arn,
+                    region: &self.region,
+                    tags: None,
+                }
+            }
+        }
+    };
+}
+
+described_untagged!(AccessPoint, ResourceType::AwsS3AccessPoint);
+described_untagged!(
+    MultiRegionAccessPoint,
+    ResourceType::AwsS3MultiRegionAccessPoint
+);
 
 /// Every resource that carries tags (terminated instances are gone and excluded).
 fn taggable(inv: &Inventory) -> impl Iterator<Item = Subject<'_>> {

@@ -76,6 +76,8 @@ pub enum ResourceType {
     AwsEc2Instance,
     AwsEc2Volume,
     AwsS3Bucket,
+    AwsS3AccessPoint,
+    AwsS3MultiRegionAccessPoint,
     AwsRdsDbInstance,
     AwsCloudTrailTrail,
 }
@@ -88,6 +90,8 @@ impl ResourceType {
             ResourceType::AwsEc2Instance => "AwsEc2Instance",
             ResourceType::AwsEc2Volume => "AwsEc2Volume",
             ResourceType::AwsS3Bucket => "AwsS3Bucket",
+            ResourceType::AwsS3AccessPoint => "AwsS3AccessPoint",
+            ResourceType::AwsS3MultiRegionAccessPoint => "AwsS3MultiRegionAccessPoint",
             ResourceType::AwsRdsDbInstance => "AwsRdsDbInstance",
             ResourceType::AwsCloudTrailTrail => "AwsCloudTrailTrail",
         }
@@ -283,6 +287,21 @@ pub struct Bucket {
     pub versioning: BucketVersioning,
     /// Target bucket of server access logging, when enabled.
     pub logging_target: Option<String>,
+    /// The canonical user id of the bucket's owner (`GetBucketAcl`'s `Owner.ID`).
+    #[serde(default)]
+    pub owner_id: Option<String>,
+    /// Lifecycle rules; `None`: no lifecycle configuration.
+    #[serde(default)]
+    pub lifecycle_rules: Option<Vec<LifecycleRule>>,
+    /// Replication rules; `None`: no replication configuration.
+    #[serde(default)]
+    pub replication_rules: Option<Vec<ReplicationRule>>,
+    /// Event notification destinations (`GetBucketNotificationConfiguration`).
+    #[serde(default)]
+    pub notifications: BucketNotifications,
+    /// Object Lock; `None`: no Object Lock configuration.
+    #[serde(default)]
+    pub object_lock: Option<ObjectLock>,
     #[serde(default)]
     pub tags: Tags,
     /// APIs whose answer is missing for this bucket (e.g. `GetBucketPolicy` denied).
@@ -298,6 +317,83 @@ impl Bucket {
     pub fn is_unreadable(&self, api: &str) -> bool {
         self.unreadable.iter().any(|a| a == api)
     }
+}
+
+/// One lifecycle rule, reduced to what the checks compare.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleRule {
+    /// `Status` is `Enabled` (the other value is `Disabled`).
+    pub enabled: bool,
+    /// `Expiration.Days`, when the rule expires objects after a number of days.
+    pub expiration_days: Option<i32>,
+    #[serde(default)]
+    pub transitions: Vec<LifecycleTransition>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleTransition {
+    pub days: Option<i32>,
+    /// `STANDARD_IA`, `GLACIER`, ...
+    pub storage_class: Option<String>,
+}
+
+/// One replication rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicationRule {
+    pub enabled: bool,
+    /// The destination bucket's ARN.
+    pub destination_bucket: String,
+    /// The destination's region, when the scan read that bucket (the account's own buckets).
+    pub destination_region: Option<String>,
+}
+
+/// A bucket's event notification destinations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketNotifications {
+    /// Event types of each SNS, SQS and Lambda destination (e.g. `s3:ObjectCreated:*`).
+    #[serde(default)]
+    pub event_types: Vec<Vec<String>>,
+    /// Amazon EventBridge receives every event of the bucket.
+    #[serde(default)]
+    pub eventbridge: bool,
+}
+
+impl BucketNotifications {
+    pub fn is_enabled(&self) -> bool {
+        self.eventbridge || !self.event_types.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectLock {
+    /// `ObjectLockEnabled` is `Enabled`.
+    pub enabled: bool,
+    /// The default retention mode, `GOVERNANCE` or `COMPLIANCE`, when one is set.
+    pub default_retention_mode: Option<String>,
+}
+
+/// An S3 access point (regional), with its own Block Public Access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPoint {
+    pub name: String,
+    pub arn: String,
+    pub region: String,
+    pub bucket: String,
+    /// `None` when `GetAccessPoint` did not answer (listed in `unreadable`).
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// APIs whose answer is missing for this access point.
+    #[serde(default)]
+    pub unreadable: Vec<String>,
+}
+
+/// An S3 Multi-Region Access Point (global), with its Block Public Access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultiRegionAccessPoint {
+    pub name: String,
+    pub arn: String,
+    /// The region its findings are reported in (the account's S3 unit).
+    pub region: String,
+    pub public_access_block: Option<PublicAccessBlock>,
 }
 
 /// Account-wide S3 settings (S3 Control).
@@ -438,6 +534,10 @@ pub struct Inventory {
     #[serde(default)]
     pub s3_account: Option<S3AccountSettings>,
     #[serde(default)]
+    pub access_points: Vec<AccessPoint>,
+    #[serde(default)]
+    pub multi_region_access_points: Vec<MultiRegionAccessPoint>,
+    #[serde(default)]
     pub db_instances: Vec<DbInstance>,
     #[serde(default)]
     pub cloudtrail: Option<CloudTrailAccount>,
@@ -466,6 +566,9 @@ impl Inventory {
         if other.s3_account.is_some() {
             self.s3_account = other.s3_account;
         }
+        self.access_points.extend(other.access_points);
+        self.multi_region_access_points
+            .extend(other.multi_region_access_points);
         self.db_instances.extend(other.db_instances);
         if other.cloudtrail.is_some() {
             self.cloudtrail = other.cloudtrail;
@@ -483,6 +586,8 @@ impl Inventory {
             + self.ebs_encryption_defaults.len()
             + self.buckets.len()
             + usize::from(self.s3_account.is_some())
+            + self.access_points.len()
+            + self.multi_region_access_points.len()
             + self.db_instances.len()
             + self.cloudtrail.as_ref().map_or(0, |c| 1 + c.trails.len())
             + usize::from(self.iam_account.is_some())

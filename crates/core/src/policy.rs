@@ -13,6 +13,10 @@ pub struct Statement {
     pub wildcard_principal: bool,
     /// `NotPrincipal` grants to everyone but the listed principals.
     pub not_principal: bool,
+    /// The `AWS` principals (account ids, ARNs, `*`) of `Principal`.
+    pub aws_principals: Vec<String>,
+    /// The `CanonicalUser` principals of `Principal`.
+    pub canonical_principals: Vec<String>,
     pub actions: Vec<String>,
     pub not_actions: bool,
     pub resources: Vec<String>,
@@ -103,6 +107,82 @@ impl BucketPolicy {
     }
 }
 
+/// A statement of a bucket policy that lets a principal of another account perform actions of
+/// a given list (S3.6, Config rule s3-bucket-blacklisted-actions-prohibited).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrossAccountGrant<'a> {
+    pub statement: &'a Statement,
+    /// The principals outside the account (`*` for a wildcard or `NotPrincipal`).
+    pub principals: Vec<String>,
+    /// The listed actions the statement allows them.
+    pub actions: Vec<&'static str>,
+}
+
+impl BucketPolicy {
+    /// `Allow` statements that grant a principal outside `account_id` any of `actions`
+    /// (case-insensitive; wildcards in `Action` count, `NotAction` allows what it does not
+    /// list). As the Config rule, only the `Principal` is read: conditions are not considered.
+    /// `owner_canonical_id` is the bucket owner's canonical user id; `None` when unknown, and
+    /// then a `CanonicalUser` principal is an error (`Err` names it) rather than a guess.
+    pub fn cross_account_grants(
+        &self,
+        account_id: &str,
+        owner_canonical_id: Option<&str>,
+        actions: &[&'static str],
+    ) -> Result<Vec<CrossAccountGrant<'_>>, String> {
+        let mut out = Vec::new();
+        for s in self.statements.iter().filter(|s| s.allow) {
+            let mut principals = Vec::new();
+            if s.wildcard_principal || s.not_principal {
+                principals.push("*".to_string());
+            }
+            for p in &s.aws_principals {
+                if !p.contains('*') && principal_account(p).is_some_and(|a| a != account_id) {
+                    principals.push(p.clone());
+                }
+            }
+            for c in &s.canonical_principals {
+                match owner_canonical_id {
+                    Some(owner) if c == owner => {}
+                    Some(_) => principals.push(c.clone()),
+                    None => return Err(format!("CanonicalUser principal {c}")),
+                }
+            }
+            if principals.is_empty() {
+                continue;
+            }
+            let allowed: Vec<&'static str> = actions
+                .iter()
+                .copied()
+                .filter(|action| {
+                    let listed = s.actions.iter().any(|a| {
+                        wildcard_match(&a.to_ascii_lowercase(), &action.to_ascii_lowercase())
+                    });
+                    listed != s.not_actions
+                })
+                .collect();
+            if !allowed.is_empty() {
+                out.push(CrossAccountGrant {
+                    statement: s,
+                    principals,
+                    actions: allowed,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The account an `AWS` principal names: a 12-digit id, or the account field of an ARN
+/// (`arn:aws:iam::111122223333:role/x`; `cloudfront` for an origin access identity).
+fn principal_account(principal: &str) -> Option<&str> {
+    if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(principal);
+    }
+    let mut fields = principal.strip_prefix("arn:")?.split(':');
+    fields.nth(3).filter(|a| !a.is_empty())
+}
+
 impl Statement {
     /// A condition with a fixed (wildcard-free, positive-match) value on a narrowing key.
     fn is_narrowed(&self) -> bool {
@@ -146,6 +226,10 @@ fn parse_statement(value: &Value) -> Option<Statement> {
         ..Default::default()
     };
     statement.wildcard_principal = obj.get("Principal").is_some_and(is_wildcard_principal);
+    if let Some(Value::Object(map)) = obj.get("Principal") {
+        statement.aws_principals = strings(map.get("AWS"));
+        statement.canonical_principals = strings(map.get("CanonicalUser"));
+    }
     statement.actions = strings(obj.get("Action").or_else(|| obj.get("NotAction")));
     statement.resources = strings(obj.get("Resource").or_else(|| obj.get("NotResource")));
     if let Some(Value::Object(operators)) = obj.get("Condition") {
@@ -328,6 +412,84 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    const DENIED: &[&str] = &[
+        "s3:DeleteBucketPolicy",
+        "s3:PutBucketAcl",
+        "s3:PutBucketPolicy",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutObjectAcl",
+    ];
+
+    fn cross(doc: &str) -> Vec<Vec<&'static str>> {
+        BucketPolicy::parse(doc)
+            .unwrap()
+            .cross_account_grants("111111111111", Some("owner"), DENIED)
+            .unwrap()
+            .into_iter()
+            .map(|g| g.actions)
+            .collect()
+    }
+
+    #[test]
+    fn cross_account_denied_actions() {
+        let other = |action: &str, principal: &str| {
+            format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":{principal},"Action":{action},"Resource":"*"}}]}}"#
+            )
+        };
+        // Another account, by id or ARN, and the wildcard principal.
+        assert_eq!(
+            cross(&other(
+                r#""s3:PutBucketPolicy""#,
+                r#"{"AWS":"222222222222"}"#
+            )),
+            vec![vec!["s3:PutBucketPolicy"]]
+        );
+        assert_eq!(
+            cross(&other(
+                r#""s3:putobjectacl""#,
+                r#"{"AWS":"arn:aws:iam::222222222222:role/x"}"#
+            )),
+            vec![vec!["s3:PutObjectAcl"]]
+        );
+        assert_eq!(cross(&other(r#""s3:Put*""#, r#""*""#))[0].len(), 4);
+        assert_eq!(
+            cross(&other(r#""*""#, r#"{"AWS":"arn:aws:iam::*:root"}"#))[0].len(),
+            5
+        );
+        assert_eq!(
+            cross(&other(r#""s3:*""#, r#"{"CanonicalUser":"someone-else"}"#))[0].len(),
+            5
+        );
+        // NotAction allows everything it does not list.
+        let not_action = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"222222222222"},"NotAction":["s3:Put*"],"Resource":"*"}}"#;
+        assert_eq!(cross(not_action), vec![vec!["s3:DeleteBucketPolicy"]]);
+        // Conditions are not considered (the Config rule reads only the Principal).
+        let conditioned = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutBucketAcl","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1"}}}]}"#;
+        assert_eq!(cross(conditioned), vec![vec!["s3:PutBucketAcl"]]);
+        // Compliant: own account, services, other actions, denies.
+        for doc in [
+            other(r#""s3:*""#, r#"{"AWS":"arn:aws:iam::111111111111:root"}"#),
+            other(r#""s3:*""#, r#"{"AWS":"111111111111"}"#),
+            other(r#""s3:*""#, r#"{"CanonicalUser":"owner"}"#),
+            other(r#""s3:*""#, r#"{"Service":"logging.s3.amazonaws.com"}"#),
+            other(
+                r#"["s3:GetObject","s3:PutObject","s3:GetBucketAcl"]"#,
+                r#""*""#,
+            ),
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#
+                .to_string(),
+        ] {
+            assert!(cross(&doc).is_empty(), "{doc}");
+        }
+        // An owner id we could not read is not guessed at.
+        let canonical = other(r#""s3:*""#, r#"{"CanonicalUser":"abc"}"#);
+        assert!(BucketPolicy::parse(&canonical)
+            .unwrap()
+            .cross_account_grants("111111111111", None, DENIED)
+            .is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod ec2;
 pub mod iam;
 pub mod rds;
 pub mod s3;
+pub mod s3_access_points;
 
 #[cfg(test)]
 pub(crate) mod replay;

@@ -7,9 +7,11 @@ use std::sync::Mutex;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use compliance_core::model::{
-    AclGrant, Bucket, BucketEncryption, BucketVersioning, PublicAccessBlock, S3AccountSettings,
+    AclGrant, Bucket, BucketEncryption, BucketNotifications, BucketVersioning, LifecycleRule,
+    LifecycleTransition, ObjectLock, PublicAccessBlock, ReplicationRule, S3AccountSettings,
 };
 use compliance_core::rules::s3 as api;
+use compliance_core::rules::s3_protection as api2;
 use compliance_core::{Inventory, ScanError, Service};
 use futures::future::BoxFuture;
 use futures::StreamExt;
@@ -20,7 +22,7 @@ use crate::error::{
 };
 use crate::sdk::ClientFactory;
 
-/// Buckets read at once. Each bucket costs about eight small calls; 16 keeps well under S3's
+/// Buckets read at once. Each bucket costs about twelve small calls; 16 keeps well under S3's
 /// per-prefix limits while hiding latency.
 pub const DEFAULT_BUCKET_CONCURRENCY: usize = 16;
 const LIST_PAGE: i32 = 1000;
@@ -76,10 +78,21 @@ impl Collector for S3Collector {
                 inventory: Inventory::new(account_id),
                 errors: Vec::new(),
             };
-            let (listed, account) =
-                tokio::join!(self.list(region), self.account_settings(account_id, region));
+            let (listed, account, mraps) = tokio::join!(
+                self.list(region),
+                self.account_settings(account_id, region),
+                super::s3_access_points::multi_region_access_points(
+                    &self.factory,
+                    account_id,
+                    region
+                ),
+            );
             match account {
                 Ok(settings) => out.inventory.s3_account = Some(settings),
+                Err(e) => out.errors.push(e),
+            }
+            match mraps {
+                Ok(mraps) => out.inventory.multi_region_access_points = mraps,
                 Err(e) => out.errors.push(e),
             }
             let listed = match listed {
@@ -97,6 +110,24 @@ impl Collector for S3Collector {
                 out.inventory.buckets.extend(bucket);
             }
             out.inventory.buckets.sort_by(|a, b| a.name.cmp(&b.name));
+            resolve_replication_regions(&mut out.inventory.buckets);
+            // Access points live in their bucket's region: list them where the buckets are.
+            let mut regions: std::collections::BTreeSet<String> = out
+                .inventory
+                .buckets
+                .iter()
+                .map(|b| b.region.clone())
+                .collect();
+            regions.insert(region.to_string());
+            let (access_points, errors) = super::s3_access_points::access_points(
+                &self.factory,
+                account_id,
+                regions,
+                self.bucket_concurrency,
+            )
+            .await;
+            out.inventory.access_points = access_points;
+            out.errors.extend(errors);
             out
         })
     }
@@ -207,6 +238,15 @@ impl S3Collector {
             client.get_bucket_logging().bucket(n).send(),
             client.get_bucket_tagging().bucket(n).send(),
         );
+        let (lifecycle, replication, notification, object_lock) = tokio::join!(
+            client.get_bucket_lifecycle_configuration().bucket(n).send(),
+            client.get_bucket_replication().bucket(n).send(),
+            client
+                .get_bucket_notification_configuration()
+                .bucket(n)
+                .send(),
+            client.get_object_lock_configuration().bucket(n).send(),
+        );
         let mut reader = BucketReader {
             name: n,
             region: &region,
@@ -236,9 +276,11 @@ impl S3Collector {
                 out.public_access_block_configuration()
                     .map(|c| public_access_block!(c))
             });
-        let acl_grants = reader
-            .read(api::API_ACL, acl)
-            .flatten()
+        let acl = reader.read(api::API_ACL, acl).flatten();
+        let owner_id = acl
+            .as_ref()
+            .and_then(|out| out.owner().and_then(|o| o.id()).map(str::to_string));
+        let acl_grants = acl
             .map(|out| {
                 out.grants()
                     .iter()
@@ -280,6 +322,94 @@ impl S3Collector {
                 )
             })
             .unwrap_or_default();
+
+        let lifecycle_rules = reader
+            .read(api2::API_LIFECYCLE, lifecycle)
+            .flatten()
+            .map(|out| {
+                out.rules()
+                    .iter()
+                    .map(|r| LifecycleRule {
+                        enabled: r.status().as_str() == "Enabled",
+                        expiration_days: r
+                            .expiration()
+                            .and_then(aws_sdk_s3::types::LifecycleExpiration::days),
+                        transitions: r
+                            .transitions()
+                            .iter()
+                            .map(|t| LifecycleTransition {
+                                days: t.days(),
+                                storage_class: t.storage_class().map(|c| c.as_str().to_string()),
+                            })
+                            .collect(),
+                    })
+                    .collect()
+            });
+        let replication_rules = reader
+            .read(api2::API_REPLICATION, replication)
+            .flatten()
+            .map(|out| {
+                out.replication_configuration()
+                    .map(|c| {
+                        c.rules()
+                            .iter()
+                            .map(|r| ReplicationRule {
+                                enabled: r.status().as_str() == "Enabled",
+                                destination_bucket: r
+                                    .destination()
+                                    .map(|d| d.bucket().to_string())
+                                    .unwrap_or_default(),
+                                destination_region: None,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
+        let notifications = reader
+            .read(api2::API_NOTIFICATION, notification)
+            .flatten()
+            .map(|out| {
+                let events = |e: &[aws_sdk_s3::types::Event]| {
+                    e.iter().map(|e| e.as_str().to_string()).collect::<Vec<_>>()
+                };
+                let mut event_types = Vec::new();
+                event_types.extend(
+                    out.topic_configurations()
+                        .iter()
+                        .map(|c| events(c.events())),
+                );
+                event_types.extend(
+                    out.queue_configurations()
+                        .iter()
+                        .map(|c| events(c.events())),
+                );
+                event_types.extend(
+                    out.lambda_function_configurations()
+                        .iter()
+                        .map(|c| events(c.events())),
+                );
+                BucketNotifications {
+                    event_types,
+                    eventbridge: out.event_bridge_configuration().is_some(),
+                }
+            })
+            .unwrap_or_default();
+        let object_lock = reader
+            .read(api2::API_OBJECT_LOCK, object_lock)
+            .flatten()
+            .and_then(|out| {
+                out.object_lock_configuration().map(|c| ObjectLock {
+                    enabled: c
+                        .object_lock_enabled()
+                        .map(aws_sdk_s3::types::ObjectLockEnabled::as_str)
+                        == Some("Enabled"),
+                    default_retention_mode: c
+                        .rule()
+                        .and_then(|r| r.default_retention())
+                        .and_then(|d| d.mode())
+                        .map(|m| m.as_str().to_string()),
+                })
+            });
 
         // Only a policy S3 might judge differently from us is worth a GetBucketPolicyStatus call.
         let policy_is_public = match &policy {
@@ -323,10 +453,29 @@ impl S3Collector {
             policy_is_public,
             versioning,
             logging_target,
+            owner_id,
+            lifecycle_rules,
+            replication_rules,
+            notifications,
+            object_lock,
             tags,
             unreadable: reader.unreadable,
         };
         (Some(bucket), reader.errors)
+    }
+}
+
+/// Fills each replication rule's destination region from the buckets the scan read (the
+/// account's own); a destination outside the account keeps `None`.
+fn resolve_replication_regions(buckets: &mut [Bucket]) {
+    let regions: HashMap<String, String> = buckets
+        .iter()
+        .map(|b| (b.arn.clone(), b.region.clone()))
+        .collect();
+    for bucket in buckets.iter_mut() {
+        for rule in bucket.replication_rules.iter_mut().flatten() {
+            rule.destination_region = regions.get(&rule.destination_bucket).cloned();
+        }
     }
 }
 

@@ -5,9 +5,13 @@
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::{
     get_bucket_acl::GetBucketAclError, get_bucket_encryption::GetBucketEncryptionError,
-    get_bucket_logging::GetBucketLoggingError, get_bucket_policy::GetBucketPolicyError,
-    get_bucket_policy_status::GetBucketPolicyStatusError,
-    get_bucket_tagging::GetBucketTaggingError, get_bucket_versioning::GetBucketVersioningError,
+    get_bucket_lifecycle_configuration::GetBucketLifecycleConfigurationError,
+    get_bucket_logging::GetBucketLoggingError,
+    get_bucket_notification_configuration::GetBucketNotificationConfigurationError,
+    get_bucket_policy::GetBucketPolicyError, get_bucket_policy_status::GetBucketPolicyStatusError,
+    get_bucket_replication::GetBucketReplicationError, get_bucket_tagging::GetBucketTaggingError,
+    get_bucket_versioning::GetBucketVersioningError,
+    get_object_lock_configuration::GetObjectLockConfigurationError,
     get_public_access_block::GetPublicAccessBlockError,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -67,6 +71,9 @@ absent_when_code! {
     GetPublicAccessBlockError => "NoSuchPublicAccessBlockConfiguration",
     GetBucketPolicyError => "NoSuchBucketPolicy",
     GetBucketTaggingError => "NoSuchTagSet",
+    GetBucketLifecycleConfigurationError => "NoSuchLifecycleConfiguration",
+    GetBucketReplicationError => "ReplicationConfigurationNotFoundError",
+    GetObjectLockConfigurationError => "ObjectLockConfigurationNotFoundError",
 }
 
 /// Reads that always have an answer for an existing bucket (a default ACL, `Status` absent
@@ -86,6 +93,7 @@ never_absent! {
     GetBucketVersioningError,
     GetBucketLoggingError,
     GetBucketPolicyStatusError,
+    GetBucketNotificationConfigurationError,
 }
 
 /// The bucket itself is gone (deleted between listing and reading). S3's bucket-configuration

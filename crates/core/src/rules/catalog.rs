@@ -6,11 +6,15 @@
 
 use std::sync::OnceLock;
 
-use super::{cloudtrail, ec2, iam, rds, s3, tags, Rule};
+use super::{
+    cloudtrail, ec2, iam, rds, s3, s3_access_points, s3_protection, tags, Rule,
+};
 
 /// Each service's rules, listed in its own file next to their definitions.
-const BY_SERVICE: [&[Rule]; 6] = [
+const BY_SERVICE: [&[Rule]; 8] = [
     s3::RULES,
+    s3_protection::RULES,
+    s3_access_points::RULES,
     ec2::RULES,
     rds::RULES,
     cloudtrail::RULES,

@@ -12,13 +12,15 @@ pub mod parameters;
 pub mod rds;
 pub mod runbook;
 pub mod s3;
+pub mod s3_access_points;
+pub mod s3_protection;
 pub mod tags;
 
 use crate::finding::{Outcome, Severity};
 use crate::model::{
-    Bucket, CloudTrailAccount, DbInstance, EbsEncryptionDefault, IamAccountSettings, Instance,
-    PublicAccessBlock, ResourceType, S3AccountSettings, SecurityGroup, Service, Tags, Trail,
-    Volume,
+    AccessPoint, Bucket, CloudTrailAccount, DbInstance, EbsEncryptionDefault, IamAccountSettings,
+    Instance, MultiRegionAccessPoint, PublicAccessBlock, ResourceType, S3AccountSettings,
+    SecurityGroup, Service, Tags, Trail, Volume,
 };
 
 pub use catalog::{catalog, rule};
@@ -52,6 +54,8 @@ pub enum Check {
     EbsDefault(fn(&EbsEncryptionDefault, &Context) -> Outcome),
     Bucket(fn(&Bucket, &Context) -> Outcome),
     S3Account(fn(&S3AccountSettings, &Context) -> Outcome),
+    AccessPoint(fn(&AccessPoint, &Context) -> Outcome),
+    MultiRegionAccessPoint(fn(&MultiRegionAccessPoint, &Context) -> Outcome),
     DbInstance(fn(&DbInstance, &Context) -> Outcome),
     /// The account's trails together (account-level CloudTrail settings).
     CloudTrailAccount(fn(&CloudTrailAccount, &Context) -> Outcome),
@@ -69,7 +73,10 @@ impl Check {
             | Check::Instance(_)
             | Check::Volume(_)
             | Check::EbsDefault(_) => Some(Service::Ec2),
-            Check::Bucket(_) | Check::S3Account(_) => Some(Service::S3),
+            Check::Bucket(_)
+            | Check::S3Account(_)
+            | Check::AccessPoint(_)
+            | Check::MultiRegionAccessPoint(_) => Some(Service::S3),
             Check::DbInstance(_) => Some(Service::Rds),
             Check::CloudTrailAccount(_) | Check::Trail(_) => Some(Service::CloudTrail),
             Check::IamAccount(_) => Some(Service::Iam),
@@ -89,6 +96,8 @@ impl Check {
             | Check::IamAccount(_) => Some(ResourceType::AwsAccount),
             Check::Trail(_) => Some(ResourceType::AwsCloudTrailTrail),
             Check::Bucket(_) => Some(ResourceType::AwsS3Bucket),
+            Check::AccessPoint(_) => Some(ResourceType::AwsS3AccessPoint),
+            Check::MultiRegionAccessPoint(_) => Some(ResourceType::AwsS3MultiRegionAccessPoint),
             Check::DbInstance(_) => Some(ResourceType::AwsRdsDbInstance),
             Check::Tags(_) => None,
         }

@@ -36,7 +36,7 @@ const PUBLIC_GROUPS: &[&str] = &[
 ];
 
 /// Runs `check` unless one of the APIs it needs failed for this bucket.
-fn needs(bucket: &Bucket, apis: &[&str], check: impl FnOnce() -> Outcome) -> Outcome {
+pub(super) fn needs(bucket: &Bucket, apis: &[&str], check: impl FnOnce() -> Outcome) -> Outcome {
     if apis.iter().any(|api| bucket.is_unreadable(api)) {
         Outcome::NotApplicable
     } else {
@@ -314,15 +314,24 @@ pub const S3_BUCKET_MFA_DELETE: Rule = Rule {
     check: Check::Bucket(mfa_delete),
 };
 
+/// S3.20 "doesn't produce findings for buckets that have a lifecycle configuration" (MFA delete
+/// cannot be used with one): such a bucket is not evaluated.
 pub fn mfa_delete(bucket: &Bucket, _: &Context) -> Outcome {
-    needs(bucket, &[API_VERSIONING], || {
-        match bucket.versioning.mfa_delete.as_deref() {
-            Some("Enabled") => Outcome::Pass,
-            mfa => Outcome::fail(
-                json!({ "mfa_delete": mfa, "versioning_status": bucket.versioning.status }),
-            ),
-        }
-    })
+    needs(
+        bucket,
+        &[API_VERSIONING, super::s3_protection::API_LIFECYCLE],
+        || {
+            if bucket.lifecycle_rules.is_some() {
+                return Outcome::NotApplicable;
+            }
+            match bucket.versioning.mfa_delete.as_deref() {
+                Some("Enabled") => Outcome::Pass,
+                mfa => Outcome::fail(
+                    json!({ "mfa_delete": mfa, "versioning_status": bucket.versioning.status }),
+                ),
+            }
+        },
+    )
 }
 
 pub const S3_BUCKET_ACCESS_LOGGING: Rule = Rule {
@@ -354,7 +363,7 @@ pub fn access_logging(bucket: &Bucket, _: &Context) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AclGrant, BucketEncryption, BucketVersioning, Tags};
+    use crate::model::{AclGrant, BucketEncryption, BucketNotifications, BucketVersioning, Tags};
     use crate::rules::RuleParameters;
 
     const NO_PARAMETERS: &RuleParameters = &RuleParameters::DEFAULTS;
@@ -387,6 +396,11 @@ mod tests {
             policy_is_public: None,
             versioning: BucketVersioning { status: Some("Enabled".into()), mfa_delete: Some("Enabled".into()) },
             logging_target: Some("logs".into()),
+            owner_id: None,
+            lifecycle_rules: None,
+            replication_rules: None,
+            notifications: BucketNotifications::default(),
+            object_lock: None,
             tags: Tags::new(),
             unreadable: vec![],
         }
@@ -440,6 +454,12 @@ mod tests {
         };
         assert!(fails(&versioning(&b, &c)));
         assert!(fails(&mfa_delete(&b, &c)));
+        b.lifecycle_rules = Some(vec![]);
+        assert_eq!(
+            mfa_delete(&b, &c),
+            Outcome::NotApplicable,
+            "S3.20 skips lifecycle buckets"
+        );
         let mut b = bucket();
         b.logging_target = None;
         assert!(fails(&access_logging(&b, &c)));

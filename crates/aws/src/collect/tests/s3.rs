@@ -65,6 +65,24 @@ fn plain_buckets(replay: Replay) -> Replay {
         )
         .always(&["?logging\n"], ok("<BucketLoggingStatus/>"))
         .always(&["?tagging\n"], s3_error(404, "NoSuchTagSet"))
+        .always(&["?lifecycle\n"], s3_error(404, "NoSuchLifecycleConfiguration"))
+        .always(
+            &["?replication\n"],
+            s3_error(404, "ReplicationConfigurationNotFoundError"),
+        )
+        .always(&["?notification\n"], ok("<NotificationConfiguration/>"))
+        .always(
+            &["?object-lock\n"],
+            s3_error(404, "ObjectLockConfigurationNotFoundError"),
+        )
+        .always(
+            &["/v20180820/accesspoint"],
+            ok("<ListAccessPointsResult><AccessPointList/></ListAccessPointsResult>"),
+        )
+        .always(
+            &["/v20180820/mrap/instances"],
+            ok("<ListMultiRegionAccessPointsResult><AccessPoints/></ListMultiRegionAccessPointsResult>"),
+        )
         .always(
             &[ACCOUNT_PAB],
             query_error(404, "NoSuchPublicAccessBlockConfiguration"),
