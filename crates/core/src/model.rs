@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 
+mod rds;
+pub use rds::{DbCluster, DbSnapshot, RdsEventSubscription};
+
 pub type Tags = BTreeMap<String, String>;
 
 /// The AWS services the scanner covers.
@@ -63,6 +66,10 @@ pub enum ResourceType {
     AwsEc2Volume,
     AwsS3Bucket,
     AwsRdsDbInstance,
+    AwsRdsDbCluster,
+    AwsRdsDbSnapshot,
+    AwsRdsDbClusterSnapshot,
+    AwsRdsEventSubscription,
 }
 
 impl ResourceType {
@@ -74,6 +81,10 @@ impl ResourceType {
             ResourceType::AwsEc2Volume => "AwsEc2Volume",
             ResourceType::AwsS3Bucket => "AwsS3Bucket",
             ResourceType::AwsRdsDbInstance => "AwsRdsDbInstance",
+            ResourceType::AwsRdsDbCluster => "AwsRdsDbCluster",
+            ResourceType::AwsRdsDbSnapshot => "AwsRdsDbSnapshot",
+            ResourceType::AwsRdsDbClusterSnapshot => "AwsRdsDbClusterSnapshot",
+            ResourceType::AwsRdsEventSubscription => "AwsRdsEventSubscription",
         }
     }
 }
@@ -306,6 +317,20 @@ pub struct DbInstance {
     pub auto_minor_version_upgrade: bool,
     pub iam_database_authentication: bool,
     pub copy_tags_to_snapshot: bool,
+    /// The cluster the instance belongs to (Aurora, or a Multi-AZ DB cluster).
+    #[serde(default)]
+    pub db_cluster_identifier: Option<String>,
+    /// Seconds between Enhanced Monitoring samples; 0: Enhanced Monitoring off.
+    #[serde(default)]
+    pub monitoring_interval: i32,
+    /// Log types published to CloudWatch Logs.
+    #[serde(default)]
+    pub enabled_cloudwatch_logs_exports: Vec<String>,
+    /// The port the instance listens on.
+    #[serde(default)]
+    pub port: Option<i32>,
+    #[serde(default)]
+    pub master_username: Option<String>,
     #[serde(default)]
     pub tags: Tags,
 }
@@ -314,6 +339,18 @@ impl DbInstance {
     /// Aurora keeps backups, deletion protection and Multi-AZ on the cluster, not the instance.
     pub fn is_aurora(&self) -> bool {
         self.engine.starts_with("aurora")
+    }
+
+    /// A member of a DB cluster (Aurora or Multi-AZ DB cluster), whose cluster holds settings
+    /// such as backups, log exports, the port and the admin user.
+    pub fn in_cluster(&self) -> bool {
+        self.db_cluster_identifier.is_some()
+    }
+
+    pub fn exports_log(&self, log_type: &str) -> bool {
+        self.enabled_cloudwatch_logs_exports
+            .iter()
+            .any(|l| l == log_type)
     }
 }
 
@@ -335,6 +372,16 @@ pub struct Inventory {
     pub s3_account: Option<S3AccountSettings>,
     #[serde(default)]
     pub db_instances: Vec<DbInstance>,
+    #[serde(default)]
+    pub db_clusters: Vec<DbCluster>,
+    /// Manual DB snapshots.
+    #[serde(default)]
+    pub db_snapshots: Vec<DbSnapshot>,
+    /// Manual DB cluster snapshots.
+    #[serde(default)]
+    pub db_cluster_snapshots: Vec<DbSnapshot>,
+    #[serde(default)]
+    pub rds_event_subscriptions: Vec<RdsEventSubscription>,
 }
 
 impl Inventory {
@@ -359,6 +406,11 @@ impl Inventory {
             self.s3_account = other.s3_account;
         }
         self.db_instances.extend(other.db_instances);
+        self.db_clusters.extend(other.db_clusters);
+        self.db_snapshots.extend(other.db_snapshots);
+        self.db_cluster_snapshots.extend(other.db_cluster_snapshots);
+        self.rds_event_subscriptions
+            .extend(other.rds_event_subscriptions);
     }
 
     /// Resources and account settings read, the denominator users expect in "N resources scanned".
@@ -370,5 +422,9 @@ impl Inventory {
             + self.buckets.len()
             + usize::from(self.s3_account.is_some())
             + self.db_instances.len()
+            + self.db_clusters.len()
+            + self.db_snapshots.len()
+            + self.db_cluster_snapshots.len()
+            + self.rds_event_subscriptions.len()
     }
 }

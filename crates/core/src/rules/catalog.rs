@@ -6,10 +6,19 @@
 
 use std::sync::OnceLock;
 
-use super::{ec2, rds, s3, tags, Rule};
+use super::{ec2, rds, rds_cluster, rds_event, rds_instance, rds_snapshot, s3, tags, Rule};
 
 /// Each service's rules, listed in its own file next to their definitions.
-const BY_SERVICE: [&[Rule]; 4] = [s3::RULES, ec2::RULES, rds::RULES, tags::RULES];
+const BY_SERVICE: [&[Rule]; 8] = [
+    s3::RULES,
+    ec2::RULES,
+    rds::RULES,
+    rds_instance::RULES,
+    rds_cluster::RULES,
+    rds_snapshot::RULES,
+    rds_event::RULES,
+    tags::RULES,
+];
 
 /// All rules, in a fixed order.
 pub fn catalog() -> &'static [Rule] {

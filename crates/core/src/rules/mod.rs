@@ -7,14 +7,18 @@ pub mod docs;
 pub mod ec2;
 pub mod parameters;
 pub mod rds;
+pub mod rds_cluster;
+pub mod rds_event;
+pub mod rds_instance;
+pub mod rds_snapshot;
 pub mod runbook;
 pub mod s3;
 pub mod tags;
 
 use crate::finding::{Outcome, Severity};
 use crate::model::{
-    Bucket, DbInstance, EbsEncryptionDefault, Instance, PublicAccessBlock, ResourceType,
-    S3AccountSettings, SecurityGroup, Service, Tags, Volume,
+    Bucket, DbCluster, DbInstance, DbSnapshot, EbsEncryptionDefault, Instance, PublicAccessBlock,
+    RdsEventSubscription, ResourceType, S3AccountSettings, SecurityGroup, Service, Tags, Volume,
 };
 
 pub use catalog::{catalog, rule};
@@ -48,6 +52,12 @@ pub enum Check {
     Bucket(fn(&Bucket, &Context) -> Outcome),
     S3Account(fn(&S3AccountSettings, &Context) -> Outcome),
     DbInstance(fn(&DbInstance, &Context) -> Outcome),
+    DbCluster(fn(&DbCluster, &Context) -> Outcome),
+    /// Manual DB snapshots.
+    DbSnapshot(fn(&DbSnapshot, &Context) -> Outcome),
+    /// Manual DB cluster snapshots.
+    DbClusterSnapshot(fn(&DbSnapshot, &Context) -> Outcome),
+    RdsEventSubscription(fn(&RdsEventSubscription, &Context) -> Outcome),
     /// Applies to every taggable resource of every service.
     Tags(fn(&Tags, &Context) -> Outcome),
 }
@@ -61,7 +71,11 @@ impl Check {
             | Check::Volume(_)
             | Check::EbsDefault(_) => Some(Service::Ec2),
             Check::Bucket(_) | Check::S3Account(_) => Some(Service::S3),
-            Check::DbInstance(_) => Some(Service::Rds),
+            Check::DbInstance(_)
+            | Check::DbCluster(_)
+            | Check::DbSnapshot(_)
+            | Check::DbClusterSnapshot(_)
+            | Check::RdsEventSubscription(_) => Some(Service::Rds),
             Check::Tags(_) => None,
         }
     }
@@ -75,6 +89,10 @@ impl Check {
             Check::EbsDefault(_) | Check::S3Account(_) => Some(ResourceType::AwsAccount),
             Check::Bucket(_) => Some(ResourceType::AwsS3Bucket),
             Check::DbInstance(_) => Some(ResourceType::AwsRdsDbInstance),
+            Check::DbCluster(_) => Some(ResourceType::AwsRdsDbCluster),
+            Check::DbSnapshot(_) => Some(ResourceType::AwsRdsDbSnapshot),
+            Check::DbClusterSnapshot(_) => Some(ResourceType::AwsRdsDbClusterSnapshot),
+            Check::RdsEventSubscription(_) => Some(ResourceType::AwsRdsEventSubscription),
             Check::Tags(_) => None,
         }
     }

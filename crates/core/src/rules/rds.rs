@@ -43,7 +43,7 @@ pub const RDS_INSTANCE_PUBLIC: Rule = Rule {
         aws_fsbp: &["RDS.2"],
         security_hub: &["RDS.2"],
         cis_v3_0_0: &["2.3.3"],
-        cis_v5_0_0: &[],
+        cis_v5_0_0: &["2.2.3"],
         pci_dss: &["v3.2.1/1.2.1", "v3.2.1/1.3.1", "v3.2.1/1.3.2", "v3.2.1/1.3.4", "v3.2.1/1.3.6", "v3.2.1/7.2.1", "v4.0.1/1.4.4"],
         nist_800_53_r5: NIST_NETWORK_BOUNDARY,
         ..Controls::NONE
@@ -73,7 +73,7 @@ pub const RDS_INSTANCE_STORAGE_ENCRYPTED: Rule = Rule {
         security_hub: &["RDS.3"],
         cis_v1_4_0: &["2.3.1"],
         cis_v3_0_0: &["2.3.1"],
-        cis_v5_0_0: &[],
+        cis_v5_0_0: &["2.2.1"],
         nist_800_53_r5: NIST_ENCRYPTION_AT_REST,
         ..Controls::NONE
     },
@@ -184,8 +184,27 @@ pub const RDS_INSTANCE_DELETION_PROTECTION: Rule = Rule {
     check: Check::DbInstance(deletion_protection),
 };
 
+/// The engines RDS.8 evaluates (its `databaseEngines` parameter, not customizable): not
+/// Aurora, whose cluster holds deletion protection (RDS.7), nor Neptune or DocumentDB.
+pub const DELETION_PROTECTION_ENGINES: &[&str] = &[
+    "mariadb",
+    "mysql",
+    "custom-oracle-ee",
+    "oracle-ee-cdb",
+    "oracle-se2-cdb",
+    "oracle-ee",
+    "oracle-se2",
+    "oracle-se1",
+    "oracle-se",
+    "postgres",
+    "sqlserver-ee",
+    "sqlserver-se",
+    "sqlserver-ex",
+    "sqlserver-web",
+];
+
 pub fn deletion_protection(db: &DbInstance, _: &Context) -> Outcome {
-    if db.is_aurora() {
+    if !DELETION_PROTECTION_ENGINES.contains(&db.engine.as_str()) {
         return Outcome::NotApplicable;
     }
     flag(
@@ -207,6 +226,7 @@ pub const RDS_INSTANCE_MULTI_AZ: Rule = Rule {
     controls: Controls {
         aws_fsbp: &["RDS.5"],
         security_hub: &["RDS.5"],
+        cis_v5_0_0: &["2.2.4"],
         nist_800_53_r5: &["CP-10", "CP-6(2)", "SC-36", "SC-5(2)", "SI-13(5)"],
         ..Controls::NONE
     },
@@ -214,8 +234,10 @@ pub const RDS_INSTANCE_MULTI_AZ: Rule = Rule {
     check: Check::DbInstance(multi_az),
 };
 
+/// RDS.5 does not apply to instances of a Multi-AZ DB cluster, nor to Aurora instances, whose
+/// availability is the cluster's (RDS.15).
 pub fn multi_az(db: &DbInstance, _: &Context) -> Outcome {
-    if db.is_aurora() {
+    if db.is_aurora() || db.in_cluster() {
         return Outcome::NotApplicable;
     }
     flag(db.multi_az, "multi_az", db.multi_az)
@@ -233,7 +255,7 @@ pub const RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE: Rule = Rule {
         aws_fsbp: &["RDS.13"],
         security_hub: &["RDS.13"],
         cis_v3_0_0: &["2.3.2"],
-        cis_v5_0_0: &[],
+        cis_v5_0_0: &["2.2.2"],
         pci_dss: &["v4.0.1/6.3.3"],
         nist_800_53_r5: &["SI-2", "SI-2(2)", "SI-2(4)", "SI-2(5)"],
         ..Controls::NONE
@@ -343,6 +365,11 @@ mod tests {
             auto_minor_version_upgrade: hardened,
             iam_database_authentication: hardened,
             copy_tags_to_snapshot: hardened,
+            db_cluster_identifier: None,
+            monitoring_interval: 60,
+            enabled_cloudwatch_logs_exports: Vec::new(),
+            port: Some(5433),
+            master_username: Some("csadmin".into()),
             tags: Tags::new(),
         }
     }
@@ -487,6 +514,20 @@ mod tests {
         ));
         assert_eq!(
             iam_authentication(&db("sqlserver-ex", false), &CTX),
+            Outcome::NotApplicable
+        );
+        for engine in ["neptune", "docdb", "db2-se"] {
+            assert_eq!(
+                deletion_protection(&db(engine, false), &CTX),
+                Outcome::NotApplicable
+            );
+        }
+        let multi_az_cluster_member = DbInstance {
+            db_cluster_identifier: Some("cluster".into()),
+            ..db("postgres", false)
+        };
+        assert_eq!(
+            multi_az(&multi_az_cluster_member, &CTX),
             Outcome::NotApplicable
         );
     }
