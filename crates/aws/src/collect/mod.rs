@@ -3,6 +3,8 @@
 
 pub mod ec2;
 pub mod rds;
+pub mod rds_clusters;
+pub mod rds_snapshots;
 pub mod s3;
 
 #[cfg(test)]
