@@ -92,7 +92,7 @@ pub async fn db_snapshots(
                 Ok(out) => {
                     let attributes = out
                         .db_snapshot_attributes_result()
-                        .map(|r| r.db_snapshot_attributes())
+                        .map(aws_sdk_rds::types::DbSnapshotAttributesResult::db_snapshot_attributes)
                         .unwrap_or_default();
                     snapshot.restore_accounts = Some(restore_values(
                         attributes
@@ -187,7 +187,7 @@ pub async fn db_cluster_snapshots(
                 Ok(out) => {
                     let attributes = out
                         .db_cluster_snapshot_attributes_result()
-                        .map(|r| r.db_cluster_snapshot_attributes())
+                        .map(aws_sdk_rds::types::DbClusterSnapshotAttributesResult::db_cluster_snapshot_attributes)
                         .unwrap_or_default();
                     snapshot.restore_accounts = Some(restore_values(
                         attributes
