@@ -33,6 +33,11 @@ S3 Control puts the account id in front of the endpoint's host, whatever the end
 `product_environment`): the product reaches that name through this server as an HTTP proxy,
 so nothing on the machine changes and nothing needs root.
 
+RDS (see `patch_rds`): CreateDBInstance's and ModifyDBInstance's `MonitoringInterval` (Enhanced
+Monitoring) is kept and described (moto drops it); a Multi-AZ DB cluster (engine `mysql` or
+`postgres`, which RDS always deploys as three instances in three AZs) is described as `MultiAZ`
+(moto counts the AZs of member instances it never creates for such clusters).
+
 Security Hub (see `patch_securityhub`): a finding of another account is refused, as with the
 default product ARN in AWS.
 
@@ -1480,6 +1485,36 @@ def patch_cloudtrail() -> None:
     CloudTrailBackend.list_trails = list_trails
 
 
+def patch_rds() -> None:
+    from moto.rds import models as rds_models
+
+    instance_init = rds_models.DBInstance.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        instance_init(self, *args, **kwargs)
+        self.monitoring_interval = int(kwargs.get("monitoring_interval") or 0)
+
+    rds_models.DBInstance.__init__ = init
+
+    modify_instance = rds_models.RDSBackend.modify_db_instance
+
+    def modify(self, db_instance_identifier, db_kwargs):
+        interval = db_kwargs.get("monitoring_interval")
+        database = modify_instance(self, db_instance_identifier, db_kwargs)
+        if interval is not None:
+            database.monitoring_interval = int(interval)
+        return database
+
+    rds_models.RDSBackend.modify_db_instance = modify
+
+    aurora_multi_az = rds_models.DBCluster.multi_az
+
+    def multi_az(self) -> bool:
+        return self.engine in ("mysql", "postgres") or aurora_multi_az.fget(self)
+
+    rds_models.DBCluster.multi_az = property(multi_az)
+
+
 def patch_securityhub() -> None:
     """BatchImportFindings: the harness's refusals (SECURITYHUB_REJECT), and the account rule.
 
@@ -1659,6 +1694,7 @@ def main() -> None:
 
     patch_s3()
     patch_s3control()
+    patch_rds()
     patch_stepfunctions()
     patch_events()
     patch_cloudtrail()

@@ -74,11 +74,17 @@ SERVICE = {
     "instance": "ec2",
     "volume": "ec2",
     "db_instance": "rds",
+    "db_cluster": "rds",
+    "db_snapshot": "rds",
+    "db_cluster_snapshot": "rds",
+    "db_event_subscription": "rds",
     "bucket": "s3",
     "trail": "cloudtrail",
     "access_point": "s3control",
     "multi_region_access_point": "s3control",
 }
+# Kinds made of another resource (`{id:NAME}` of a DB instance or cluster): seeded after the rest.
+LATE_KINDS = {"db_snapshot", "db_cluster_snapshot"}
 ENTRY_FIELDS = {
     "name", "kind", "regions", "note", "params", "calls", "tags", "expect", "root_volume",
     "revoke_all_rules", "log_target", "root",
@@ -514,6 +520,33 @@ class Seeder:
         self.run_calls(what, spec, ctx)
         self.record(spec, ctx, db["DBInstanceIdentifier"], db["DBInstanceArn"], tags)
 
+    def seed_rds(self, spec: dict[str, Any], ctx: dict[str, Any], method: str, key: str, id_field: str,
+                 arn_field: str) -> None:
+        """An RDS resource made by one create call whose answer's `key` names its id and ARN."""
+        what = f"{ctx['region']} {ctx['logical']}"
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["Tags"] = tags
+        made = self.api(what, "rds", ctx["region"], method, params)[key]
+        ctx = {**ctx, "id": made[id_field]}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, made[id_field], made[arn_field], tags)
+
+    def seed_db_cluster(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        self.seed_rds(spec, ctx, "create_db_cluster", "DBCluster", "DBClusterIdentifier", "DBClusterArn")
+
+    def seed_db_snapshot(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        self.seed_rds(spec, ctx, "create_db_snapshot", "DBSnapshot", "DBSnapshotIdentifier", "DBSnapshotArn")
+
+    def seed_db_cluster_snapshot(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        self.seed_rds(spec, ctx, "create_db_cluster_snapshot", "DBClusterSnapshot", "DBClusterSnapshotIdentifier",
+                      "DBClusterSnapshotArn")
+
+    def seed_db_event_subscription(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        self.seed_rds(spec, ctx, "create_event_subscription", "EventSubscription", "CustSubscriptionId",
+                      "EventSubscriptionArn")
+
     def seed_bucket(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
         region = ctx["region"]
         bucket = f"cs-{ctx['copy']}-{spec['name'][len('cs-'):]}"
@@ -609,14 +642,19 @@ class Seeder:
         return {"name": name, "type": "String", "value": value, "region": "us-east-1"}
 
     # ------------------------------------------------------------------- main
-    def copy_tasks(self, log_targets: bool) -> list[tuple[str, Callable[[], None]]]:
+    def copy_tasks(self, log_targets: bool, late: bool = False) -> list[tuple[str, Callable[[], None]]]:
         """One task per resource, except that a region's copy of the security groups is one task
-        (in file order: a group may name an earlier one with {id:NAME})."""
+        (in file order: a group may name an earlier one with {id:NAME}). `late`: the LATE_KINDS,
+        which name resources of the earlier tasks."""
         makers = {
             "security_group": self.seed_security_group,
             "instance": self.seed_instance,
             "volume": self.seed_volume,
             "db_instance": self.seed_db_instance,
+            "db_cluster": self.seed_db_cluster,
+            "db_snapshot": self.seed_db_snapshot,
+            "db_cluster_snapshot": self.seed_db_cluster_snapshot,
+            "db_event_subscription": self.seed_db_event_subscription,
             "bucket": self.seed_bucket,
             "trail": self.seed_trail,
             "access_point": self.seed_access_point,
@@ -628,6 +666,8 @@ class Seeder:
             for entry in self.estate.entries:
                 kind = entry["kind"]
                 if self.estate.one_per_region(kind) or bool(entry.get("log_target")) != log_targets:
+                    continue
+                if (kind in LATE_KINDS) != late:
                     continue
                 spec = self.estate.spec(entry)
                 for region in self.estate.regions_of(entry):
@@ -648,6 +688,7 @@ class Seeder:
             # log-target buckets first, then everything else in one pool
             self.run_parallel(self.copy_tasks(log_targets=True))
             self.run_parallel(self.copy_tasks(log_targets=False))
+            self.run_parallel(self.copy_tasks(log_targets=False, late=True))
             self.run_parallel(
                 [
                     (

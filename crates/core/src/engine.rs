@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::finding::{stable_finding_id, Finding, FindingStatus, Outcome, RuleChecks};
 use crate::model::{
-    account_resource_id, AccessPoint, Bucket, DbInstance, Instance, Inventory,
-    MultiRegionAccessPoint, ResourceType, SecurityGroup, Service, Tags, Volume,
+    account_resource_id, AccessPoint, Bucket, DbCluster, DbInstance, DbSnapshot, Instance,
+    Inventory, MultiRegionAccessPoint, RdsEventSubscription, ResourceType, SecurityGroup, Service,
+    Tags, Volume,
 };
 use crate::mutelist::Mutelist;
 use crate::rules::{catalog, Check, Context, Rule, RuleParameters};
@@ -148,6 +149,28 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
                     record(subject, check(account, &ctx));
                 }
             }
+            Check::DbCluster(check) => {
+                for cluster in &inventory.db_clusters {
+                    record(cluster.subject(), check(cluster, &ctx));
+                }
+            }
+            Check::DbSnapshot(check) => {
+                for snapshot in &inventory.db_snapshots {
+                    let subject = snapshot_subject(snapshot, ResourceType::AwsRdsDbSnapshot);
+                    record(subject, check(snapshot, &ctx));
+                }
+            }
+            Check::DbClusterSnapshot(check) => {
+                for snapshot in &inventory.db_cluster_snapshots {
+                    let subject = snapshot_subject(snapshot, ResourceType::AwsRdsDbClusterSnapshot);
+                    record(subject, check(snapshot, &ctx));
+                }
+            }
+            Check::RdsEventSubscription(check) => {
+                for subscription in &inventory.rds_event_subscriptions {
+                    record(subscription.subject(), check(subscription, &ctx));
+                }
+            }
             Check::Tags(check) => {
                 for subject in taggable(inventory) {
                     let outcome = subject
@@ -212,6 +235,25 @@ described!(
 described!(Instance, Service::Ec2, ResourceType::AwsEc2Instance, id);
 described!(Volume, Service::Ec2, ResourceType::AwsEc2Volume, id);
 described!(DbInstance, Service::Rds, ResourceType::AwsRdsDbInstance, id);
+described!(DbCluster, Service::Rds, ResourceType::AwsRdsDbCluster, id);
+described!(
+    RdsEventSubscription,
+    Service::Rds,
+    ResourceType::AwsRdsEventSubscription,
+    id
+);
+
+/// DB snapshots and DB cluster snapshots share a model; the list they come from sets the type.
+fn snapshot_subject(snapshot: &DbSnapshot, resource_type: ResourceType) -> Subject<'_> {
+    Subject {
+        service: Service::Rds,
+        resource_type,
+        id: &snapshot.id,
+        arn: &snapshot.arn,
+        region: &snapshot.region,
+        tags: Some(&snapshot.tags),
+    }
+}
 
 impl Described for Bucket {
     fn subject(&self) -> Subject<'_> {

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 
+mod rds;
+pub use rds::{DbCluster, DbSnapshot, RdsEventSubscription};
+
 pub type Tags = BTreeMap<String, String>;
 
 /// The AWS services the scanner covers.
@@ -80,6 +83,10 @@ pub enum ResourceType {
     AwsS3MultiRegionAccessPoint,
     AwsRdsDbInstance,
     AwsCloudTrailTrail,
+    AwsRdsDbCluster,
+    AwsRdsDbSnapshot,
+    AwsRdsDbClusterSnapshot,
+    AwsRdsEventSubscription,
 }
 
 impl ResourceType {
@@ -94,6 +101,10 @@ impl ResourceType {
             ResourceType::AwsS3MultiRegionAccessPoint => "AwsS3MultiRegionAccessPoint",
             ResourceType::AwsRdsDbInstance => "AwsRdsDbInstance",
             ResourceType::AwsCloudTrailTrail => "AwsCloudTrailTrail",
+            ResourceType::AwsRdsDbCluster => "AwsRdsDbCluster",
+            ResourceType::AwsRdsDbSnapshot => "AwsRdsDbSnapshot",
+            ResourceType::AwsRdsDbClusterSnapshot => "AwsRdsDbClusterSnapshot",
+            ResourceType::AwsRdsEventSubscription => "AwsRdsEventSubscription",
         }
     }
 }
@@ -418,6 +429,20 @@ pub struct DbInstance {
     pub auto_minor_version_upgrade: bool,
     pub iam_database_authentication: bool,
     pub copy_tags_to_snapshot: bool,
+    /// The cluster the instance belongs to (Aurora, or a Multi-AZ DB cluster).
+    #[serde(default)]
+    pub db_cluster_identifier: Option<String>,
+    /// Seconds between Enhanced Monitoring samples; 0: Enhanced Monitoring off.
+    #[serde(default)]
+    pub monitoring_interval: i32,
+    /// Log types published to CloudWatch Logs.
+    #[serde(default)]
+    pub enabled_cloudwatch_logs_exports: Vec<String>,
+    /// The port the instance listens on.
+    #[serde(default)]
+    pub port: Option<i32>,
+    #[serde(default)]
+    pub master_username: Option<String>,
     #[serde(default)]
     pub tags: Tags,
 }
@@ -426,6 +451,18 @@ impl DbInstance {
     /// Aurora keeps backups, deletion protection and Multi-AZ on the cluster, not the instance.
     pub fn is_aurora(&self) -> bool {
         self.engine.starts_with("aurora")
+    }
+
+    /// A member of a DB cluster (Aurora or Multi-AZ DB cluster), whose cluster holds settings
+    /// such as backups, log exports, the port and the admin user.
+    pub fn in_cluster(&self) -> bool {
+        self.db_cluster_identifier.is_some()
+    }
+
+    pub fn exports_log(&self, log_type: &str) -> bool {
+        self.enabled_cloudwatch_logs_exports
+            .iter()
+            .any(|l| l == log_type)
     }
 }
 
@@ -543,6 +580,16 @@ pub struct Inventory {
     pub cloudtrail: Option<CloudTrailAccount>,
     #[serde(default)]
     pub iam_account: Option<IamAccountSettings>,
+    #[serde(default)]
+    pub db_clusters: Vec<DbCluster>,
+    /// Manual DB snapshots.
+    #[serde(default)]
+    pub db_snapshots: Vec<DbSnapshot>,
+    /// Manual DB cluster snapshots.
+    #[serde(default)]
+    pub db_cluster_snapshots: Vec<DbSnapshot>,
+    #[serde(default)]
+    pub rds_event_subscriptions: Vec<RdsEventSubscription>,
 }
 
 impl Inventory {
@@ -576,6 +623,11 @@ impl Inventory {
         if other.iam_account.is_some() {
             self.iam_account = other.iam_account;
         }
+        self.db_clusters.extend(other.db_clusters);
+        self.db_snapshots.extend(other.db_snapshots);
+        self.db_cluster_snapshots.extend(other.db_cluster_snapshots);
+        self.rds_event_subscriptions
+            .extend(other.rds_event_subscriptions);
     }
 
     /// Resources and account settings read, the denominator users expect in "N resources scanned".
@@ -591,5 +643,9 @@ impl Inventory {
             + self.db_instances.len()
             + self.cloudtrail.as_ref().map_or(0, |c| 1 + c.trails.len())
             + usize::from(self.iam_account.is_some())
+            + self.db_clusters.len()
+            + self.db_snapshots.len()
+            + self.db_cluster_snapshots.len()
+            + self.rds_event_subscriptions.len()
     }
 }

@@ -5,6 +5,8 @@ pub mod cloudtrail;
 pub mod ec2;
 pub mod iam;
 pub mod rds;
+pub mod rds_clusters;
+pub mod rds_snapshots;
 pub mod s3;
 pub mod s3_access_points;
 

@@ -10,6 +10,10 @@ pub mod frameworks;
 pub mod iam;
 pub mod parameters;
 pub mod rds;
+pub mod rds_cluster;
+pub mod rds_event;
+pub mod rds_instance;
+pub mod rds_snapshot;
 pub mod runbook;
 pub mod s3;
 pub mod s3_access_points;
@@ -18,9 +22,10 @@ pub mod tags;
 
 use crate::finding::{Outcome, Severity};
 use crate::model::{
-    AccessPoint, Bucket, CloudTrailAccount, DbInstance, EbsEncryptionDefault, IamAccountSettings,
-    Instance, MultiRegionAccessPoint, PublicAccessBlock, ResourceType, S3AccountSettings,
-    SecurityGroup, Service, Tags, Trail, Volume,
+    AccessPoint, Bucket, CloudTrailAccount, DbCluster, DbInstance, DbSnapshot,
+    EbsEncryptionDefault, IamAccountSettings, Instance, MultiRegionAccessPoint, PublicAccessBlock,
+    RdsEventSubscription, ResourceType, S3AccountSettings, SecurityGroup, Service, Tags, Trail,
+    Volume,
 };
 
 pub use catalog::{catalog, rule};
@@ -61,6 +66,12 @@ pub enum Check {
     CloudTrailAccount(fn(&CloudTrailAccount, &Context) -> Outcome),
     Trail(fn(&Trail, &Context) -> Outcome),
     IamAccount(fn(&IamAccountSettings, &Context) -> Outcome),
+    DbCluster(fn(&DbCluster, &Context) -> Outcome),
+    /// Manual DB snapshots.
+    DbSnapshot(fn(&DbSnapshot, &Context) -> Outcome),
+    /// Manual DB cluster snapshots.
+    DbClusterSnapshot(fn(&DbSnapshot, &Context) -> Outcome),
+    RdsEventSubscription(fn(&RdsEventSubscription, &Context) -> Outcome),
     /// Applies to every taggable resource of every service.
     Tags(fn(&Tags, &Context) -> Outcome),
 }
@@ -77,7 +88,11 @@ impl Check {
             | Check::S3Account(_)
             | Check::AccessPoint(_)
             | Check::MultiRegionAccessPoint(_) => Some(Service::S3),
-            Check::DbInstance(_) => Some(Service::Rds),
+            Check::DbInstance(_)
+            | Check::DbCluster(_)
+            | Check::DbSnapshot(_)
+            | Check::DbClusterSnapshot(_)
+            | Check::RdsEventSubscription(_) => Some(Service::Rds),
             Check::CloudTrailAccount(_) | Check::Trail(_) => Some(Service::CloudTrail),
             Check::IamAccount(_) => Some(Service::Iam),
             Check::Tags(_) => None,
@@ -99,6 +114,10 @@ impl Check {
             Check::AccessPoint(_) => Some(ResourceType::AwsS3AccessPoint),
             Check::MultiRegionAccessPoint(_) => Some(ResourceType::AwsS3MultiRegionAccessPoint),
             Check::DbInstance(_) => Some(ResourceType::AwsRdsDbInstance),
+            Check::DbCluster(_) => Some(ResourceType::AwsRdsDbCluster),
+            Check::DbSnapshot(_) => Some(ResourceType::AwsRdsDbSnapshot),
+            Check::DbClusterSnapshot(_) => Some(ResourceType::AwsRdsDbClusterSnapshot),
+            Check::RdsEventSubscription(_) => Some(ResourceType::AwsRdsEventSubscription),
             Check::Tags(_) => None,
         }
     }

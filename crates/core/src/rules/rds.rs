@@ -184,8 +184,27 @@ pub const RDS_INSTANCE_DELETION_PROTECTION: Rule = Rule {
     check: Check::DbInstance(deletion_protection),
 };
 
+/// The engines RDS.8 evaluates (its `databaseEngines` parameter, not customizable): not
+/// Aurora, whose cluster holds deletion protection (RDS.7), nor Neptune or DocumentDB.
+pub const DELETION_PROTECTION_ENGINES: &[&str] = &[
+    "mariadb",
+    "mysql",
+    "custom-oracle-ee",
+    "oracle-ee-cdb",
+    "oracle-se2-cdb",
+    "oracle-ee",
+    "oracle-se2",
+    "oracle-se1",
+    "oracle-se",
+    "postgres",
+    "sqlserver-ee",
+    "sqlserver-se",
+    "sqlserver-ex",
+    "sqlserver-web",
+];
+
 pub fn deletion_protection(db: &DbInstance, _: &Context) -> Outcome {
-    if db.is_aurora() {
+    if !DELETION_PROTECTION_ENGINES.contains(&db.engine.as_str()) {
         return Outcome::NotApplicable;
     }
     flag(
@@ -215,8 +234,10 @@ pub const RDS_INSTANCE_MULTI_AZ: Rule = Rule {
     check: Check::DbInstance(multi_az),
 };
 
+/// RDS.5 does not apply to instances of a Multi-AZ DB cluster, nor to Aurora instances, whose
+/// availability is the cluster's (RDS.15).
 pub fn multi_az(db: &DbInstance, _: &Context) -> Outcome {
-    if db.is_aurora() {
+    if db.is_aurora() || db.in_cluster() {
         return Outcome::NotApplicable;
     }
     flag(db.multi_az, "multi_az", db.multi_az)
@@ -344,6 +365,11 @@ mod tests {
             auto_minor_version_upgrade: hardened,
             iam_database_authentication: hardened,
             copy_tags_to_snapshot: hardened,
+            db_cluster_identifier: None,
+            monitoring_interval: 60,
+            enabled_cloudwatch_logs_exports: Vec::new(),
+            port: Some(5433),
+            master_username: Some("csadmin".into()),
             tags: Tags::new(),
         }
     }
@@ -488,6 +514,20 @@ mod tests {
         ));
         assert_eq!(
             iam_authentication(&db("sqlserver-ex", false), &CTX),
+            Outcome::NotApplicable
+        );
+        for engine in ["neptune", "docdb", "db2-se"] {
+            assert_eq!(
+                deletion_protection(&db(engine, false), &CTX),
+                Outcome::NotApplicable
+            );
+        }
+        let multi_az_cluster_member = DbInstance {
+            db_cluster_identifier: Some("cluster".into()),
+            ..db("postgres", false)
+        };
+        assert_eq!(
+            multi_az(&multi_az_cluster_member, &CTX),
             Outcome::NotApplicable
         );
     }
