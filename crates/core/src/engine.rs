@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::finding::{stable_finding_id, Finding, FindingStatus, Outcome, RuleChecks};
 use crate::model::{
-    account_resource_id, Bucket, DbInstance, Instance, Inventory, ResourceType, SecurityGroup,
-    Service, Tags, Volume,
+    account_resource_id, Bucket, DbInstance, Instance, Inventory, LaunchTemplate, NetworkAcl,
+    NetworkInterface, ResourceType, SecurityGroup, Service, Subnet, Tags, Volume, Vpc,
 };
 use crate::mutelist::Mutelist;
 use crate::rules::{catalog, Check, Context, Rule, RuleParameters};
@@ -103,6 +103,42 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
                     record(db.subject(), check(db, &ctx));
                 }
             }
+            Check::Vpc(check) => {
+                for vpc in &inventory.vpcs {
+                    record(vpc.subject(), check(vpc, &ctx));
+                }
+            }
+            Check::Subnet(check) => {
+                for subnet in &inventory.subnets {
+                    record(subnet.subject(), check(subnet, &ctx));
+                }
+            }
+            Check::NetworkAcl(check) => {
+                for acl in &inventory.network_acls {
+                    record(acl.subject(), check(acl, &ctx));
+                }
+            }
+            Check::NetworkInterface(check) => {
+                for eni in &inventory.network_interfaces {
+                    record(eni.subject(), check(eni, &ctx));
+                }
+            }
+            Check::LaunchTemplate(check) => {
+                for template in &inventory.launch_templates {
+                    record(template.subject(), check(template, &ctx));
+                }
+            }
+            Check::SnapshotSharing(check) => {
+                for sharing in &inventory.ebs_snapshot_sharing {
+                    let subject = Subject::account(
+                        Service::Ec2,
+                        &inventory.account_id,
+                        &account_arn,
+                        &sharing.region,
+                    );
+                    record(subject, check(sharing, &ctx));
+                }
+            }
             Check::Tags(check) => {
                 for subject in taggable(inventory) {
                     let outcome = subject
@@ -167,6 +203,21 @@ described!(
 described!(Instance, Service::Ec2, ResourceType::AwsEc2Instance, id);
 described!(Volume, Service::Ec2, ResourceType::AwsEc2Volume, id);
 described!(DbInstance, Service::Rds, ResourceType::AwsRdsDbInstance, id);
+described!(Vpc, Service::Ec2, ResourceType::AwsEc2Vpc, id);
+described!(Subnet, Service::Ec2, ResourceType::AwsEc2Subnet, id);
+described!(NetworkAcl, Service::Ec2, ResourceType::AwsEc2NetworkAcl, id);
+described!(
+    NetworkInterface,
+    Service::Ec2,
+    ResourceType::AwsEc2NetworkInterface,
+    id
+);
+described!(
+    LaunchTemplate,
+    Service::Ec2,
+    ResourceType::AwsEc2LaunchTemplate,
+    id
+);
 
 impl Described for Bucket {
     fn subject(&self) -> Subject<'_> {
@@ -308,7 +359,11 @@ mod tests {
                 "mutelist",
             )
             .unwrap(),
-            rule_parameters: RuleParameters::default(),
+            // SSH authorized for EC2.18, so that only the SSH rule fires on the open groups.
+            rule_parameters: RuleParameters::parse(
+                r#"{"ec2_sg_authorized_ports": {"authorizedTcpPorts": [22]}}"#,
+            )
+            .unwrap(),
         };
         let evaluation = evaluate(&inventory, &settings);
         let ids: Vec<(&str, &str, FindingStatus)> = evaluation
@@ -324,11 +379,12 @@ mod tests {
                 ("resource_required_tags", "sg-bastion", FindingStatus::Fail),
             ]
         );
-        // Per group: ssh, rdp, all ports, high-risk ports, tags (the default-group rule does not apply).
-        assert_eq!(evaluation.checks_evaluated, 15);
-        assert_eq!(evaluation.checks_passed, 12);
+        // Per group: ssh, rdp, all ports, high-risk ports, authorized ports, tags (the
+        // default-group rule does not apply).
+        assert_eq!(evaluation.checks_evaluated, 18);
+        assert_eq!(evaluation.checks_passed, 15);
         let summary = Summary::new(inventory.resource_count(), &evaluation);
-        assert_eq!(summary.compliance_score, Some(80.0));
+        assert_eq!(summary.compliance_score, Some(83.3));
         assert_eq!(summary.muted_findings, 1);
         assert_eq!(summary.findings_by_severity.high, 1);
         assert_eq!(summary.findings_by_severity.low, 1);

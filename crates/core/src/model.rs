@@ -8,6 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 
+mod ec2;
+pub use ec2::{
+    EbsSnapshotSharing, FlowLog, LaunchTemplate, LaunchTemplateData, LaunchTemplateEbs,
+    LaunchTemplateNetworkInterface, NetworkAcl, NetworkAclEntry, NetworkInterface, Subnet, Vpc,
+    VpcEndpoint,
+};
+
 pub type Tags = BTreeMap<String, String>;
 
 /// The AWS services the scanner covers.
@@ -63,6 +70,12 @@ pub enum ResourceType {
     AwsEc2Volume,
     AwsS3Bucket,
     AwsRdsDbInstance,
+    // EC2 networking and launch templates (issue 11).
+    AwsEc2Vpc,
+    AwsEc2Subnet,
+    AwsEc2NetworkAcl,
+    AwsEc2NetworkInterface,
+    AwsEc2LaunchTemplate,
 }
 
 impl ResourceType {
@@ -74,6 +87,11 @@ impl ResourceType {
             ResourceType::AwsEc2Volume => "AwsEc2Volume",
             ResourceType::AwsS3Bucket => "AwsS3Bucket",
             ResourceType::AwsRdsDbInstance => "AwsRdsDbInstance",
+            ResourceType::AwsEc2Vpc => "AwsEc2Vpc",
+            ResourceType::AwsEc2Subnet => "AwsEc2Subnet",
+            ResourceType::AwsEc2NetworkAcl => "AwsEc2NetworkAcl",
+            ResourceType::AwsEc2NetworkInterface => "AwsEc2NetworkInterface",
+            ResourceType::AwsEc2LaunchTemplate => "AwsEc2LaunchTemplate",
         }
     }
 }
@@ -159,6 +177,21 @@ pub struct Instance {
     /// IMDS `HttpEndpoint`: `enabled` or `disabled`.
     pub metadata_http_endpoint: Option<String>,
     pub public_ip: Option<String>,
+    /// `StateTransitionReason`, e.g. `User initiated (2026-01-01 12:00:00 GMT)`.
+    #[serde(default)]
+    pub state_transition_reason: Option<String>,
+    /// `LaunchTime`, RFC 3339.
+    #[serde(default)]
+    pub launch_time: Option<String>,
+    /// When the scan read the instance (RFC 3339): the "now" its stopped time is measured to.
+    #[serde(default)]
+    pub read_at: Option<String>,
+    /// Network interfaces attached (ENIs and EFAs).
+    #[serde(default)]
+    pub network_interface_count: usize,
+    /// `hvm` or `paravirtual`.
+    #[serde(default)]
+    pub virtualization_type: Option<String>,
     #[serde(default)]
     pub tags: Tags,
 }
@@ -335,6 +368,19 @@ pub struct Inventory {
     pub s3_account: Option<S3AccountSettings>,
     #[serde(default)]
     pub db_instances: Vec<DbInstance>,
+    // EC2 networking, launch templates and snapshot sharing (issue 11).
+    #[serde(default)]
+    pub vpcs: Vec<Vpc>,
+    #[serde(default)]
+    pub subnets: Vec<Subnet>,
+    #[serde(default)]
+    pub network_acls: Vec<NetworkAcl>,
+    #[serde(default)]
+    pub network_interfaces: Vec<NetworkInterface>,
+    #[serde(default)]
+    pub launch_templates: Vec<LaunchTemplate>,
+    #[serde(default)]
+    pub ebs_snapshot_sharing: Vec<EbsSnapshotSharing>,
 }
 
 impl Inventory {
@@ -359,6 +405,12 @@ impl Inventory {
             self.s3_account = other.s3_account;
         }
         self.db_instances.extend(other.db_instances);
+        self.vpcs.extend(other.vpcs);
+        self.subnets.extend(other.subnets);
+        self.network_acls.extend(other.network_acls);
+        self.network_interfaces.extend(other.network_interfaces);
+        self.launch_templates.extend(other.launch_templates);
+        self.ebs_snapshot_sharing.extend(other.ebs_snapshot_sharing);
     }
 
     /// Resources and account settings read, the denominator users expect in "N resources scanned".
@@ -370,5 +422,11 @@ impl Inventory {
             + self.buckets.len()
             + usize::from(self.s3_account.is_some())
             + self.db_instances.len()
+            + self.vpcs.len()
+            + self.subnets.len()
+            + self.network_acls.len()
+            + self.network_interfaces.len()
+            + self.launch_templates.len()
+            + self.ebs_snapshot_sharing.len()
     }
 }

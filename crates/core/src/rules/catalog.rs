@@ -6,10 +6,17 @@
 
 use std::sync::OnceLock;
 
-use super::{ec2, rds, s3, tags, Rule};
+use super::{ec2, ec2_compute, ec2_network, rds, s3, tags, Rule};
 
 /// Each service's rules, listed in its own file next to their definitions.
-const BY_SERVICE: [&[Rule]; 4] = [s3::RULES, ec2::RULES, rds::RULES, tags::RULES];
+const BY_SERVICE: [&[Rule]; 6] = [
+    s3::RULES,
+    ec2::RULES,
+    ec2_network::RULES,
+    ec2_compute::RULES,
+    rds::RULES,
+    tags::RULES,
+];
 
 /// All rules, in a fixed order.
 pub fn catalog() -> &'static [Rule] {

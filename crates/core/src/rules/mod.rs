@@ -5,6 +5,8 @@ mod catalog;
 pub mod controls;
 pub mod docs;
 pub mod ec2;
+pub mod ec2_compute;
+pub mod ec2_network;
 pub mod parameters;
 pub mod rds;
 pub mod runbook;
@@ -13,8 +15,9 @@ pub mod tags;
 
 use crate::finding::{Outcome, Severity};
 use crate::model::{
-    Bucket, DbInstance, EbsEncryptionDefault, Instance, PublicAccessBlock, ResourceType,
-    S3AccountSettings, SecurityGroup, Service, Tags, Volume,
+    Bucket, DbInstance, EbsEncryptionDefault, EbsSnapshotSharing, Instance, LaunchTemplate,
+    NetworkAcl, NetworkInterface, PublicAccessBlock, ResourceType, S3AccountSettings,
+    SecurityGroup, Service, Subnet, Tags, Volume, Vpc,
 };
 
 pub use catalog::{catalog, rule};
@@ -48,6 +51,14 @@ pub enum Check {
     Bucket(fn(&Bucket, &Context) -> Outcome),
     S3Account(fn(&S3AccountSettings, &Context) -> Outcome),
     DbInstance(fn(&DbInstance, &Context) -> Outcome),
+    // EC2 networking, launch templates and snapshot sharing (issue 11).
+    Vpc(fn(&Vpc, &Context) -> Outcome),
+    Subnet(fn(&Subnet, &Context) -> Outcome),
+    NetworkAcl(fn(&NetworkAcl, &Context) -> Outcome),
+    NetworkInterface(fn(&NetworkInterface, &Context) -> Outcome),
+    LaunchTemplate(fn(&LaunchTemplate, &Context) -> Outcome),
+    /// Per region, account-level: the account's publicly restorable snapshots.
+    SnapshotSharing(fn(&EbsSnapshotSharing, &Context) -> Outcome),
     /// Applies to every taggable resource of every service.
     Tags(fn(&Tags, &Context) -> Outcome),
 }
@@ -59,7 +70,13 @@ impl Check {
             Check::SecurityGroup(_)
             | Check::Instance(_)
             | Check::Volume(_)
-            | Check::EbsDefault(_) => Some(Service::Ec2),
+            | Check::EbsDefault(_)
+            | Check::Vpc(_)
+            | Check::Subnet(_)
+            | Check::NetworkAcl(_)
+            | Check::NetworkInterface(_)
+            | Check::LaunchTemplate(_)
+            | Check::SnapshotSharing(_) => Some(Service::Ec2),
             Check::Bucket(_) | Check::S3Account(_) => Some(Service::S3),
             Check::DbInstance(_) => Some(Service::Rds),
             Check::Tags(_) => None,
@@ -72,7 +89,14 @@ impl Check {
             Check::SecurityGroup(_) => Some(ResourceType::AwsEc2SecurityGroup),
             Check::Instance(_) => Some(ResourceType::AwsEc2Instance),
             Check::Volume(_) => Some(ResourceType::AwsEc2Volume),
-            Check::EbsDefault(_) | Check::S3Account(_) => Some(ResourceType::AwsAccount),
+            Check::EbsDefault(_) | Check::S3Account(_) | Check::SnapshotSharing(_) => {
+                Some(ResourceType::AwsAccount)
+            }
+            Check::Vpc(_) => Some(ResourceType::AwsEc2Vpc),
+            Check::Subnet(_) => Some(ResourceType::AwsEc2Subnet),
+            Check::NetworkAcl(_) => Some(ResourceType::AwsEc2NetworkAcl),
+            Check::NetworkInterface(_) => Some(ResourceType::AwsEc2NetworkInterface),
+            Check::LaunchTemplate(_) => Some(ResourceType::AwsEc2LaunchTemplate),
             Check::Bucket(_) => Some(ResourceType::AwsS3Bucket),
             Check::DbInstance(_) => Some(ResourceType::AwsRdsDbInstance),
             Check::Tags(_) => None,
