@@ -2,6 +2,8 @@
 //! becomes a recorded [`ScanError`] and the collector carries on with what it could read.
 
 pub mod ec2;
+pub mod ec2_network;
+pub mod ec2_storage;
 pub mod rds;
 pub mod s3;
 
