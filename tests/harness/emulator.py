@@ -14,6 +14,13 @@ Fixes applied to moto, each where moto's answer is not what S3 returns:
     `x-amz-sdk-checksum-algorithm` (its own error says "Content-MD5 OR x-amz-checksum-"), while
     S3 takes any `x-amz-checksum-*` header or trailer, which is what the AWS SDKs send by default;
     the algorithm named by such a header or trailer now counts as the SDK's algorithm header.
+EC2 (see `patch_ec2`):
+  * DescribeSnapshots ignores OwnerIds and RestorableByUserIds and lists every snapshot, the
+    ~1,000 of moto's AMIs included; EC2 lists only the owners' snapshots and, for
+    RestorableByUserIds, those restorable by the accounts named (`all`: public ones).
+  * An instance tagged `HarnessStoppedDaysAgo: N` records, when stopped, the stop time N days
+    back in its StateTransitionReason (moto writes "now"), so an instance stopped for months
+    can be seeded.
 A control endpoint, POST /_harness/deny with a JSON list like ["ec2:ap-southeast-1"], makes the
 emulator refuse every request signed for those service/region pairs with the error AWS gives a
 caller without permission (moto's IAM emulation cannot scope a deny to one region).
@@ -1429,6 +1436,52 @@ def patch_securityhub() -> None:
     SecurityHubBackend.batch_import_findings = batch_import_findings
 
 
+def patch_ec2() -> None:
+    """DescribeSnapshots' owner and restorable-by filters; backdated stops (module docstring)."""
+    from moto.core.responses import ActionResult
+    from moto.ec2.models.instances import Instance
+    from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+
+    original_describe = ElasticBlockStore.describe_snapshots
+
+    def describe_snapshots(self):
+        result = original_describe(self)
+        owners = set(self._get_param("OwnerIds", []) or [])
+        restorable_by = set(self._get_param("RestorableByUserIds", []) or [])
+        if not owners and not restorable_by:
+            return result
+        owners = {self.current_account if o == "self" else o for o in owners}
+
+        def wanted(snapshot) -> bool:
+            if owners and snapshot.owner_id not in owners and not (
+                "amazon" in owners and getattr(snapshot, "owner_alias", None) == "amazon"
+            ):
+                return False
+            if restorable_by:
+                users = {self.current_account if u == "self" else u for u in restorable_by}
+                public = "all" in users and "all" in snapshot.create_volume_permission_groups
+                named = bool(users & set(snapshot.create_volume_permission_userids))
+                own = self.current_account in users and snapshot.owner_id == self.current_account
+                return public or named or own
+            return True
+
+        return ActionResult({"Snapshots": [s for s in result.result["Snapshots"] if wanted(s)]})
+
+    ElasticBlockStore.describe_snapshots = describe_snapshots
+
+    original_stop = Instance.stop
+
+    def stop(self):
+        previous = original_stop(self)
+        days = next((t["value"] for t in self.get_tags() if t["key"] == "HarnessStoppedDaysAgo"), None)
+        if days is not None:
+            at = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=int(days))
+            self._reason = f"User initiated ({at.strftime('%Y-%m-%d %H:%M:%S')} GMT)"
+        return previous
+
+    Instance.stop = stop
+
+
 def read_json(environ):
     length = int(environ.get("CONTENT_LENGTH") or 0)
     return json.loads(environ["wsgi.input"].read(length) or b"null")
@@ -1546,6 +1599,7 @@ def main() -> None:
     patch_stepfunctions()
     patch_events()
     patch_securityhub()
+    patch_ec2()
     ENGINE_TARGETS["lambda"] = args.lambda_endpoint
     # One log line per request drowns test output; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
