@@ -209,9 +209,17 @@ fn a_denied_region_and_service_are_recorded_and_the_rest_is_scanned() {
             .collect()
     };
     let ec2_apis = [
+        "DescribeFlowLogs",
         "DescribeInstances",
+        "DescribeLaunchTemplateVersions",
+        "DescribeNetworkAcls",
+        "DescribeNetworkInterfaces",
         "DescribeSecurityGroups",
+        "DescribeSnapshots",
+        "DescribeSubnets",
         "DescribeVolumes",
+        "DescribeVpcEndpoints",
+        "DescribeVpcs",
         "GetEbsEncryptionByDefault",
     ];
     assert_eq!(
