@@ -241,8 +241,8 @@ async fn network_acls(
                             .unwrap_or_default(),
                         cidr_block: e.cidr_block().map(str::to_string),
                         ipv6_cidr_block: e.ipv6_cidr_block().map(str::to_string),
-                        port_from: e.port_range().and_then(|r| r.from()),
-                        port_to: e.port_range().and_then(|r| r.to()),
+                        port_from: e.port_range().and_then(aws_sdk_ec2::types::PortRange::from),
+                        port_to: e.port_range().and_then(aws_sdk_ec2::types::PortRange::to),
                     })
                     .collect(),
                 subnet_ids: acl

@@ -7,6 +7,7 @@
 //! returns exactly the account's snapshots whose createVolumePermission includes `all` (the
 //! API's documented meaning of `all`), so no DescribeSnapshotAttribute per snapshot is needed.
 
+use aws_sdk_ec2::types::ResponseLaunchTemplateData;
 use compliance_core::model::{
     EbsSnapshotSharing, LaunchTemplate, LaunchTemplateData, LaunchTemplateEbs,
     LaunchTemplateNetworkInterface,
@@ -66,7 +67,7 @@ pub async fn launch_templates(
                         .and_then(|m| m.http_endpoint())
                         .map(|e| e.as_str().to_string()),
                     network_interfaces: data
-                        .map(|d| d.network_interfaces())
+                        .map(ResponseLaunchTemplateData::network_interfaces)
                         .unwrap_or_default()
                         .iter()
                         .map(|n| LaunchTemplateNetworkInterface {
@@ -75,7 +76,7 @@ pub async fn launch_templates(
                         })
                         .collect(),
                     ebs_volumes: data
-                        .map(|d| d.block_device_mappings())
+                        .map(ResponseLaunchTemplateData::block_device_mappings)
                         .unwrap_or_default()
                         .iter()
                         .filter_map(|m| {

@@ -167,14 +167,14 @@ fn launch_templates() {
     });
     match launch_template_public_ip(&bad, &CTX) {
         Outcome::Fail { evidence, .. } => {
-            assert_eq!(evidence["public_ip_device_indexes"], json!([1]))
+            assert_eq!(evidence["public_ip_device_indexes"], json!([1]));
         }
         o => panic!("{o:?}"),
     }
     assert!(fails(&launch_template_imdsv2(&bad, &CTX)));
     match launch_template_ebs_encrypted(&bad, &CTX) {
         Outcome::Fail { evidence, .. } => {
-            assert_eq!(evidence["unencrypted_devices"], json!(["/dev/xvdb"]))
+            assert_eq!(evidence["unencrypted_devices"], json!(["/dev/xvdb"]));
         }
         o => panic!("{o:?}"),
     }
@@ -212,7 +212,7 @@ fn public_snapshots_fail_the_region() {
     sharing.public_snapshot_ids = vec!["snap-1".into()];
     match ebs_snapshot_public(&sharing, &CTX) {
         Outcome::Fail { evidence, .. } => {
-            assert_eq!(evidence["public_snapshot_ids"], json!(["snap-1"]))
+            assert_eq!(evidence["public_snapshot_ids"], json!(["snap-1"]));
         }
         o => panic!("{o:?}"),
     }
