@@ -21,6 +21,9 @@ EC2 (see `patch_ec2`):
   * An instance tagged `HarnessStoppedDaysAgo: N` records, when stopped, the stop time N days
     back in its StateTransitionReason (moto writes "now"), so an instance stopped for months
     can be seeded.
+  * Block Public Access for EBS snapshots (Get/Enable/DisableSnapshotBlockPublicAccess...) and
+    for VPCs (Describe/ModifyVpcBlockPublicAccessOptions) are not implemented (HTTP 500); they
+    are answered per account and region, `unblocked` and `off` until changed, as in AWS.
 A control endpoint, POST /_harness/deny with a JSON list like ["ec2:ap-southeast-1"], makes the
 emulator refuse every request signed for those service/region pairs with the error AWS gives a
 caller without permission (moto's IAM emulation cannot scope a deny to one region).
@@ -1481,6 +1484,45 @@ def patch_ec2() -> None:
 
     Instance.stop = stop
 
+    from moto.ec2.responses import EC2Response
+
+    def settings(self) -> dict:
+        return EC2_BLOCK_PUBLIC_ACCESS.setdefault(
+            (self.current_account, self.region), {"snapshot": "unblocked", "igw": "off"})
+
+    def get_snapshot_block_public_access_state(self):
+        return ActionResult({"State": settings(self)["snapshot"], "ManagedBy": "account"})
+
+    def enable_snapshot_block_public_access(self):
+        settings(self)["snapshot"] = self._get_param("State")
+        return ActionResult({"State": settings(self)["snapshot"]})
+
+    def disable_snapshot_block_public_access(self):
+        settings(self)["snapshot"] = "unblocked"
+        return ActionResult({"State": "unblocked"})
+
+    def options(self) -> dict:
+        mode = settings(self)["igw"]
+        return {"AwsAccountId": self.current_account, "AwsRegion": self.region,
+                "State": "default-state" if mode == "off" else "update-complete",
+                "InternetGatewayBlockMode": mode}
+
+    def describe_vpc_block_public_access_options(self):
+        return ActionResult({"VpcBlockPublicAccessOptions": options(self)})
+
+    def modify_vpc_block_public_access_options(self):
+        settings(self)["igw"] = self._get_param("InternetGatewayBlockMode")
+        return ActionResult({"VpcBlockPublicAccessOptions": options(self)})
+
+    for method in (get_snapshot_block_public_access_state, enable_snapshot_block_public_access,
+                   disable_snapshot_block_public_access, describe_vpc_block_public_access_options,
+                   modify_vpc_block_public_access_options):
+        setattr(EC2Response, method.__name__, method)
+
+
+# (account, region) -> {"snapshot": state, "igw": InternetGatewayBlockMode}; see `patch_ec2`.
+EC2_BLOCK_PUBLIC_ACCESS: dict[tuple[str, str], dict[str, str]] = {}
+
 
 def read_json(environ):
     length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -1545,6 +1587,7 @@ def with_harness_controls(app):
             return [b""]
         if path == "/moto-api/reset" and method == "POST":
             AUTOMATION.reset()
+            EC2_BLOCK_PUBLIC_ACCESS.clear()
         scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         if scope and (scope.group(2), scope.group(1)) in DENIED:
             body = access_denied(scope.group(2))

@@ -139,6 +139,17 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
                     record(subject, check(sharing, &ctx));
                 }
             }
+            Check::Ec2BlockPublicAccess(check) => {
+                for settings in &inventory.ec2_block_public_access {
+                    let subject = Subject::account(
+                        Service::Ec2,
+                        &inventory.account_id,
+                        &account_arn,
+                        &settings.region,
+                    );
+                    record(subject, check(settings, &ctx));
+                }
+            }
             Check::Tags(check) => {
                 for subject in taggable(inventory) {
                     let outcome = subject

@@ -10,9 +10,9 @@ use crate::error::CoreError;
 
 mod ec2;
 pub use ec2::{
-    EbsSnapshotSharing, FlowLog, LaunchTemplate, LaunchTemplateData, LaunchTemplateEbs,
-    LaunchTemplateNetworkInterface, NetworkAcl, NetworkAclEntry, NetworkInterface, Subnet, Vpc,
-    VpcEndpoint,
+    EbsSnapshotSharing, Ec2BlockPublicAccess, FlowLog, LaunchTemplate, LaunchTemplateData,
+    LaunchTemplateEbs, LaunchTemplateNetworkInterface, NetworkAcl, NetworkAclEntry,
+    NetworkInterface, Subnet, Vpc, VpcEndpoint,
 };
 
 pub type Tags = BTreeMap<String, String>;
@@ -381,6 +381,8 @@ pub struct Inventory {
     pub launch_templates: Vec<LaunchTemplate>,
     #[serde(default)]
     pub ebs_snapshot_sharing: Vec<EbsSnapshotSharing>,
+    #[serde(default)]
+    pub ec2_block_public_access: Vec<Ec2BlockPublicAccess>,
 }
 
 impl Inventory {
@@ -411,6 +413,8 @@ impl Inventory {
         self.network_interfaces.extend(other.network_interfaces);
         self.launch_templates.extend(other.launch_templates);
         self.ebs_snapshot_sharing.extend(other.ebs_snapshot_sharing);
+        self.ec2_block_public_access
+            .extend(other.ec2_block_public_access);
     }
 
     /// Resources and account settings read, the denominator users expect in "N resources scanned".
@@ -428,5 +432,6 @@ impl Inventory {
             + self.network_interfaces.len()
             + self.launch_templates.len()
             + self.ebs_snapshot_sharing.len()
+            + self.ec2_block_public_access.len()
     }
 }

@@ -33,7 +33,7 @@ impl Collector for Ec2Collector {
         Box::pin(async move {
             let client = self.factory.ec2(region);
             let arn_prefix = format!("arn:{}:ec2:{region}:{account_id}", partition(region));
-            let (sgs, instances, volumes, ebs_default, network, templates, sharing) = tokio::join!(
+            let (sgs, instances, volumes, ebs_default, network, templates, sharing, bpa) = tokio::join!(
                 security_groups(&client, region, &arn_prefix),
                 instances(&client, region, &arn_prefix),
                 volumes(&client, region, &arn_prefix),
@@ -41,6 +41,7 @@ impl Collector for Ec2Collector {
                 super::ec2_network::collect(&client, region, &arn_prefix),
                 super::ec2_storage::launch_templates(&client, region, &arn_prefix),
                 super::ec2_storage::snapshot_sharing(&client, region),
+                super::ec2_storage::block_public_access(&client, region),
             );
             let mut out = Collected {
                 inventory: Inventory::new(account_id),
@@ -75,6 +76,9 @@ impl Collector for Ec2Collector {
                 Ok(v) => out.inventory.ebs_snapshot_sharing = vec![v],
                 Err(e) => out.errors.push(e),
             }
+            let (bpa, bpa_errors) = bpa;
+            out.inventory.ec2_block_public_access = vec![bpa];
+            out.errors.extend(bpa_errors);
             out
         })
     }

@@ -9,8 +9,8 @@
 
 use aws_sdk_ec2::types::ResponseLaunchTemplateData;
 use compliance_core::model::{
-    EbsSnapshotSharing, LaunchTemplate, LaunchTemplateData, LaunchTemplateEbs,
-    LaunchTemplateNetworkInterface,
+    EbsSnapshotSharing, Ec2BlockPublicAccess, LaunchTemplate, LaunchTemplateData,
+    LaunchTemplateEbs, LaunchTemplateNetworkInterface,
 };
 use compliance_core::{ScanError, Service};
 
@@ -120,4 +120,52 @@ pub async fn snapshot_sharing(
         region: region.to_string(),
         public_snapshot_ids,
     })
+}
+
+/// The region's EBS snapshot and VPC Block Public Access settings: one call each. A failed
+/// call leaves its setting unknown and is returned as an error.
+pub async fn block_public_access(
+    client: &aws_sdk_ec2::Client,
+    region: &str,
+) -> (Ec2BlockPublicAccess, Vec<ScanError>) {
+    let (snapshot, vpc) = tokio::join!(
+        client.get_snapshot_block_public_access_state().send(),
+        client.describe_vpc_block_public_access_options().send(),
+    );
+    let mut errors = Vec::new();
+    let snapshot_state = match snapshot {
+        Ok(out) => out.state().map(|s| s.as_str().to_string()),
+        Err(e) => {
+            errors.push(scan_error(
+                region,
+                Service::Ec2,
+                "GetSnapshotBlockPublicAccessState",
+                None,
+                &e,
+            ));
+            None
+        }
+    };
+    let vpc_internet_gateway_block_mode = match vpc {
+        Ok(out) => out
+            .vpc_block_public_access_options()
+            .and_then(|o| o.internet_gateway_block_mode())
+            .map(|m| m.as_str().to_string()),
+        Err(e) => {
+            errors.push(scan_error(
+                region,
+                Service::Ec2,
+                "DescribeVpcBlockPublicAccessOptions",
+                None,
+                &e,
+            ));
+            None
+        }
+    };
+    let settings = Ec2BlockPublicAccess {
+        region: region.to_string(),
+        snapshot_state,
+        vpc_internet_gateway_block_mode,
+    };
+    (settings, errors)
 }

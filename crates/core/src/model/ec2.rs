@@ -153,3 +153,15 @@ pub struct EbsSnapshotSharing {
     #[serde(default)]
     pub public_snapshot_ids: Vec<String>,
 }
+
+/// The per-region Block Public Access settings of EC2: for EBS snapshots and for VPCs. A `None`
+/// setting is one whose API call failed (unknown, never guessed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ec2BlockPublicAccess {
+    pub region: String,
+    /// GetSnapshotBlockPublicAccessState: `block-all-sharing`, `block-new-sharing` or `unblocked`.
+    pub snapshot_state: Option<String>,
+    /// DescribeVpcBlockPublicAccessOptions' `InternetGatewayBlockMode`: `off`,
+    /// `block-bidirectional` or `block-ingress`.
+    pub vpc_internet_gateway_block_mode: Option<String>,
+}

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::controls::NIST_PUBLIC_ACCESS;
 use super::{Check, Context, Controls, IntegerParameter, Parameter, Rule};
 use crate::finding::{Outcome, Severity};
-use crate::model::{EbsSnapshotSharing, Instance, LaunchTemplate};
+use crate::model::{EbsSnapshotSharing, Ec2BlockPublicAccess, Instance, LaunchTemplate};
 use crate::time::parse_rfc3339;
 
 /// The rules of this file, in the catalog's order.
@@ -18,6 +18,7 @@ pub const RULES: &[Rule] = &[
     EC2_LAUNCH_TEMPLATE_IMDSV2,
     EC2_LAUNCH_TEMPLATE_EBS_ENCRYPTED,
     EC2_EBS_SNAPSHOT_PUBLIC,
+    EC2_EBS_SNAPSHOT_BLOCK_PUBLIC_ACCESS,
 ];
 
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -324,6 +325,35 @@ pub fn ebs_snapshot_public(sharing: &EbsSnapshotSharing, _: &Context) -> Outcome
         Outcome::Pass
     } else {
         Outcome::fail(json!({ "public_snapshot_ids": sharing.public_snapshot_ids }))
+    }
+}
+
+// ----------------------------------------------------------------- EC2.182
+
+pub const EC2_EBS_SNAPSHOT_BLOCK_PUBLIC_ACCESS: Rule = Rule {
+    id: "ec2_ebs_snapshot_block_public_access",
+    title: "EBS snapshot Block Public Access does not block all sharing in the region",
+    severity: Severity::High,
+    rationale: "Without it, any snapshot can be made public by mistake, and snapshots already public stay readable by anyone.",
+    remediation: "Enable block public access for EBS snapshots in the region in block-all-sharing mode (EnableSnapshotBlockPublicAccess).",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-182",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["EC2.182"],
+        security_hub: &["EC2.182"],
+        ..Controls::NONE
+    },
+    parameters: &[],
+    check: Check::Ec2BlockPublicAccess(ebs_snapshot_block_public_access),
+};
+
+/// EC2.182 (`ebs-snapshot-block-public-access`): compliant only when all public sharing is
+/// blocked (`block-all-sharing`); `block-new-sharing` leaves public snapshots public.
+pub fn ebs_snapshot_block_public_access(settings: &Ec2BlockPublicAccess, _: &Context) -> Outcome {
+    match settings.snapshot_state.as_deref() {
+        None => Outcome::NotApplicable,
+        Some("block-all-sharing") => Outcome::Pass,
+        Some(state) => Outcome::fail(json!({ "snapshot_block_public_access_state": state })),
     }
 }
 

@@ -5,10 +5,11 @@ use serde_json::{json, Value};
 
 use super::controls::{NIST_NETWORK_BOUNDARY, NIST_PUBLIC_ACCESS};
 use super::ec2::internet_sources;
-use super::{Check, Context, Controls, IntegerListParameter, Parameter, Rule};
+use super::{Check, Context, Controls, IntegerListParameter, Parameter, Rule, StringListParameter};
 use crate::finding::{Outcome, Severity};
 use crate::model::{
-    IpPermission, NetworkAcl, NetworkAclEntry, NetworkInterface, SecurityGroup, Subnet, Vpc,
+    Ec2BlockPublicAccess, IpPermission, NetworkAcl, NetworkAclEntry, NetworkInterface,
+    SecurityGroup, Subnet, Vpc,
 };
 
 /// The rules of this file, in the catalog's order.
@@ -26,6 +27,7 @@ pub const RULES: &[Rule] = &[
     EC2_NACL_OPEN_ADMIN_PORTS,
     EC2_DEFAULT_NACL_OPEN_ADMIN_PORTS,
     EC2_ENI_SOURCE_DEST_CHECK,
+    EC2_VPC_BLOCK_PUBLIC_ACCESS,
 ];
 
 // ------------------------------------------------------------------ EC2.18
@@ -570,6 +572,60 @@ pub fn eni_source_dest_check(eni: &NetworkInterface, _: &Context) -> Outcome {
             "attached_instance_id": eni.attached_instance_id,
         })),
         None => Outcome::NotApplicable,
+    }
+}
+
+// ----------------------------------------------------------------- EC2.172
+
+/// The `InternetGatewayBlockMode` values that block internet gateway traffic.
+const BLOCKING_MODES: &[&str] = &["block-bidirectional", "block-ingress"];
+
+/// Security Hub EC2.172's `vpcBpaInternetGatewayBlockMode` (an enum there, no default): the one
+/// mode required; empty, either blocking mode passes.
+pub const VPC_BPA_INTERNET_GATEWAY_BLOCK_MODE: StringListParameter = StringListParameter {
+    rule_id: "ec2_vpc_block_public_access",
+    name: "vpcBpaInternetGatewayBlockMode",
+    description: "String value of the VPC BPA options mode",
+    default: &[],
+    allowed: BLOCKING_MODES,
+    max_items: 1,
+};
+
+pub const EC2_VPC_BLOCK_PUBLIC_ACCESS: Rule = Rule {
+    id: "ec2_vpc_block_public_access",
+    title: "VPC Block Public Access does not block internet gateway traffic in the region",
+    severity: Severity::Medium,
+    rationale: "Account-wide VPC Block Public Access keeps every VPC and subnet of the region off the internet unless excluded on purpose.",
+    remediation: "Turn on VPC Block Public Access in the region in bidirectional or ingress-only mode (ModifyVpcBlockPublicAccessOptions), with exclusions for the VPCs that must be reachable.",
+    remediation_url: "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-172",
+    runbook: None,
+    controls: Controls {
+        aws_fsbp: &["EC2.172"],
+        security_hub: &["EC2.172"],
+        ..Controls::NONE
+    },
+    parameters: &[Parameter::StringList(VPC_BPA_INTERNET_GATEWAY_BLOCK_MODE)],
+    check: Check::Ec2BlockPublicAccess(vpc_block_public_access),
+};
+
+/// EC2.172: `InternetGatewayBlockMode` must be `block-bidirectional` or `block-ingress`, or the
+/// mode `vpcBpaInternetGatewayBlockMode` names when it is set.
+pub fn vpc_block_public_access(settings: &Ec2BlockPublicAccess, ctx: &Context) -> Outcome {
+    let Some(mode) = settings.vpc_internet_gateway_block_mode.as_deref() else {
+        return Outcome::NotApplicable;
+    };
+    let required = ctx
+        .parameters
+        .string_list(&VPC_BPA_INTERNET_GATEWAY_BLOCK_MODE);
+    let compliant = if required.is_empty() {
+        BLOCKING_MODES.contains(&mode)
+    } else {
+        required.iter().any(|r| r == mode)
+    };
+    if compliant {
+        Outcome::Pass
+    } else {
+        Outcome::fail(json!({ "internet_gateway_block_mode": mode, "required_modes": required }))
     }
 }
 

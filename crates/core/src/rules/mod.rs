@@ -15,9 +15,9 @@ pub mod tags;
 
 use crate::finding::{Outcome, Severity};
 use crate::model::{
-    Bucket, DbInstance, EbsEncryptionDefault, EbsSnapshotSharing, Instance, LaunchTemplate,
-    NetworkAcl, NetworkInterface, PublicAccessBlock, ResourceType, S3AccountSettings,
-    SecurityGroup, Service, Subnet, Tags, Volume, Vpc,
+    Bucket, DbInstance, EbsEncryptionDefault, EbsSnapshotSharing, Ec2BlockPublicAccess, Instance,
+    LaunchTemplate, NetworkAcl, NetworkInterface, PublicAccessBlock, ResourceType,
+    S3AccountSettings, SecurityGroup, Service, Subnet, Tags, Volume, Vpc,
 };
 
 pub use catalog::{catalog, rule};
@@ -59,6 +59,8 @@ pub enum Check {
     LaunchTemplate(fn(&LaunchTemplate, &Context) -> Outcome),
     /// Per region, account-level: the account's publicly restorable snapshots.
     SnapshotSharing(fn(&EbsSnapshotSharing, &Context) -> Outcome),
+    /// Per region, account-level: EBS snapshot and VPC Block Public Access.
+    Ec2BlockPublicAccess(fn(&Ec2BlockPublicAccess, &Context) -> Outcome),
     /// Applies to every taggable resource of every service.
     Tags(fn(&Tags, &Context) -> Outcome),
 }
@@ -76,7 +78,8 @@ impl Check {
             | Check::NetworkAcl(_)
             | Check::NetworkInterface(_)
             | Check::LaunchTemplate(_)
-            | Check::SnapshotSharing(_) => Some(Service::Ec2),
+            | Check::SnapshotSharing(_)
+            | Check::Ec2BlockPublicAccess(_) => Some(Service::Ec2),
             Check::Bucket(_) | Check::S3Account(_) => Some(Service::S3),
             Check::DbInstance(_) => Some(Service::Rds),
             Check::Tags(_) => None,
@@ -89,9 +92,10 @@ impl Check {
             Check::SecurityGroup(_) => Some(ResourceType::AwsEc2SecurityGroup),
             Check::Instance(_) => Some(ResourceType::AwsEc2Instance),
             Check::Volume(_) => Some(ResourceType::AwsEc2Volume),
-            Check::EbsDefault(_) | Check::S3Account(_) | Check::SnapshotSharing(_) => {
-                Some(ResourceType::AwsAccount)
-            }
+            Check::EbsDefault(_)
+            | Check::S3Account(_)
+            | Check::SnapshotSharing(_)
+            | Check::Ec2BlockPublicAccess(_) => Some(ResourceType::AwsAccount),
             Check::Vpc(_) => Some(ResourceType::AwsEc2Vpc),
             Check::Subnet(_) => Some(ResourceType::AwsEc2Subnet),
             Check::NetworkAcl(_) => Some(ResourceType::AwsEc2NetworkAcl),

@@ -102,6 +102,16 @@ const NETWORK_CALLS: &[(&str, &str, &str)] = &[
         "DescribeSnapshotsResponse",
         "snapshotSet",
     ),
+    (
+        "GetSnapshotBlockPublicAccessState",
+        "GetSnapshotBlockPublicAccessStateResponse",
+        "managedBy",
+    ),
+    (
+        "DescribeVpcBlockPublicAccessOptions",
+        "DescribeVpcBlockPublicAccessOptionsResponse",
+        "vpcBlockPublicAccessOptions",
+    ),
 ];
 
 fn action(name: &str) -> String {
@@ -374,6 +384,20 @@ async fn network_storage_and_instance_details_are_collected_once_per_region() {
             [ok("<DescribeSnapshotsResponse><requestId>r</requestId><snapshotSet>\
                  <item><snapshotId>snap-2</snapshotId></item><item><snapshotId>snap-1</snapshotId></item>\
                  </snapshotSet></DescribeSnapshotsResponse>")],
+        )
+        .on(
+            &[&action("GetSnapshotBlockPublicAccessState")],
+            [ok("<GetSnapshotBlockPublicAccessStateResponse><requestId>r</requestId>\
+                 <state>block-new-sharing</state><managedBy>account</managedBy>\
+                 </GetSnapshotBlockPublicAccessStateResponse>")],
+        )
+        .on(
+            &[&action("DescribeVpcBlockPublicAccessOptions")],
+            [ok("<DescribeVpcBlockPublicAccessOptionsResponse><requestId>r</requestId>\
+                 <vpcBlockPublicAccessOptions><awsAccountId>123456789012</awsAccountId>\
+                 <awsRegion>us-east-1</awsRegion><state>update-complete</state>\
+                 <internetGatewayBlockMode>block-ingress</internetGatewayBlockMode>\
+                 </vpcBlockPublicAccessOptions></DescribeVpcBlockPublicAccessOptionsResponse>")],
         );
     let collector = Ec2Collector::new(replay.factory());
 

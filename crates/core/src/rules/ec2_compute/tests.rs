@@ -217,3 +217,31 @@ fn public_snapshots_fail_the_region() {
         o => panic!("{o:?}"),
     }
 }
+
+fn bpa(snapshot: Option<&str>, vpc: Option<&str>) -> Ec2BlockPublicAccess {
+    Ec2BlockPublicAccess {
+        region: "r".into(),
+        snapshot_state: snapshot.map(Into::into),
+        vpc_internet_gateway_block_mode: vpc.map(Into::into),
+    }
+}
+
+#[test]
+fn snapshot_block_public_access_must_block_all_sharing() {
+    assert_eq!(
+        ebs_snapshot_block_public_access(&bpa(Some("block-all-sharing"), None), &CTX),
+        Outcome::Pass
+    );
+    assert!(fails(&ebs_snapshot_block_public_access(
+        &bpa(Some("block-new-sharing"), None),
+        &CTX
+    )));
+    assert!(fails(&ebs_snapshot_block_public_access(
+        &bpa(Some("unblocked"), None),
+        &CTX
+    )));
+    assert_eq!(
+        ebs_snapshot_block_public_access(&bpa(None, None), &CTX),
+        Outcome::NotApplicable
+    );
+}

@@ -375,3 +375,48 @@ fn source_dest_check_on_user_managed_interfaces() {
     eni.interface_type = "lambda".into();
     assert!(fails(&eni_source_dest_check(&eni, &CTX)));
 }
+
+fn bpa(mode: Option<&str>) -> Ec2BlockPublicAccess {
+    Ec2BlockPublicAccess {
+        region: "r".into(),
+        snapshot_state: None,
+        vpc_internet_gateway_block_mode: mode.map(Into::into),
+    }
+}
+
+#[test]
+fn vpc_block_public_access_must_block_internet_gateways() {
+    assert!(fails(&vpc_block_public_access(&bpa(Some("off")), &CTX)));
+    assert_eq!(
+        vpc_block_public_access(&bpa(Some("block-ingress")), &CTX),
+        Outcome::Pass
+    );
+    assert_eq!(
+        vpc_block_public_access(&bpa(Some("block-bidirectional")), &CTX),
+        Outcome::Pass
+    );
+    assert_eq!(
+        vpc_block_public_access(&bpa(None), &CTX),
+        Outcome::NotApplicable
+    );
+    let params = RuleParameters::parse(
+        r#"{"ec2_vpc_block_public_access": {"vpcBpaInternetGatewayBlockMode": ["block-bidirectional"]}}"#,
+    )
+    .unwrap();
+    let ctx = Context {
+        parameters: &params,
+        ..CTX
+    };
+    assert!(fails(&vpc_block_public_access(
+        &bpa(Some("block-ingress")),
+        &ctx
+    )));
+    assert_eq!(
+        vpc_block_public_access(&bpa(Some("block-bidirectional")), &ctx),
+        Outcome::Pass
+    );
+    assert!(RuleParameters::parse(
+        r#"{"ec2_vpc_block_public_access": {"vpcBpaInternetGatewayBlockMode": ["off"]}}"#
+    )
+    .is_err());
+}
