@@ -22,6 +22,16 @@ Fixes applied to moto, each where moto's answer is not what S3 returns:
     ARN names that region, and ListAccessPoints lists the request region's only. moto also
     answers ListAccessPoints, GetAccessPoint and ListMultiRegionAccessPoints with `...Response`
     roots where S3 Control answers `...Result`: they are written as S3 Control writes them.
+EC2 (see `patch_ec2`):
+  * DescribeSnapshots ignores OwnerIds and RestorableByUserIds and lists every snapshot, the
+    ~1,000 of moto's AMIs included; EC2 lists only the owners' snapshots and, for
+    RestorableByUserIds, those restorable by the accounts named (`all`: public ones).
+  * An instance tagged `HarnessStoppedDaysAgo: N` records, when stopped, the stop time N days
+    back in its StateTransitionReason (moto writes "now"), so an instance stopped for months
+    can be seeded.
+  * Block Public Access for EBS snapshots (Get/Enable/DisableSnapshotBlockPublicAccess...) and
+    for VPCs (Describe/ModifyVpcBlockPublicAccessOptions) are not implemented (HTTP 500); they
+    are answered per account and region, `unblocked` and `off` until changed, as in AWS.
 A control endpoint, POST /_harness/deny with a JSON list like ["ec2:ap-southeast-1"], makes the
 emulator refuse every request signed for those service/region pairs with the error AWS gives a
 caller without permission (moto's IAM emulation cannot scope a deny to one region).
@@ -1561,6 +1571,91 @@ def patch_securityhub() -> None:
     SecurityHubBackend.batch_import_findings = batch_import_findings
 
 
+def patch_ec2() -> None:
+    """DescribeSnapshots' owner and restorable-by filters; backdated stops (module docstring)."""
+    from moto.core.responses import ActionResult
+    from moto.ec2.models.instances import Instance
+    from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+
+    original_describe = ElasticBlockStore.describe_snapshots
+
+    def describe_snapshots(self):
+        result = original_describe(self)
+        owners = set(self._get_param("OwnerIds", []) or [])
+        restorable_by = set(self._get_param("RestorableByUserIds", []) or [])
+        if not owners and not restorable_by:
+            return result
+        owners = {self.current_account if o == "self" else o for o in owners}
+
+        def wanted(snapshot) -> bool:
+            if owners and snapshot.owner_id not in owners and not (
+                "amazon" in owners and getattr(snapshot, "owner_alias", None) == "amazon"
+            ):
+                return False
+            if restorable_by:
+                users = {self.current_account if u == "self" else u for u in restorable_by}
+                public = "all" in users and "all" in snapshot.create_volume_permission_groups
+                named = bool(users & set(snapshot.create_volume_permission_userids))
+                own = self.current_account in users and snapshot.owner_id == self.current_account
+                return public or named or own
+            return True
+
+        return ActionResult({"Snapshots": [s for s in result.result["Snapshots"] if wanted(s)]})
+
+    ElasticBlockStore.describe_snapshots = describe_snapshots
+
+    original_stop = Instance.stop
+
+    def stop(self):
+        previous = original_stop(self)
+        days = next((t["value"] for t in self.get_tags() if t["key"] == "HarnessStoppedDaysAgo"), None)
+        if days is not None:
+            at = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=int(days))
+            self._reason = f"User initiated ({at.strftime('%Y-%m-%d %H:%M:%S')} GMT)"
+        return previous
+
+    Instance.stop = stop
+
+    from moto.ec2.responses import EC2Response
+
+    def settings(self) -> dict:
+        return EC2_BLOCK_PUBLIC_ACCESS.setdefault(
+            (self.current_account, self.region), {"snapshot": "unblocked", "igw": "off"})
+
+    def get_snapshot_block_public_access_state(self):
+        return ActionResult({"State": settings(self)["snapshot"], "ManagedBy": "account"})
+
+    def enable_snapshot_block_public_access(self):
+        settings(self)["snapshot"] = self._get_param("State")
+        return ActionResult({"State": settings(self)["snapshot"]})
+
+    def disable_snapshot_block_public_access(self):
+        settings(self)["snapshot"] = "unblocked"
+        return ActionResult({"State": "unblocked"})
+
+    def options(self) -> dict:
+        mode = settings(self)["igw"]
+        return {"AwsAccountId": self.current_account, "AwsRegion": self.region,
+                "State": "default-state" if mode == "off" else "update-complete",
+                "InternetGatewayBlockMode": mode}
+
+    def describe_vpc_block_public_access_options(self):
+        return ActionResult({"VpcBlockPublicAccessOptions": options(self)})
+
+    def modify_vpc_block_public_access_options(self):
+        settings(self)["igw"] = self._get_param("InternetGatewayBlockMode")
+        return ActionResult({"VpcBlockPublicAccessOptions": options(self)})
+
+    for method in (get_snapshot_block_public_access_state, enable_snapshot_block_public_access,
+                   disable_snapshot_block_public_access, describe_vpc_block_public_access_options,
+                   modify_vpc_block_public_access_options):
+        setattr(EC2Response, method.__name__, method)
+
+
+# (account, region) -> {"snapshot": state, "igw": InternetGatewayBlockMode}; see `patch_ec2`.
+EC2_BLOCK_PUBLIC_ACCESS: dict[tuple[str, str], dict[str, str]] = {}
+
+
 def read_json(environ):
     length = int(environ.get("CONTENT_LENGTH") or 0)
     return json.loads(environ["wsgi.input"].read(length) or b"null")
@@ -1642,6 +1737,7 @@ def with_harness_controls(app):
             return [b""]
         if path == "/moto-api/reset" and method == "POST":
             AUTOMATION.reset()
+            EC2_BLOCK_PUBLIC_ACCESS.clear()
         scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         if scope and (scope.group(2), scope.group(1)) in DENIED:
             body = access_denied(scope.group(2))
@@ -1699,6 +1795,7 @@ def main() -> None:
     patch_events()
     patch_cloudtrail()
     patch_securityhub()
+    patch_ec2()
     ENGINE_TARGETS["lambda"] = args.lambda_endpoint
     # One log line per request drowns test output; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

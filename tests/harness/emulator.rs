@@ -379,19 +379,27 @@ pub struct OrgAccount {
 
 /// The seeded resource `logical` in `region` among one account's manifest `resources`.
 fn entry_in<'a>(resources: &'a Value, logical: &str, region: &str) -> &'a Value {
+    entries_in(resources, logical, region)[0]
+}
+
+/// Every seeded resource named `logical` in `region`: one, except for a one-per-region entry
+/// that stands for several resources (`default_subnets`: one per Availability Zone).
+fn entries_in<'a>(resources: &'a Value, logical: &str, region: &str) -> Vec<&'a Value> {
     let entries: Vec<&Value> = match resources {
         Value::Array(items) => items.iter().collect(),
         Value::Object(map) => map.values().collect(),
         _ => Vec::new(),
     };
-    entries
+    let found: Vec<&Value> = entries
         .into_iter()
-        .find(|e| {
+        .filter(|e| {
             e["logical"] == logical
                 && (e["region"] == region || e["type"] == "bucket")
                 && e.get("deleted") != Some(&Value::Bool(true))
         })
-        .unwrap_or_else(|| panic!("manifest has no {logical} in {region}"))
+        .collect();
+    assert!(!found.is_empty(), "manifest has no {logical} in {region}");
+    found
 }
 
 /// The findings one account's estate must produce, given what was seeded into it.
@@ -410,11 +418,9 @@ fn expected_in(estate: &Value, scale: u64, resources: &Value) -> BTreeSet<Findin
                 (0..scale).map(|i| format!("{name}#{i}")).collect()
             };
             for logical in logicals {
-                expect(
-                    &mut want,
-                    entry_in(resources, &logical, region),
-                    &entry["expect"],
-                );
+                for resource in entries_in(resources, &logical, region) {
+                    expect(&mut want, resource, &entry["expect"]);
+                }
                 let root_rules = &entry["root_volume"]["expect"];
                 if root_rules.as_array().is_some_and(|rules| !rules.is_empty()) {
                     let root = entry_in(resources, &format!("{logical}/root"), region);

@@ -82,12 +82,22 @@ SERVICE = {
     "trail": "cloudtrail",
     "access_point": "s3control",
     "multi_region_access_point": "s3control",
+    # EC2 networking, launch templates and snapshots (issue 11).
+    "default_vpc": "ec2",
+    "default_subnets": "ec2",
+    "default_network_acl": "ec2",
+    "subnet": "ec2",
+    "network_acl": "ec2",
+    "vpc_endpoint": "ec2",
+    "network_interface": "ec2",
+    "launch_template": "ec2",
+    "snapshot": "ec2",
 }
 # Kinds made of another resource (`{id:NAME}` of a DB instance or cluster): seeded after the rest.
 LATE_KINDS = {"db_snapshot", "db_cluster_snapshot"}
 ENTRY_FIELDS = {
     "name", "kind", "regions", "note", "params", "calls", "tags", "expect", "root_volume",
-    "revoke_all_rules", "log_target", "root",
+    "revoke_all_rules", "log_target", "root", "associate_subnet",
 }
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_.-]+))?\}")
 
@@ -393,6 +403,12 @@ class Seeder:
             "default_security_group": self.seed_default_security_group,
             "prefix_list": self.seed_prefix_list,
             "account": self.seed_account,
+            "default_vpc": self.seed_default_vpc,
+            "default_subnets": self.seed_default_subnets,
+            "default_network_acl": self.seed_default_network_acl,
+            "subnet": self.seed_subnet,
+            "network_acl": self.seed_network_acl,
+            "vpc_endpoint": self.seed_vpc_endpoint,
         }
         for entry in self.estate.entries:
             if self.estate.one_per_region(entry["kind"]) and region in self.estate.regions_of(entry):
@@ -444,7 +460,139 @@ class Seeder:
         # Findings about account-level settings name the account this way, not by an ARN.
         self.record(spec, ctx, self.account, f"AWS::::Account:{self.account}", [])
 
+    def tag(self, what: str, region: str, rid: str, spec: dict[str, Any], ctx: dict[str, Any]) -> list:
+        """Tags an existing resource with the entry's tags (none given: left as it is)."""
+        tags = self.fill(spec["tags"], ctx, what) if spec["tags"] is not None else []
+        if tags:
+            self.call(what, self.client("ec2", region).create_tags, Resources=[rid], Tags=tags)
+        return tags
+
+    def seed_default_vpc(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        what = f"{ctx['region']} {ctx['logical']}"
+        vpc = ctx["vpc"]
+        tags = self.tag(what, ctx["region"], vpc, spec, ctx)
+        ctx = {**ctx, "id": vpc}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, vpc, f"arn:aws:ec2:{ctx['region']}:{self.account}:vpc/{vpc}", tags)
+
+    def seed_default_subnets(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        """Every default subnet (one per Availability Zone), each recorded under the entry's name."""
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        subnets = self.call(
+            what, self.client("ec2", region).describe_subnets,
+            Filters=[{"Name": "vpc-id", "Values": [ctx["vpc"]]}, {"Name": "default-for-az", "Values": ["true"]}],
+        )["Subnets"]
+        for subnet in sorted(subnets, key=lambda s: s["SubnetId"]):
+            sid = subnet["SubnetId"]
+            tags = self.tag(what, region, sid, spec, ctx)
+            one = {**ctx, "id": sid}
+            self.run_calls(what, spec, one)
+            arn = subnet.get("SubnetArn") or f"arn:aws:ec2:{region}:{self.account}:subnet/{sid}"
+            self.record(spec, one, sid, arn, tags)
+
+    def seed_default_network_acl(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        acl = self.call(
+            what, self.client("ec2", region).describe_network_acls,
+            Filters=[{"Name": "vpc-id", "Values": [ctx["vpc"]]}, {"Name": "default", "Values": ["true"]}],
+        )["NetworkAcls"][0]["NetworkAclId"]
+        tags = self.tag(what, region, acl, spec, ctx)
+        ctx = {**ctx, "id": acl}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, acl, f"arn:aws:ec2:{region}:{self.account}:network-acl/{acl}", tags)
+
+    def seed_subnet(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["TagSpecifications"] = [{"ResourceType": "subnet", "Tags": tags}]
+        subnet = self.api(what, "ec2", region, "create_subnet", params)["Subnet"]
+        sid = subnet["SubnetId"]
+        ctx = {**ctx, "id": sid}
+        self.run_calls(what, spec, ctx)
+        arn = subnet.get("SubnetArn") or f"arn:aws:ec2:{region}:{self.account}:subnet/{sid}"
+        self.record(spec, ctx, sid, arn, tags)
+
+    def seed_network_acl(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        """A network ACL; `associate_subnet` (a subnet id) moves that subnet to it."""
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        ec2 = self.client("ec2", region)
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["TagSpecifications"] = [{"ResourceType": "network-acl", "Tags": tags}]
+        acl = self.api(what, "ec2", region, "create_network_acl", params)["NetworkAcl"]["NetworkAclId"]
+        ctx = {**ctx, "id": acl}
+        self.run_calls(what, spec, ctx)
+        if spec.get("associate_subnet"):
+            subnet = self.fill(spec["associate_subnet"], ctx, what)
+            current = self.call(
+                what, ec2.describe_network_acls, Filters=[{"Name": "association.subnet-id", "Values": [subnet]}]
+            )["NetworkAcls"]
+            association = next(
+                a["NetworkAclAssociationId"] for a in current[0]["Associations"] if a["SubnetId"] == subnet
+            )
+            self.call(what, ec2.replace_network_acl_association, AssociationId=association, NetworkAclId=acl)
+        self.record(spec, ctx, acl, f"arn:aws:ec2:{region}:{self.account}:network-acl/{acl}", tags)
+
+    def seed_vpc_endpoint(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["TagSpecifications"] = [{"ResourceType": "vpc-endpoint", "Tags": tags}]
+        vpce = self.api(what, "ec2", region, "create_vpc_endpoint", params)["VpcEndpoint"]["VpcEndpointId"]
+        ctx = {**ctx, "id": vpce}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, vpce, f"arn:aws:ec2:{region}:{self.account}:vpc-endpoint/{vpce}", tags)
+
     # ------------------------------------------------------- per-copy kinds
+    def seed_network_interface(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["TagSpecifications"] = [{"ResourceType": "network-interface", "Tags": tags}]
+        eni = self.api(what, "ec2", region, "create_network_interface", params)["NetworkInterface"]["NetworkInterfaceId"]
+        ctx = {**ctx, "id": eni}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, eni, f"arn:aws:ec2:{region}:{self.account}:network-interface/{eni}", tags)
+
+    def seed_launch_template(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        params = self.fill(spec["params"], ctx, what)
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["TagSpecifications"] = [{"ResourceType": "launch-template", "Tags": tags}]
+        lt = self.api(what, "ec2", region, "create_launch_template", params)["LaunchTemplate"]["LaunchTemplateId"]
+        ctx = {**ctx, "id": lt}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, lt, f"arn:aws:ec2:{region}:{self.account}:launch-template/{lt}", tags)
+
+    def seed_snapshot(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        """A snapshot of a scratch volume made for it (and deleted after), then the calls."""
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        ec2 = self.client("ec2", region)
+        volume = self.call(what, ec2.create_volume, AvailabilityZone=ctx["az"], Size=1)["VolumeId"]
+        params = {"VolumeId": volume, **self.fill(spec["params"], ctx, what)}
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["TagSpecifications"] = [{"ResourceType": "snapshot", "Tags": tags}]
+        snap = self.api(what, "ec2", region, "create_snapshot", params)["SnapshotId"]
+        self.call(what, ec2.delete_volume, VolumeId=volume)
+        ctx = {**ctx, "id": snap}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, snap, f"arn:aws:ec2:{region}::snapshot/{snap}", tags)
+
     def seed_security_group(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
         what = f"{ctx['region']} {ctx['logical']}"
         params = self.fill(spec["params"], ctx, what)
@@ -659,6 +807,9 @@ class Seeder:
             "trail": self.seed_trail,
             "access_point": self.seed_access_point,
             "multi_region_access_point": self.seed_multi_region_access_point,
+            "network_interface": self.seed_network_interface,
+            "launch_template": self.seed_launch_template,
+            "snapshot": self.seed_snapshot,
         }
         tasks: list[tuple[str, Callable[[], None]]] = []
         groups: dict[tuple[str, int], list[Callable[[], None]]] = {}

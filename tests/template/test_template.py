@@ -250,7 +250,11 @@ class TemplateTest(unittest.TestCase):
         # The actions AWS authorises on no resource; anything else must name its resource.
         resourceless = {
             "ec2:DescribeSecurityGroups", "ec2:DescribeInstances", "ec2:DescribeVolumes",
-            "ec2:GetEbsEncryptionByDefault", "s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock",
+            "ec2:GetEbsEncryptionByDefault", "ec2:DescribeVpcs", "ec2:DescribeFlowLogs",
+            "ec2:DescribeVpcEndpoints", "ec2:DescribeSubnets", "ec2:DescribeNetworkAcls",
+            "ec2:DescribeNetworkInterfaces", "ec2:DescribeLaunchTemplateVersions",
+            "ec2:DescribeSnapshots", "ec2:GetSnapshotBlockPublicAccessState",
+            "ec2:DescribeVpcBlockPublicAccessOptions", "s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock",
             "s3:ListAccessPoints", "s3:GetAccessPoint", "s3:ListMultiRegionAccessPoints",
             "sts:GetCallerIdentity", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
             "xray:GetSamplingRules", "xray:GetSamplingTargets", "cloudwatch:PutMetricData",

@@ -209,10 +209,20 @@ fn a_denied_region_and_service_are_recorded_and_the_rest_is_scanned() {
             .collect()
     };
     let ec2_apis = [
+        "DescribeFlowLogs",
         "DescribeInstances",
+        "DescribeLaunchTemplateVersions",
+        "DescribeNetworkAcls",
+        "DescribeNetworkInterfaces",
         "DescribeSecurityGroups",
+        "DescribeSnapshots",
+        "DescribeSubnets",
         "DescribeVolumes",
+        "DescribeVpcBlockPublicAccessOptions",
+        "DescribeVpcEndpoints",
+        "DescribeVpcs",
         "GetEbsEncryptionByDefault",
+        "GetSnapshotBlockPublicAccessState",
     ];
     assert_eq!(
         apis("ap-southeast-1", "ec2"),

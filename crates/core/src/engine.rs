@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use crate::finding::{stable_finding_id, Finding, FindingStatus, Outcome, RuleChecks};
 use crate::model::{
     account_resource_id, AccessPoint, Bucket, DbCluster, DbInstance, DbSnapshot, Instance,
-    Inventory, MultiRegionAccessPoint, RdsEventSubscription, ResourceType, SecurityGroup, Service,
-    Tags, Volume,
+    Inventory, LaunchTemplate, MultiRegionAccessPoint, NetworkAcl, NetworkInterface,
+    RdsEventSubscription, ResourceType, SecurityGroup, Service, Subnet, Tags, Volume, Vpc,
 };
 use crate::mutelist::Mutelist;
 use crate::rules::{catalog, Check, Context, Rule, RuleParameters};
@@ -171,6 +171,53 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
                     record(subscription.subject(), check(subscription, &ctx));
                 }
             }
+            Check::Vpc(check) => {
+                for vpc in &inventory.vpcs {
+                    record(vpc.subject(), check(vpc, &ctx));
+                }
+            }
+            Check::Subnet(check) => {
+                for subnet in &inventory.subnets {
+                    record(subnet.subject(), check(subnet, &ctx));
+                }
+            }
+            Check::NetworkAcl(check) => {
+                for acl in &inventory.network_acls {
+                    record(acl.subject(), check(acl, &ctx));
+                }
+            }
+            Check::NetworkInterface(check) => {
+                for eni in &inventory.network_interfaces {
+                    record(eni.subject(), check(eni, &ctx));
+                }
+            }
+            Check::LaunchTemplate(check) => {
+                for template in &inventory.launch_templates {
+                    record(template.subject(), check(template, &ctx));
+                }
+            }
+            Check::SnapshotSharing(check) => {
+                for sharing in &inventory.ebs_snapshot_sharing {
+                    let subject = Subject::account(
+                        Service::Ec2,
+                        &inventory.account_id,
+                        &account_arn,
+                        &sharing.region,
+                    );
+                    record(subject, check(sharing, &ctx));
+                }
+            }
+            Check::Ec2BlockPublicAccess(check) => {
+                for settings in &inventory.ec2_block_public_access {
+                    let subject = Subject::account(
+                        Service::Ec2,
+                        &inventory.account_id,
+                        &account_arn,
+                        &settings.region,
+                    );
+                    record(subject, check(settings, &ctx));
+                }
+            }
             Check::Tags(check) => {
                 for subject in taggable(inventory) {
                     let outcome = subject
@@ -254,6 +301,22 @@ fn snapshot_subject(snapshot: &DbSnapshot, resource_type: ResourceType) -> Subje
         tags: Some(&snapshot.tags),
     }
 }
+
+described!(Vpc, Service::Ec2, ResourceType::AwsEc2Vpc, id);
+described!(Subnet, Service::Ec2, ResourceType::AwsEc2Subnet, id);
+described!(NetworkAcl, Service::Ec2, ResourceType::AwsEc2NetworkAcl, id);
+described!(
+    NetworkInterface,
+    Service::Ec2,
+    ResourceType::AwsEc2NetworkInterface,
+    id
+);
+described!(
+    LaunchTemplate,
+    Service::Ec2,
+    ResourceType::AwsEc2LaunchTemplate,
+    id
+);
 
 impl Described for Bucket {
     fn subject(&self) -> Subject<'_> {
@@ -419,7 +482,11 @@ mod tests {
                 "mutelist",
             )
             .unwrap(),
-            rule_parameters: RuleParameters::default(),
+            // SSH authorized for EC2.18, so that only the SSH rule fires on the open groups.
+            rule_parameters: RuleParameters::parse(
+                r#"{"ec2_sg_authorized_ports": {"authorizedTcpPorts": [22]}}"#,
+            )
+            .unwrap(),
         };
         let evaluation = evaluate(&inventory, &settings);
         let ids: Vec<(&str, &str, FindingStatus)> = evaluation
@@ -435,11 +502,12 @@ mod tests {
                 ("resource_required_tags", "sg-bastion", FindingStatus::Fail),
             ]
         );
-        // Per group: ssh, rdp, all ports, high-risk ports, tags (the default-group rule does not apply).
-        assert_eq!(evaluation.checks_evaluated, 15);
-        assert_eq!(evaluation.checks_passed, 12);
+        // Per group: ssh, rdp, all ports, high-risk ports, authorized ports, tags (the
+        // default-group rule does not apply).
+        assert_eq!(evaluation.checks_evaluated, 18);
+        assert_eq!(evaluation.checks_passed, 15);
         let summary = Summary::new(inventory.resource_count(), &evaluation);
-        assert_eq!(summary.compliance_score, Some(80.0));
+        assert_eq!(summary.compliance_score, Some(83.3));
         assert_eq!(summary.muted_findings, 1);
         assert_eq!(summary.findings_by_severity.high, 1);
         assert_eq!(summary.findings_by_severity.low, 1);

@@ -10,6 +10,12 @@ use crate::error::CoreError;
 
 mod rds;
 pub use rds::{DbCluster, DbSnapshot, RdsEventSubscription};
+mod ec2;
+pub use ec2::{
+    EbsSnapshotSharing, Ec2BlockPublicAccess, FlowLog, LaunchTemplate, LaunchTemplateData,
+    LaunchTemplateEbs, LaunchTemplateNetworkInterface, NetworkAcl, NetworkAclEntry,
+    NetworkInterface, Subnet, Vpc, VpcEndpoint,
+};
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -87,6 +93,12 @@ pub enum ResourceType {
     AwsRdsDbSnapshot,
     AwsRdsDbClusterSnapshot,
     AwsRdsEventSubscription,
+    // EC2 networking and launch templates (issue 11).
+    AwsEc2Vpc,
+    AwsEc2Subnet,
+    AwsEc2NetworkAcl,
+    AwsEc2NetworkInterface,
+    AwsEc2LaunchTemplate,
 }
 
 impl ResourceType {
@@ -105,6 +117,11 @@ impl ResourceType {
             ResourceType::AwsRdsDbSnapshot => "AwsRdsDbSnapshot",
             ResourceType::AwsRdsDbClusterSnapshot => "AwsRdsDbClusterSnapshot",
             ResourceType::AwsRdsEventSubscription => "AwsRdsEventSubscription",
+            ResourceType::AwsEc2Vpc => "AwsEc2Vpc",
+            ResourceType::AwsEc2Subnet => "AwsEc2Subnet",
+            ResourceType::AwsEc2NetworkAcl => "AwsEc2NetworkAcl",
+            ResourceType::AwsEc2NetworkInterface => "AwsEc2NetworkInterface",
+            ResourceType::AwsEc2LaunchTemplate => "AwsEc2LaunchTemplate",
         }
     }
 }
@@ -190,6 +207,21 @@ pub struct Instance {
     /// IMDS `HttpEndpoint`: `enabled` or `disabled`.
     pub metadata_http_endpoint: Option<String>,
     pub public_ip: Option<String>,
+    /// `StateTransitionReason`, e.g. `User initiated (2026-01-01 12:00:00 GMT)`.
+    #[serde(default)]
+    pub state_transition_reason: Option<String>,
+    /// `LaunchTime`, RFC 3339.
+    #[serde(default)]
+    pub launch_time: Option<String>,
+    /// When the scan read the instance (RFC 3339): the "now" its stopped time is measured to.
+    #[serde(default)]
+    pub read_at: Option<String>,
+    /// Network interfaces attached (ENIs and EFAs).
+    #[serde(default)]
+    pub network_interface_count: usize,
+    /// `hvm` or `paravirtual`.
+    #[serde(default)]
+    pub virtualization_type: Option<String>,
     #[serde(default)]
     pub tags: Tags,
 }
@@ -590,6 +622,21 @@ pub struct Inventory {
     pub db_cluster_snapshots: Vec<DbSnapshot>,
     #[serde(default)]
     pub rds_event_subscriptions: Vec<RdsEventSubscription>,
+    // EC2 networking, launch templates and snapshot sharing (issue 11).
+    #[serde(default)]
+    pub vpcs: Vec<Vpc>,
+    #[serde(default)]
+    pub subnets: Vec<Subnet>,
+    #[serde(default)]
+    pub network_acls: Vec<NetworkAcl>,
+    #[serde(default)]
+    pub network_interfaces: Vec<NetworkInterface>,
+    #[serde(default)]
+    pub launch_templates: Vec<LaunchTemplate>,
+    #[serde(default)]
+    pub ebs_snapshot_sharing: Vec<EbsSnapshotSharing>,
+    #[serde(default)]
+    pub ec2_block_public_access: Vec<Ec2BlockPublicAccess>,
 }
 
 impl Inventory {
@@ -628,6 +675,14 @@ impl Inventory {
         self.db_cluster_snapshots.extend(other.db_cluster_snapshots);
         self.rds_event_subscriptions
             .extend(other.rds_event_subscriptions);
+        self.vpcs.extend(other.vpcs);
+        self.subnets.extend(other.subnets);
+        self.network_acls.extend(other.network_acls);
+        self.network_interfaces.extend(other.network_interfaces);
+        self.launch_templates.extend(other.launch_templates);
+        self.ebs_snapshot_sharing.extend(other.ebs_snapshot_sharing);
+        self.ec2_block_public_access
+            .extend(other.ec2_block_public_access);
     }
 
     /// Resources and account settings read, the denominator users expect in "N resources scanned".
@@ -647,5 +702,12 @@ impl Inventory {
             + self.db_snapshots.len()
             + self.db_cluster_snapshots.len()
             + self.rds_event_subscriptions.len()
+            + self.vpcs.len()
+            + self.subnets.len()
+            + self.network_acls.len()
+            + self.network_interfaces.len()
+            + self.launch_templates.len()
+            + self.ebs_snapshot_sharing.len()
+            + self.ec2_block_public_access.len()
     }
 }

@@ -58,8 +58,21 @@ pub fn account_ec2_unit(
         .iter()
         .map(|(id, ports)| account_security_group(account, region, id, ports))
         .collect();
+    // The fixtures' open ports are authorized for EC2.18, so that each open port is one
+    // finding (of the port's own rule), as the fixtures' users count them.
+    let mut authorized: Vec<i32> = groups
+        .iter()
+        .flat_map(|(_, ports)| ports.iter().copied())
+        .collect();
+    authorized.sort_unstable();
+    authorized.dedup();
+    let rule_parameters = crate::rules::RuleParameters::parse(
+        &json!({ "ec2_sg_authorized_ports": { "authorizedTcpPorts": authorized } }).to_string(),
+    )
+    .expect("the fixtures' ports are valid authorizedTcpPorts");
     let settings = EvaluationSettings {
         required_tags: vec!["Owner".into()],
+        rule_parameters,
         ..EvaluationSettings::default()
     };
     UnitScanDocument::new(

@@ -33,11 +33,15 @@ impl Collector for Ec2Collector {
         Box::pin(async move {
             let client = self.factory.ec2(region);
             let arn_prefix = format!("arn:{}:ec2:{region}:{account_id}", partition(region));
-            let (sgs, instances, volumes, ebs_default) = tokio::join!(
+            let (sgs, instances, volumes, ebs_default, network, templates, sharing, bpa) = tokio::join!(
                 security_groups(&client, region, &arn_prefix),
                 instances(&client, region, &arn_prefix),
                 volumes(&client, region, &arn_prefix),
                 ebs_default(&client, region),
+                super::ec2_network::collect(&client, region, &arn_prefix),
+                super::ec2_storage::launch_templates(&client, region, &arn_prefix),
+                super::ec2_storage::snapshot_sharing(&client, region),
+                super::ec2_storage::block_public_access(&client, region),
             );
             let mut out = Collected {
                 inventory: Inventory::new(account_id),
@@ -59,6 +63,22 @@ impl Collector for Ec2Collector {
                 Ok(v) => out.inventory.ebs_encryption_defaults = vec![v],
                 Err(e) => out.errors.push(e),
             }
+            out.inventory.vpcs = network.vpcs;
+            out.inventory.subnets = network.subnets;
+            out.inventory.network_acls = network.network_acls;
+            out.inventory.network_interfaces = network.network_interfaces;
+            out.errors.extend(network.errors);
+            match templates {
+                Ok(v) => out.inventory.launch_templates = v,
+                Err(e) => out.errors.push(e),
+            }
+            match sharing {
+                Ok(v) => out.inventory.ebs_snapshot_sharing = vec![v],
+                Err(e) => out.errors.push(e),
+            }
+            let (bpa, bpa_errors) = bpa;
+            out.inventory.ec2_block_public_access = vec![bpa];
+            out.errors.extend(bpa_errors);
             out
         })
     }
@@ -66,7 +86,7 @@ impl Collector for Ec2Collector {
 
 type Result<T> = std::result::Result<T, compliance_core::ScanError>;
 
-fn tags(tags: &[Tag]) -> compliance_core::model::Tags {
+pub(super) fn tags(tags: &[Tag]) -> compliance_core::model::Tags {
     tags_from(tags.iter().map(|t| (t.key(), t.value())))
 }
 
@@ -140,6 +160,8 @@ async fn instances(
         .into_paginator()
         .send();
     let mut out = Vec::new();
+    // The "now" of EC2.4 (how long a stopped instance has been stopped).
+    let read_at = compliance_core::time::rfc3339(std::time::SystemTime::now());
     while let Some(page) = pages.next().await {
         let page =
             page.map_err(|e| scan_error(region, Service::Ec2, "DescribeInstances", None, &e))?;
@@ -168,11 +190,26 @@ async fn instances(
                     .and_then(|m| m.http_endpoint())
                     .map(|e| e.as_str().to_string()),
                 public_ip: instance.public_ip_address().map(str::to_string),
+                state_transition_reason: instance.state_transition_reason().map(str::to_string),
+                launch_time: instance.launch_time().and_then(rfc3339),
+                read_at: Some(read_at.clone()),
+                network_interface_count: instance.network_interfaces().len(),
+                virtualization_type: instance
+                    .virtualization_type()
+                    .map(|v| v.as_str().to_string()),
                 tags: tags(instance.tags()),
             });
         }
     }
     Ok(out)
+}
+
+/// An SDK timestamp as RFC 3339 (UTC, seconds).
+fn rfc3339(at: &aws_sdk_ec2::primitives::DateTime) -> Option<String> {
+    let secs = u64::try_from(at.secs()).ok()?;
+    Some(compliance_core::time::rfc3339(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+    ))
 }
 
 async fn volumes(

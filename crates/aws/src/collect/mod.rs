@@ -3,6 +3,8 @@
 
 pub mod cloudtrail;
 pub mod ec2;
+pub mod ec2_network;
+pub mod ec2_storage;
 pub mod iam;
 pub mod rds;
 pub mod rds_clusters;

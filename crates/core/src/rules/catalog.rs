@@ -7,16 +7,18 @@
 use std::sync::OnceLock;
 
 use super::{
-    cloudtrail, ec2, iam, rds, rds_cluster, rds_event, rds_instance, rds_snapshot, s3,
-    s3_access_points, s3_protection, tags, Rule,
+    cloudtrail, ec2, ec2_compute, ec2_network, iam, rds, rds_cluster, rds_event, rds_instance,
+    rds_snapshot, s3, s3_access_points, s3_protection, tags, Rule,
 };
 
 /// Each service's rules, listed in its own file next to their definitions.
-const BY_SERVICE: [&[Rule]; 12] = [
+const BY_SERVICE: [&[Rule]; 14] = [
     s3::RULES,
     s3_protection::RULES,
     s3_access_points::RULES,
     ec2::RULES,
+    ec2_network::RULES,
+    ec2_compute::RULES,
     rds::RULES,
     rds_instance::RULES,
     rds_cluster::RULES,

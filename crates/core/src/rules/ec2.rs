@@ -202,9 +202,9 @@ pub const EC2_SG_OPEN_ALL_PORTS: Rule = Rule {
     remediation_url:
         "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-18",
     runbook: Some(Runbook::RestrictSecurityGroup),
+    // Not EC2.18 (`ec2_sg_authorized_ports` implements it) nor EC2.19 (the SSH, RDP and
+    // high-risk port rules do): "all ports" is stricter than either control.
     controls: Controls {
-        aws_fsbp: &["EC2.18", "EC2.19"],
-        security_hub: &["EC2.18", "EC2.19"],
         cis_v1_4_0: CIS_V1_4_0_ADMIN_PORTS,
         cis_v3_0_0: CIS_V3_0_0_ADMIN_PORTS,
         cis_v5_0_0: super::controls::CIS_V5_0_0_ADMIN_PORTS,
@@ -580,6 +580,11 @@ mod tests {
             metadata_http_tokens: tokens.map(Into::into),
             metadata_http_endpoint: endpoint.map(Into::into),
             public_ip: ip.map(Into::into),
+            state_transition_reason: None,
+            launch_time: None,
+            read_at: None,
+            network_interface_count: 1,
+            virtualization_type: Some("hvm".into()),
             tags: Tags::new(),
         }
     }

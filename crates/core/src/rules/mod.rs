@@ -6,6 +6,8 @@ pub mod cloudtrail;
 pub mod controls;
 pub mod docs;
 pub mod ec2;
+pub mod ec2_compute;
+pub mod ec2_network;
 pub mod frameworks;
 pub mod iam;
 pub mod parameters;
@@ -23,9 +25,10 @@ pub mod tags;
 use crate::finding::{Outcome, Severity};
 use crate::model::{
     AccessPoint, Bucket, CloudTrailAccount, DbCluster, DbInstance, DbSnapshot,
-    EbsEncryptionDefault, IamAccountSettings, Instance, MultiRegionAccessPoint, PublicAccessBlock,
-    RdsEventSubscription, ResourceType, S3AccountSettings, SecurityGroup, Service, Tags, Trail,
-    Volume,
+    EbsEncryptionDefault, EbsSnapshotSharing, Ec2BlockPublicAccess, IamAccountSettings, Instance,
+    LaunchTemplate, MultiRegionAccessPoint, NetworkAcl, NetworkInterface, PublicAccessBlock,
+    RdsEventSubscription, ResourceType, S3AccountSettings, SecurityGroup, Service, Subnet, Tags,
+    Trail, Volume, Vpc,
 };
 
 pub use catalog::{catalog, rule};
@@ -72,6 +75,16 @@ pub enum Check {
     /// Manual DB cluster snapshots.
     DbClusterSnapshot(fn(&DbSnapshot, &Context) -> Outcome),
     RdsEventSubscription(fn(&RdsEventSubscription, &Context) -> Outcome),
+    // EC2 networking, launch templates and snapshot sharing (issue 11).
+    Vpc(fn(&Vpc, &Context) -> Outcome),
+    Subnet(fn(&Subnet, &Context) -> Outcome),
+    NetworkAcl(fn(&NetworkAcl, &Context) -> Outcome),
+    NetworkInterface(fn(&NetworkInterface, &Context) -> Outcome),
+    LaunchTemplate(fn(&LaunchTemplate, &Context) -> Outcome),
+    /// Per region, account-level: the account's publicly restorable snapshots.
+    SnapshotSharing(fn(&EbsSnapshotSharing, &Context) -> Outcome),
+    /// Per region, account-level: EBS snapshot and VPC Block Public Access.
+    Ec2BlockPublicAccess(fn(&Ec2BlockPublicAccess, &Context) -> Outcome),
     /// Applies to every taggable resource of every service.
     Tags(fn(&Tags, &Context) -> Outcome),
 }
@@ -83,7 +96,14 @@ impl Check {
             Check::SecurityGroup(_)
             | Check::Instance(_)
             | Check::Volume(_)
-            | Check::EbsDefault(_) => Some(Service::Ec2),
+            | Check::EbsDefault(_)
+            | Check::Vpc(_)
+            | Check::Subnet(_)
+            | Check::NetworkAcl(_)
+            | Check::NetworkInterface(_)
+            | Check::LaunchTemplate(_)
+            | Check::SnapshotSharing(_)
+            | Check::Ec2BlockPublicAccess(_) => Some(Service::Ec2),
             Check::Bucket(_)
             | Check::S3Account(_)
             | Check::AccessPoint(_)
@@ -108,8 +128,15 @@ impl Check {
             Check::EbsDefault(_)
             | Check::S3Account(_)
             | Check::CloudTrailAccount(_)
-            | Check::IamAccount(_) => Some(ResourceType::AwsAccount),
+            | Check::IamAccount(_)
+            | Check::SnapshotSharing(_)
+            | Check::Ec2BlockPublicAccess(_) => Some(ResourceType::AwsAccount),
             Check::Trail(_) => Some(ResourceType::AwsCloudTrailTrail),
+            Check::Vpc(_) => Some(ResourceType::AwsEc2Vpc),
+            Check::Subnet(_) => Some(ResourceType::AwsEc2Subnet),
+            Check::NetworkAcl(_) => Some(ResourceType::AwsEc2NetworkAcl),
+            Check::NetworkInterface(_) => Some(ResourceType::AwsEc2NetworkInterface),
+            Check::LaunchTemplate(_) => Some(ResourceType::AwsEc2LaunchTemplate),
             Check::Bucket(_) => Some(ResourceType::AwsS3Bucket),
             Check::AccessPoint(_) => Some(ResourceType::AwsS3AccessPoint),
             Check::MultiRegionAccessPoint(_) => Some(ResourceType::AwsS3MultiRegionAccessPoint),
