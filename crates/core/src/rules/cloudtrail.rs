@@ -264,7 +264,9 @@ pub const CLOUDTRAIL_TRAIL_KMS_ENCRYPTION: Rule = Rule {
         aws_fsbp: &["CloudTrail.2"],
         security_hub: &["CloudTrail.2"],
         cis_v1_4_0: &["3.7"],
-        pci_dss: &["v3.2.1/3.4"],
+        cis_v3_0_0: &["3.5"],
+        cis_v5_0_0: &["3.5"],
+        pci_dss: &["v3.2.1/3.4", "v4.0.1/10.3.2"],
         nist_800_53_r5: &[
             "AU-9", "CA-9(1)", "CM-3(6)", "SC-13", "SC-28", "SC-28(1)", "SC-7(10)", "SI-7(6)",
         ],
@@ -296,6 +298,8 @@ pub const CLOUDTRAIL_TRAIL_LOG_FILE_VALIDATION: Rule = Rule {
         aws_fsbp: &["CloudTrail.4"],
         security_hub: &["CloudTrail.4"],
         cis_v1_4_0: &["3.2"],
+        cis_v3_0_0: &["3.2"],
+        cis_v5_0_0: &["3.2"],
         pci_dss: &["v3.2.1/10.5.2", "v3.2.1/10.5.5"],
         nist_800_53_r5: &["AU-9", "SI-4", "SI-7(1)", "SI-7(3)", "SI-7(7)"],
         ..Controls::NONE

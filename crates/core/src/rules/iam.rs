@@ -28,6 +28,8 @@ pub const IAM_ROOT_ACCESS_KEYS: Rule = Rule {
         aws_fsbp: &["IAM.4"],
         security_hub: &["IAM.4"],
         cis_v1_4_0: &["1.4"],
+        cis_v3_0_0: &["1.4"],
+        cis_v5_0_0: &["1.3"],
         pci_dss: &["v3.2.1/2.1", "v3.2.1/2.2", "v3.2.1/7.2.1"],
         nist_800_53_r5: &["AC-2(1)", "AC-3(15)", "AC-3(7)", "AC-6", "AC-6(10)", "AC-6(2)"],
         ..Controls::NONE
@@ -57,7 +59,9 @@ pub const IAM_ROOT_MFA: Rule = Rule {
         // IAM.9 belongs to the CIS, PCI and NIST standards, not to FSBP.
         security_hub: &["IAM.9"],
         cis_v1_4_0: &["1.5"],
-        pci_dss: &["v3.2.1/8.3.1"],
+        cis_v3_0_0: &["1.5"],
+        cis_v5_0_0: &["1.4"],
+        pci_dss: &["v3.2.1/8.3.1", "v4.0.1/8.4.2"],
         nist_800_53_r5: NIST_ROOT_MFA,
         ..Controls::NONE
     },
@@ -86,7 +90,9 @@ pub const IAM_ROOT_HARDWARE_MFA: Rule = Rule {
         aws_fsbp: &["IAM.6"],
         security_hub: &["IAM.6"],
         cis_v1_4_0: &["1.6"],
-        pci_dss: &["v3.2.1/8.3.1"],
+        cis_v3_0_0: &["1.6"],
+        cis_v5_0_0: &["1.5"],
+        pci_dss: &["v3.2.1/8.3.1", "v4.0.1/8.4.2"],
         nist_800_53_r5: NIST_ROOT_MFA,
         ..Controls::NONE
     },
