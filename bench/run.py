@@ -98,26 +98,55 @@ def machine():
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}"
 
 
-# The resource type each read serves (the SDK operation, as the request counter names it).
-# A read that serves several types is listed under the first; unknown operations show as such.
+# The resource type each read serves (the SDK operation, as the request counter names it):
+# account-wide settings (EBS encryption by default, Block Public Access, the root user, the
+# public-snapshot listing) count under AwsAccount. Unknown operations show as such.
 RESOURCE_TYPE_OF_OPERATION = {
-    "EC2:DescribeSecurityGroups": "AwsEc2SecurityGroup",
-    "EC2:DescribeInstances": "AwsEc2Instance",
-    "EC2:DescribeVolumes": "AwsEc2Volume",
-    "EC2:GetEbsEncryptionByDefault": "AwsAccount (EC2, per region)",
-    "RDS:DescribeDBInstances": "AwsRdsDbInstance",
-    "S3 Control:GetPublicAccessBlock": "AwsAccount (S3)",
-    "SSM:GetParametersByPath": "scan configuration",
-    "STS:GetCallerIdentity": "scan configuration",
+    "DescribeSecurityGroups": "AwsEc2SecurityGroup",
+    "DescribeInstances": "AwsEc2Instance",
+    "DescribeVolumes": "AwsEc2Volume",
+    "DescribeVpcs": "AwsEc2Vpc",
+    "DescribeFlowLogs": "AwsEc2Vpc",
+    "DescribeVpcEndpoints": "AwsEc2Vpc",
+    "DescribeSubnets": "AwsEc2Subnet",
+    "DescribeNetworkAcls": "AwsEc2NetworkAcl",
+    "DescribeNetworkInterfaces": "AwsEc2NetworkInterface",
+    "DescribeLaunchTemplateVersions": "AwsEc2LaunchTemplate",
+    "GetEbsEncryptionByDefault": "AwsAccount",
+    "DescribeSnapshots": "AwsAccount",
+    "GetSnapshotBlockPublicAccessState": "AwsAccount",
+    "DescribeVpcBlockPublicAccessOptions": "AwsAccount",
+    "DescribeDBInstances": "AwsRdsDbInstance",
+    "DescribeDBClusters": "AwsRdsDbCluster",
+    "DescribeDBSnapshots": "AwsRdsDbSnapshot",
+    "DescribeDBSnapshotAttributes": "AwsRdsDbSnapshot",
+    "DescribeDBClusterSnapshots": "AwsRdsDbClusterSnapshot",
+    "DescribeDBClusterSnapshotAttributes": "AwsRdsDbClusterSnapshot",
+    "DescribeEventSubscriptions": "AwsRdsEventSubscription",
+    "ListAccessPoints": "AwsS3AccessPoint",
+    "GetAccessPoint": "AwsS3AccessPoint",
+    "ListMultiRegionAccessPoints": "AwsS3MultiRegionAccessPoint",
+    "ListTrails": "AwsCloudTrailTrail",
+    "DescribeTrails": "AwsCloudTrailTrail",
+    "GetTrailStatus": "AwsCloudTrailTrail",
+    "GetEventSelectors": "AwsCloudTrailTrail",
+    "GetAccountSummary": "AwsAccount",
+    "ListVirtualMFADevices": "AwsAccount",
+    "ListFunctions": "AwsLambdaFunction",
+    "GetPolicy": "AwsLambdaFunction",
+    "GetFunctionUrlConfig": "AwsLambdaFunction",
+    "GetParametersByPath": "scan configuration",
+    "GetCallerIdentity": "scan configuration",
 }
 
 
 def resource_type_of(operation):
-    if operation in RESOURCE_TYPE_OF_OPERATION:
-        return RESOURCE_TYPE_OF_OPERATION[operation]
-    if operation.startswith("S3:") and ("Bucket" in operation or operation == "S3:GetPublicAccessBlock"):
+    service, _, name = operation.partition(":")
+    if service == "S3 Control" and name == "GetPublicAccessBlock":
+        return "AwsAccount"
+    if service == "S3":  # every S3 read but the listing is one bucket's
         return "AwsS3Bucket"
-    return f"other: {operation}"
+    return RESOURCE_TYPE_OF_OPERATION.get(name, f"other: {operation}")
 
 
 def cost_tables(row):
@@ -134,7 +163,7 @@ def cost_tables(row):
         "|---|---|---|---|---|",
     ]
     for rtype, entry in sorted(by_type.items()):
-        count = row["by_type"].get(rtype.split(" ")[0]) if not rtype.startswith("AwsAccount") else None
+        count = row["by_type"].get(rtype)
         per = f"{entry['requests'] / count:.2f}" if count else "-"
         lines.append(f"| {rtype} | {count if count is not None else '-'} | {entry['requests']} | {per} | "
                      + ", ".join(entry["operations"]) + " |")

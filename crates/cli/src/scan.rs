@@ -114,6 +114,12 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
         .await;
     progress.finish();
     let unreachable = scans.iter().filter(|s| s.unreachable).count();
+    let mut resources_by_type = std::collections::BTreeMap::<&str, usize>::new();
+    for (_, collected) in scans.iter().flat_map(|s| &s.units) {
+        for (resource_type, n) in collected.inventory.resources_by_type() {
+            *resources_by_type.entry(resource_type).or_insert(0) += n;
+        }
+    }
 
     let settings = EvaluationSettings {
         required_tags: config.required_tags.clone(),
@@ -179,6 +185,7 @@ pub async fn run(args: ScanArgs) -> Result<u8, String> {
             "render": formats,
             "wall_seconds": started.elapsed().as_secs_f64(),
             "resources_scanned": report.summary.resources_scanned,
+            "resources_by_type": resources_by_type,
             "findings": report.findings.len(),
             "errors": report.errors.len(),
             "accounts": plan.accounts.len(),

@@ -687,27 +687,67 @@ impl Inventory {
 
     /// Resources and account settings read, the denominator users expect in "N resources scanned".
     pub fn resource_count(&self) -> usize {
-        self.security_groups.len()
-            + self.instances.iter().filter(|i| i.exists()).count()
-            + self.volumes.len()
-            + self.ebs_encryption_defaults.len()
-            + self.buckets.len()
+        self.resources_by_type().values().sum()
+    }
+
+    /// Resources read per ASFF resource type; account-wide settings (one per account, or one per
+    /// region such as EBS encryption by default) count under `AwsAccount`. The bench divides
+    /// requests by these.
+    pub fn resources_by_type(&self) -> BTreeMap<&'static str, usize> {
+        let account_settings = self.ebs_encryption_defaults.len()
             + usize::from(self.s3_account.is_some())
-            + self.access_points.len()
-            + self.multi_region_access_points.len()
-            + self.db_instances.len()
-            + self.cloudtrail.as_ref().map_or(0, |c| 1 + c.trails.len())
+            + usize::from(self.cloudtrail.is_some())
             + usize::from(self.iam_account.is_some())
-            + self.db_clusters.len()
-            + self.db_snapshots.len()
-            + self.db_cluster_snapshots.len()
-            + self.rds_event_subscriptions.len()
-            + self.vpcs.len()
-            + self.subnets.len()
-            + self.network_acls.len()
-            + self.network_interfaces.len()
-            + self.launch_templates.len()
             + self.ebs_snapshot_sharing.len()
-            + self.ec2_block_public_access.len()
+            + self.ec2_block_public_access.len();
+        let counts = [
+            (ResourceType::AwsAccount, account_settings),
+            (
+                ResourceType::AwsEc2SecurityGroup,
+                self.security_groups.len(),
+            ),
+            (
+                ResourceType::AwsEc2Instance,
+                self.instances.iter().filter(|i| i.exists()).count(),
+            ),
+            (ResourceType::AwsEc2Volume, self.volumes.len()),
+            (ResourceType::AwsEc2Vpc, self.vpcs.len()),
+            (ResourceType::AwsEc2Subnet, self.subnets.len()),
+            (ResourceType::AwsEc2NetworkAcl, self.network_acls.len()),
+            (
+                ResourceType::AwsEc2NetworkInterface,
+                self.network_interfaces.len(),
+            ),
+            (
+                ResourceType::AwsEc2LaunchTemplate,
+                self.launch_templates.len(),
+            ),
+            (ResourceType::AwsS3Bucket, self.buckets.len()),
+            (ResourceType::AwsS3AccessPoint, self.access_points.len()),
+            (
+                ResourceType::AwsS3MultiRegionAccessPoint,
+                self.multi_region_access_points.len(),
+            ),
+            (ResourceType::AwsRdsDbInstance, self.db_instances.len()),
+            (ResourceType::AwsRdsDbCluster, self.db_clusters.len()),
+            (ResourceType::AwsRdsDbSnapshot, self.db_snapshots.len()),
+            (
+                ResourceType::AwsRdsDbClusterSnapshot,
+                self.db_cluster_snapshots.len(),
+            ),
+            (
+                ResourceType::AwsRdsEventSubscription,
+                self.rds_event_subscriptions.len(),
+            ),
+            (
+                ResourceType::AwsCloudTrailTrail,
+                self.cloudtrail.as_ref().map_or(0, |c| c.trails.len()),
+            ),
+        ];
+        counts
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(t, n)| (t.as_str(), n))
+            .collect()
     }
 }

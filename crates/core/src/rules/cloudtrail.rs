@@ -270,7 +270,6 @@ pub const CLOUDTRAIL_TRAIL_KMS_ENCRYPTION: Rule = Rule {
         nist_800_53_r5: &[
             "AU-9", "CA-9(1)", "CM-3(6)", "SC-13", "SC-28", "SC-28(1)", "SC-7(10)", "SI-7(6)",
         ],
-        ..Controls::NONE
     },
     parameters: &[],
     check: Check::Trail(kms_encryption),
@@ -302,7 +301,6 @@ pub const CLOUDTRAIL_TRAIL_LOG_FILE_VALIDATION: Rule = Rule {
         cis_v5_0_0: &["3.2"],
         pci_dss: &["v3.2.1/10.5.2", "v3.2.1/10.5.5"],
         nist_800_53_r5: &["AU-9", "SI-4", "SI-7(1)", "SI-7(3)", "SI-7(7)"],
-        ..Controls::NONE
     },
     parameters: &[],
     check: Check::Trail(log_file_validation),

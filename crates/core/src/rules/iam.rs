@@ -32,7 +32,6 @@ pub const IAM_ROOT_ACCESS_KEYS: Rule = Rule {
         cis_v5_0_0: &["1.3"],
         pci_dss: &["v3.2.1/2.1", "v3.2.1/2.2", "v3.2.1/7.2.1"],
         nist_800_53_r5: &["AC-2(1)", "AC-3(15)", "AC-3(7)", "AC-6", "AC-6(10)", "AC-6(2)"],
-        ..Controls::NONE
     },
     parameters: &[],
     check: Check::IamAccount(root_access_keys),
@@ -94,7 +93,6 @@ pub const IAM_ROOT_HARDWARE_MFA: Rule = Rule {
         cis_v5_0_0: &["1.5"],
         pci_dss: &["v3.2.1/8.3.1", "v4.0.1/8.4.2"],
         nist_800_53_r5: NIST_ROOT_MFA,
-        ..Controls::NONE
     },
     parameters: &[],
     check: Check::IamAccount(root_hardware_mfa),
