@@ -244,8 +244,8 @@ mod tests {
             "{err}"
         );
         let err =
-            ScannerConfig::from_parameters(&params(&[(PARAM_SERVICES, "lambda")])).unwrap_err();
-        assert!(err.to_string().contains("lambda"));
+            ScannerConfig::from_parameters(&params(&[(PARAM_SERVICES, "sqs")])).unwrap_err();
+        assert!(err.to_string().contains("sqs"));
         assert!(ScannerConfig::from_parameters(&params(&[(PARAM_REGIONS, " , ")])).is_err());
         assert!(
             ScannerConfig::from_parameters(&params(&[(PARAM_REQUIRED_TAGS, "aws:createdBy")]))
