@@ -231,6 +231,7 @@ class Seeder:
         self.deferred_policies: list[tuple[str, str, str]] = []
         # The execution role the estate's Lambda functions run as (IAM is global), made once.
         self._lambda_role: str | None = None
+        self._lambda_role_lock = threading.Lock()
         self.abort = threading.Event()
 
     # ------------------------------------------------------------------ utils
@@ -412,7 +413,7 @@ class Seeder:
         self.region_ctx[region] = {
             "vpc": vpc_id,
             "subnet": subnets[0]["SubnetId"],
-            "subnet2": other_az["SubnetId"],
+            "other_subnet": other_az["SubnetId"],
             "az": subnets[0]["AvailabilityZone"],
             "ami": images[0]["ImageId"],
             "root_device": images[0].get("RootDeviceName") or "/dev/xvda",
@@ -755,7 +756,7 @@ class Seeder:
     def lambda_role(self, what: str) -> str:
         """The estate functions' execution role, made on first use: moto's CreateFunction needs an
         existing role (without one it tries Docker)."""
-        with self._lock:
+        with self._lambda_role_lock:
             if self._lambda_role is None:
                 iam = self.client("iam", "us-east-1")
                 trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",

@@ -74,8 +74,7 @@ impl Collector for LambdaCollector {
                                 .iter()
                                 .filter_map(|s| zones.get(s))
                                 .collect();
-                            function.availability_zones =
-                                Some(set.into_iter().cloned().collect());
+                            function.availability_zones = Some(set.into_iter().cloned().collect());
                         }
                         Err(_) => function.unreadable.push(API_SUBNETS.to_string()),
                     }
@@ -136,8 +135,8 @@ impl LambdaCollector {
                 .into_paginator()
                 .send();
             while let Some(page) = pages.next().await {
-                let page = page
-                    .map_err(|e| scan_error(region, Service::Lambda, API_SUBNETS, None, &e))?;
+                let page =
+                    page.map_err(|e| scan_error(region, Service::Lambda, API_SUBNETS, None, &e))?;
                 for subnet in page.subnets() {
                     if let (Some(id), Some(zone)) = (subnet.subnet_id(), subnet.availability_zone())
                     {
@@ -155,7 +154,11 @@ async fn read_policy(
     client: &aws_sdk_lambda::Client,
     mut function: LambdaFunction,
 ) -> (LambdaFunction, Option<ScanError>) {
-    let result = client.get_policy().function_name(&function.arn).send().await;
+    let result = client
+        .get_policy()
+        .function_name(&function.arn)
+        .send()
+        .await;
     match optional(result) {
         Ok(policy) => {
             function.policy = policy.and_then(|p| p.policy().map(str::to_string));

@@ -364,9 +364,7 @@ mod tests {
         );
         let unused_credentials = control("IAM.8");
         assert_eq!(unused_credentials.status, ControlStatus::NotAutomated);
-        assert!(
-            unused_credentials.rules.is_empty() && unused_credentials.not_automated.is_some()
-        );
+        assert!(unused_credentials.rules.is_empty() && unused_credentials.not_automated.is_some());
         assert!(fsbp.not_automated > 0);
         assert_eq!(
             fsbp.passed + fsbp.failed + fsbp.not_evaluated + fsbp.not_automated,

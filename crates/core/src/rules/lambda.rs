@@ -92,11 +92,21 @@ pub fn function_public_access(f: &LambdaFunction, _: &Context) -> Outcome {
         .iter()
         .filter(|s| is_public(s))
         .map(|s| {
+            let mut principals: Vec<&str> = s
+                .aws_principals
+                .iter()
+                .chain(&s.service_principals)
+                .map(String::as_str)
+                .collect();
+            if principals.is_empty() && s.wildcard_principal {
+                principals.push("*");
+            }
             json!({
                 "sid": s.sid,
-                "principal": if s.service_principals.is_empty() { s.aws_principals.clone() } else { s.service_principals.clone() },
-                "wildcard_principal": s.wildcard_principal || s.not_principal,
+                "principals": principals,
+                "not_principal": s.not_principal,
                 "actions": s.actions,
+                "conditions": s.conditions.iter().map(|c| json!({"operator": c.operator, "key": c.key, "values": c.values})).collect::<Vec<_>>(),
             })
         })
         .collect();

@@ -42,7 +42,10 @@ fn public_access_wildcard_principals_fail_unless_narrowed() {
         json!({"Sid": "s", "Effect": "Allow", "Principal": principal, "Action": "lambda:InvokeFunction",
                "Resource": "arn:aws:lambda:us-east-1:111122223333:function:f"})
     };
-    assert!(fails(&public(&invoke(json!("*")))));
+    let Outcome::Fail { evidence, .. } = public(&invoke(json!("*"))) else {
+        panic!("Principal * is public");
+    };
+    assert_eq!(evidence["public_statements"][0]["principals"], json!(["*"]));
     assert!(fails(&public(&invoke(json!({"AWS": "*"})))));
     assert!(fails(&public(&invoke(json!({"Service": "*"})))));
     // A function URL open to anyone: the auth-type condition does not narrow the principal.
@@ -97,8 +100,12 @@ fn public_access_s3_needs_a_source_account() {
         panic!("S3 with only a source ARN is public");
     };
     assert_eq!(
-        evidence["public_statements"][0]["principal"],
+        evidence["public_statements"][0]["principals"],
         json!(["s3.amazonaws.com"])
+    );
+    assert_eq!(
+        evidence["public_statements"][0]["conditions"][0]["key"],
+        "aws:sourcearn"
     );
     // With the source account: private.
     let with_account = s3(json!({
