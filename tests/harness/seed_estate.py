@@ -39,16 +39,18 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
 import json
 import os
 import re
 import sys
 import threading
 import time
-import uuid
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
+import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable
@@ -92,6 +94,7 @@ SERVICE = {
     "network_interface": "ec2",
     "launch_template": "ec2",
     "snapshot": "ec2",
+    "lambda_function": "lambda",
 }
 # Kinds made of another resource (`{id:NAME}` of a DB instance or cluster): seeded after the rest.
 LATE_KINDS = {"db_snapshot", "db_cluster_snapshot"}
@@ -112,6 +115,14 @@ class Aborted(Exception):
 
 def tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tags or []}
+
+
+def stub_zip() -> bytes:
+    """A deployment package with one stub handler (the estate's functions are never invoked)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
 
 
 def run_in_order(makes: list[Callable[[], None]]) -> None:
@@ -218,6 +229,9 @@ class Seeder:
         self.ids: dict[tuple[str, str, int | None], str] = {}
         self.config_params: list[dict[str, str]] = []
         self.deferred_policies: list[tuple[str, str, str]] = []
+        # The execution role the estate's Lambda functions run as (IAM is global), made once.
+        self._lambda_role: str | None = None
+        self._lambda_role_lock = threading.Lock()
         self.abort = threading.Event()
 
     # ------------------------------------------------------------------ utils
@@ -392,9 +406,14 @@ class Seeder:
             images.sort(key=lambda i: i["ImageId"])
         if not images:
             raise SeedError(f"{what}: no usable AMI")
+        # A default subnet of another Availability Zone, for resources that span two.
+        other_az = next((s for s in subnets if s["AvailabilityZone"] != subnets[0]["AvailabilityZone"]), None)
+        if other_az is None:
+            raise SeedError(f"{what}: the default VPC has subnets in one Availability Zone only")
         self.region_ctx[region] = {
             "vpc": vpc_id,
             "subnet": subnets[0]["SubnetId"],
+            "other_subnet": other_az["SubnetId"],
             "az": subnets[0]["AvailabilityZone"],
             "ami": images[0]["ImageId"],
             "root_device": images[0].get("RootDeviceName") or "/dev/xvda",
@@ -734,6 +753,37 @@ class Seeder:
         ctx = {**ctx, "id": arn}
         self.run_calls(what, spec, ctx)
         self.record(spec, ctx, arn, arn, [])
+    def lambda_role(self, what: str) -> str:
+        """The estate functions' execution role, made on first use: moto's CreateFunction needs an
+        existing role (without one it tries Docker)."""
+        with self._lambda_role_lock:
+            if self._lambda_role is None:
+                iam = self.client("iam", "us-east-1")
+                trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                                  "Principal": {"Service": "lambda.amazonaws.com"}}]}
+                role = self.call(what, iam.create_role, RoleName="compliance-estate-lambda",
+                                 AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+                self._lambda_role = role["Arn"]
+            return self._lambda_role
+
+    def seed_lambda_function(self, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        """A Lambda function (`create_function` params; `{lambda_role}` is the estate's execution
+        role, a zip of a stub handler is the code unless `Code` is given), then `calls`
+        (add_permission, ...) naming it by `{id}`, its ARN."""
+        region = ctx["region"]
+        what = f"{region} {ctx['logical']}"
+        ctx = {**ctx, "lambda_role": self.lambda_role(what)}
+        params = self.fill(spec["params"], ctx, what)
+        if "Code" not in params:
+            params["Code"] = {"ZipFile": stub_zip()}
+        tags = self.fill(spec["tags"], ctx, what)
+        if tags:
+            params["Tags"] = tags_dict(tags)
+        arn = self.api(what, "lambda", region, "create_function", params)["FunctionArn"]
+        ctx = {**ctx, "id": arn}
+        self.run_calls(what, spec, ctx)
+        self.record(spec, ctx, params["FunctionName"], arn, tags)
+
     def replica_bucket(self, region: str, copy_index: int) -> str:
         """A replication destination in another region: that region's log target, or, where the
         estate has none, a bucket outside the account (the scan cannot read its region)."""
@@ -810,6 +860,7 @@ class Seeder:
             "network_interface": self.seed_network_interface,
             "launch_template": self.seed_launch_template,
             "snapshot": self.seed_snapshot,
+            "lambda_function": self.seed_lambda_function,
         }
         tasks: list[tuple[str, Callable[[], None]]] = []
         groups: dict[tuple[str, int], list[Callable[[], None]]] = {}

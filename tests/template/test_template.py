@@ -262,7 +262,7 @@ class TemplateTest(unittest.TestCase):
             "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
             "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
             "cloudtrail:ListTrails", "cloudtrail:DescribeTrails", "iam:GetAccountSummary",
-            "iam:ListVirtualMFADevices",
+            "iam:ListVirtualMFADevices", "lambda:ListFunctions",
         }
         # Organizations' ARNs name the management account and the organization, which the stack
         # does not know: the plan function's read-only listing is the one exception.
@@ -291,7 +291,7 @@ class TemplateTest(unittest.TestCase):
         for statement in statements(self.props("RegionScanPolicy")["PolicyDocument"]):
             for action in as_list(statement["Action"]):
                 service, name = action.split(":")
-                if service in ("ec2", "rds", "s3", "ssm", "sts", "cloudtrail", "iam") and re.match(r"(Describe|Get|List)", name):
+                if service in ("ec2", "rds", "s3", "ssm", "sts", "cloudtrail", "iam", "lambda") and re.match(r"(Describe|Get|List)", name):
                     continue
                 if action in ("logs:CreateLogStream", "logs:PutLogEvents"):
                     continue
@@ -902,12 +902,14 @@ class MemberRoleTest(unittest.TestCase):
                    "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
                    "s3:GetBucketReplication": "s3:GetReplicationConfiguration",
                    "s3:GetBucketNotificationConfiguration": "s3:GetBucketNotification",
-                   "s3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration"}
+                   "s3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+                   # The Lambda collector reads its functions' subnets through EC2.
+                   "lambda:DescribeSubnets": "ec2:DescribeSubnets"}
         called = set()
         for path in (ROOT / "crates/aws/src/collect").glob("*.rs"):
             # A service's collector may be split into files named after it (rds_clusters.rs).
             service = path.stem.split("_")[0]
-            if service not in ("ec2", "rds", "s3", "cloudtrail", "iam"):
+            if service not in ("ec2", "rds", "s3", "cloudtrail", "iam", "lambda"):
                 continue
             code = path.read_text()
             for operation in re.findall(r"\.((?:describe|get|list)_[a-z_]+)\(\)", code):
@@ -922,7 +924,7 @@ class MemberRoleTest(unittest.TestCase):
             self.assertRegex(action.split(":")[1], r"^(Describe|Get|List)", "read-only")
         # The same calls template.yaml's region-scan makes in the scanner's own account.
         own = Resolved(self.main).actions("RegionScanPolicy")
-        self.assertEqual({a for a in own if a.split(":")[0] in ("ec2", "rds", "cloudtrail", "iam") or
+        self.assertEqual({a for a in own if a.split(":")[0] in ("ec2", "rds", "cloudtrail", "iam", "lambda") or
                           (a.startswith("s3:") and a != "s3:PutObject")}, granted)
 
     def test_security_hub_import_into_the_accounts_own_product_only(self):

@@ -15,6 +15,7 @@ use tokio::sync::OnceCell;
 use crate::collect::cloudtrail::CloudTrailCollector;
 use crate::collect::ec2::Ec2Collector;
 use crate::collect::iam::IamCollector;
+use crate::collect::lambda::LambdaCollector;
 use crate::collect::rds::RdsCollector;
 use crate::collect::s3::{S3Collector, DEFAULT_BUCKET_CONCURRENCY};
 use crate::collect::{Collected, Collector};
@@ -36,6 +37,7 @@ pub struct Scanner {
     rds: RdsCollector,
     cloudtrail: CloudTrailCollector,
     iam: IamCollector,
+    lambda: LambdaCollector,
 }
 
 /// One account's part of a scan.
@@ -101,6 +103,7 @@ impl Scanner {
             rds: RdsCollector::new(factory.clone()),
             cloudtrail: CloudTrailCollector::new(factory.clone()),
             iam: IamCollector::new(factory.clone()),
+            lambda: LambdaCollector::new(factory.clone()),
             factory,
         }
     }
@@ -129,6 +132,7 @@ impl Scanner {
             Service::Rds => &self.rds,
             Service::CloudTrail => &self.cloudtrail,
             Service::Iam => &self.iam,
+            Service::Lambda => &self.lambda,
         }
     }
 

@@ -178,6 +178,8 @@ impl ClientFactory {
     regional_client!(cloudtrail, aws_sdk_cloudtrail);
     #[cfg(feature = "scan")]
     client!(iam, aws_sdk_iam);
+    #[cfg(feature = "scan")]
+    regional_client!(lambda, aws_sdk_lambda);
     regional_client!(s3, aws_sdk_s3);
     #[cfg(feature = "security-hub")]
     regional_client!(securityhub, aws_sdk_securityhub);

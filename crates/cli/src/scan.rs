@@ -49,7 +49,7 @@ pub struct ScanArgs {
     /// Regions to scan, comma-separated [default: /compliance/scanner/config/regions, else us-east-1,eu-west-1,ap-southeast-1]
     #[arg(long, value_name = "a,b,c")]
     regions: Option<String>,
-    /// Services to scan, comma-separated (ec2, s3, rds, cloudtrail, iam) [default: all]
+    /// Services to scan, comma-separated (ec2, s3, rds, cloudtrail, iam, lambda) [default: all]
     #[arg(long, value_name = "ec2,s3,rds")]
     services: Option<String>,
     #[arg(long, value_enum, default_value = "table")]

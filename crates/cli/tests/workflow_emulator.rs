@@ -872,10 +872,13 @@ fn an_organization_is_scanned_account_by_account_with_the_unreachable_one_report
             f["region"].as_str().unwrap().to_string(),
         ));
     }
-    // The stack's own buckets (reports, access logs) are the management account's too; the
-    // estate's manifest does not know them.
-    let stack_bucket =
-        |key: &emulator::FindingKey| key.1.starts_with("arn:aws:s3:::compliance-scanner-");
+    // The stack's own buckets (reports, access logs) and functions are the management
+    // account's too; the estate's manifest does not know them.
+    let stack_bucket = |key: &emulator::FindingKey| {
+        key.1.starts_with("arn:aws:s3:::compliance-scanner-")
+            || (key.1.starts_with("arn:aws:lambda:")
+                && key.1.contains(":function:compliance-scanner-"))
+    };
     for (account, want) in &expected {
         assert!(!want.iter().any(stack_bucket));
         let mut got = found.remove(account).unwrap_or_default();

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use crate::finding::{stable_finding_id, Finding, FindingStatus, Outcome, RuleChecks};
 use crate::model::{
     account_resource_id, AccessPoint, Bucket, DbCluster, DbInstance, DbSnapshot, Instance,
-    Inventory, LaunchTemplate, MultiRegionAccessPoint, NetworkAcl, NetworkInterface,
-    RdsEventSubscription, ResourceType, SecurityGroup, Service, Subnet, Tags, Volume, Vpc,
+    Inventory, LambdaFunction, LaunchTemplate, MultiRegionAccessPoint, NetworkAcl,
+    NetworkInterface, RdsEventSubscription, ResourceType, SecurityGroup, Service, Subnet, Tags,
+    Volume, Vpc,
 };
 use crate::mutelist::Mutelist;
 use crate::rules::{catalog, Check, Context, Rule, RuleParameters};
@@ -218,6 +219,11 @@ pub fn evaluate(inventory: &Inventory, settings: &EvaluationSettings) -> Evaluat
                     record(subject, check(settings, &ctx));
                 }
             }
+            Check::LambdaFunction(check) => {
+                for function in &inventory.lambda_functions {
+                    record(function.subject(), check(function, &ctx));
+                }
+            }
             Check::Tags(check) => {
                 for subject in taggable(inventory) {
                     let outcome = subject
@@ -355,6 +361,20 @@ described_untagged!(
     MultiRegionAccessPoint,
     ResourceType::AwsS3MultiRegionAccessPoint
 );
+
+/// Lambda functions: ListFunctions returns no tags, and none are read (not taggable here).
+impl Described for LambdaFunction {
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            service: Service::Lambda,
+            resource_type: ResourceType::AwsLambdaFunction,
+            id: &self.name,
+            arn: &self.arn,
+            region: &self.region,
+            tags: None,
+        }
+    }
+}
 
 /// Every resource that carries tags (terminated instances are gone and excluded).
 fn taggable(inv: &Inventory) -> impl Iterator<Item = Subject<'_>> {

@@ -10,6 +10,8 @@ use crate::error::CoreError;
 
 mod rds;
 pub use rds::{DbCluster, DbSnapshot, RdsEventSubscription};
+mod lambda;
+pub use lambda::LambdaFunction;
 mod ec2;
 pub use ec2::{
     EbsSnapshotSharing, Ec2BlockPublicAccess, FlowLog, LaunchTemplate, LaunchTemplateData,
@@ -28,15 +30,17 @@ pub enum Service {
     Rds,
     CloudTrail,
     Iam,
+    Lambda,
 }
 
 impl Service {
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 6] = [
         Service::Ec2,
         Service::S3,
         Service::Rds,
         Service::CloudTrail,
         Service::Iam,
+        Service::Lambda,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +50,7 @@ impl Service {
             Service::Rds => "rds",
             Service::CloudTrail => "cloudtrail",
             Service::Iam => "iam",
+            Service::Lambda => "lambda",
         }
     }
 
@@ -72,6 +77,7 @@ impl FromStr for Service {
             "rds" => Ok(Service::Rds),
             "cloudtrail" => Ok(Service::CloudTrail),
             "iam" => Ok(Service::Iam),
+            "lambda" => Ok(Service::Lambda),
             other => Err(CoreError::UnknownService(other.to_string())),
         }
     }
@@ -99,6 +105,7 @@ pub enum ResourceType {
     AwsEc2NetworkAcl,
     AwsEc2NetworkInterface,
     AwsEc2LaunchTemplate,
+    AwsLambdaFunction,
 }
 
 impl ResourceType {
@@ -122,6 +129,7 @@ impl ResourceType {
             ResourceType::AwsEc2NetworkAcl => "AwsEc2NetworkAcl",
             ResourceType::AwsEc2NetworkInterface => "AwsEc2NetworkInterface",
             ResourceType::AwsEc2LaunchTemplate => "AwsEc2LaunchTemplate",
+            ResourceType::AwsLambdaFunction => "AwsLambdaFunction",
         }
     }
 }
@@ -637,6 +645,8 @@ pub struct Inventory {
     pub ebs_snapshot_sharing: Vec<EbsSnapshotSharing>,
     #[serde(default)]
     pub ec2_block_public_access: Vec<Ec2BlockPublicAccess>,
+    #[serde(default)]
+    pub lambda_functions: Vec<LambdaFunction>,
 }
 
 impl Inventory {
@@ -683,6 +693,7 @@ impl Inventory {
         self.ebs_snapshot_sharing.extend(other.ebs_snapshot_sharing);
         self.ec2_block_public_access
             .extend(other.ec2_block_public_access);
+        self.lambda_functions.extend(other.lambda_functions);
     }
 
     /// Resources and account settings read, the denominator users expect in "N resources scanned".
@@ -743,6 +754,7 @@ impl Inventory {
                 ResourceType::AwsCloudTrailTrail,
                 self.cloudtrail.as_ref().map_or(0, |c| c.trails.len()),
             ),
+            (ResourceType::AwsLambdaFunction, self.lambda_functions.len()),
         ];
         counts
             .into_iter()

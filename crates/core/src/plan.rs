@@ -157,7 +157,7 @@ mod tests {
                 Region::parse("eu-west-1").unwrap(),
                 Region::parse("us-east-1").unwrap(),
             ],
-            services: vec![Service::Ec2, Service::S3, Service::Rds],
+            services: vec![Service::Ec2, Service::S3, Service::Rds, Service::Lambda],
             accounts: vec![
                 account("111111111111", false),
                 account("222222222222", true),
@@ -189,16 +189,20 @@ mod tests {
                 "111111111111 eu-west-1 s3 false",
                 "111111111111 eu-west-1 rds false",
                 "111111111111 us-east-1 rds false",
+                "111111111111 eu-west-1 lambda false",
+                "111111111111 us-east-1 lambda false",
                 "222222222222 eu-west-1 ec2 true",
                 "222222222222 us-east-1 ec2 true",
                 "222222222222 eu-west-1 s3 true",
                 "222222222222 eu-west-1 rds true",
                 "222222222222 us-east-1 rds true",
+                "222222222222 eu-west-1 lambda true",
+                "222222222222 us-east-1 lambda true",
             ]
         );
         let per_account = units_per_account(&units);
         assert_eq!(per_account.len(), 2);
-        assert!(per_account.iter().all(|(_, n)| *n == 5));
+        assert!(per_account.iter().all(|(_, n)| *n == 7));
         assert_eq!(plan.account_name("222222222222"), Some("acct-222222222222"));
         // Every item is a valid region-scan input as the Map hands it over.
         for unit in &units {

@@ -1,4 +1,4 @@
-//! Bucket policy analysis. Policies are user-controlled JSON: every field may be a string or an
+//! Resource policy analysis (S3 bucket policies, Lambda function policies). Policies are user-controlled JSON: every field may be a string or an
 //! array, `Statement` may be a single object, and anything unexpected is skipped, never a panic.
 
 use serde_json::Value;
@@ -17,6 +17,8 @@ pub struct Statement {
     pub aws_principals: Vec<String>,
     /// The `CanonicalUser` principals of `Principal`.
     pub canonical_principals: Vec<String>,
+    /// The `Service` principals of `Principal` (`s3.amazonaws.com`, ...).
+    pub service_principals: Vec<String>,
     pub actions: Vec<String>,
     pub not_actions: bool,
     pub resources: Vec<String>,
@@ -185,13 +187,19 @@ fn principal_account(principal: &str) -> Option<&str> {
 
 impl Statement {
     /// A condition with a fixed (wildcard-free, positive-match) value on a narrowing key.
-    fn is_narrowed(&self) -> bool {
+    pub fn is_narrowed(&self) -> bool {
+        self.is_narrowed_by(NARROWING_KEYS)
+    }
+
+    /// A condition with a fixed (wildcard-free, positive-match) value on one of `keys`
+    /// (lower-case).
+    pub fn is_narrowed_by(&self, keys: &[&str]) -> bool {
         self.conditions.iter().any(|c| {
             // Negated, IfExists and ForAllValues operators all pass when the key is absent.
             let positive = !c.operator.contains("not")
                 && !c.operator.ends_with("ifexists")
                 && !c.operator.starts_with("forallvalues:");
-            let key_narrows = NARROWING_KEYS.contains(&c.key.as_str());
+            let key_narrows = keys.contains(&c.key.as_str());
             let fixed = !c.values.is_empty()
                 && c.values.iter().all(|v| {
                     if c.key == "aws:sourceip" {
@@ -229,6 +237,7 @@ fn parse_statement(value: &Value) -> Option<Statement> {
     if let Some(Value::Object(map)) = obj.get("Principal") {
         statement.aws_principals = strings(map.get("AWS"));
         statement.canonical_principals = strings(map.get("CanonicalUser"));
+        statement.service_principals = strings(map.get("Service"));
     }
     statement.actions = strings(obj.get("Action").or_else(|| obj.get("NotAction")));
     statement.resources = strings(obj.get("Resource").or_else(|| obj.get("NotResource")));

@@ -66,7 +66,7 @@ async fn units(store: &MemoryStore) -> Vec<RegionScanInput> {
 async fn without_the_accounts_parameter_the_own_account_is_planned() {
     let (f, store) = function(&[(PARAM_REGIONS, "eu-west-1,us-east-1")]);
     let out = handle(&f, input()).await.unwrap();
-    assert_eq!((out.account_count, out.unit_count), (1, 7));
+    assert_eq!((out.account_count, out.unit_count), (1, 9));
     assert_eq!(out.units_key, "runs/r1/plan-units.json");
     assert_eq!(out.results_prefix, "runs/r1/map");
     assert_eq!(out.bucket, "reports");

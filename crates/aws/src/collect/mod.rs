@@ -6,6 +6,7 @@ pub mod ec2;
 pub mod ec2_network;
 pub mod ec2_storage;
 pub mod iam;
+pub mod lambda;
 pub mod rds;
 pub mod rds_clusters;
 pub mod rds_snapshots;

@@ -51,6 +51,14 @@ impl NotFound for aws_sdk_s3control::operation::get_public_access_block::GetPubl
     }
 }
 
+/// A function without a resource-based policy (or gone since it was listed).
+#[cfg(feature = "scan")]
+impl NotFound for aws_sdk_lambda::operation::get_policy::GetPolicyError {
+    fn is_not_found(&self) -> bool {
+        self.is_resource_not_found_exception()
+    }
+}
+
 // Not modelled: S3 answers "this bucket has no such configuration" with an error code that the
 // operation's model does not declare (its error enum has only `Unhandled`), so the code is read
 // here, and only here, one code per operation.

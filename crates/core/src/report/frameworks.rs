@@ -362,9 +362,9 @@ mod tests {
             control("S3.5").title.as_deref(),
             Some("S3 general purpose buckets should require requests to use SSL")
         );
-        let lambda = control("Lambda.1");
-        assert_eq!(lambda.status, ControlStatus::NotAutomated);
-        assert!(lambda.rules.is_empty() && lambda.not_automated.is_some());
+        let unused_credentials = control("IAM.8");
+        assert_eq!(unused_credentials.status, ControlStatus::NotAutomated);
+        assert!(unused_credentials.rules.is_empty() && unused_credentials.not_automated.is_some());
         assert!(fsbp.not_automated > 0);
         assert_eq!(
             fsbp.passed + fsbp.failed + fsbp.not_evaluated + fsbp.not_automated,

@@ -7,12 +7,12 @@
 use std::sync::OnceLock;
 
 use super::{
-    cloudtrail, ec2, ec2_compute, ec2_network, iam, rds, rds_cluster, rds_event, rds_instance,
-    rds_snapshot, s3, s3_access_points, s3_protection, tags, Rule,
+    cloudtrail, ec2, ec2_compute, ec2_network, iam, lambda, rds, rds_cluster, rds_event,
+    rds_instance, rds_snapshot, s3, s3_access_points, s3_protection, tags, Rule,
 };
 
 /// Each service's rules, listed in its own file next to their definitions.
-const BY_SERVICE: [&[Rule]; 14] = [
+const BY_SERVICE: [&[Rule]; 15] = [
     s3::RULES,
     s3_protection::RULES,
     s3_access_points::RULES,
@@ -26,6 +26,7 @@ const BY_SERVICE: [&[Rule]; 14] = [
     rds_event::RULES,
     cloudtrail::RULES,
     iam::RULES,
+    lambda::RULES,
     tags::RULES,
 ];
 

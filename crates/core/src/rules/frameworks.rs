@@ -291,7 +291,7 @@ mod tests {
             questions.not_automated.as_ref().map(|n| n.reason),
             Some(NotAutomatedReason::NoApi)
         );
-        assert!(not_automated(Framework::AwsFsbp).any(|(c, _)| c.id == "Lambda.1"));
+        assert!(not_automated(Framework::AwsFsbp).any(|(c, _)| c.id == "IAM.8"));
         let v5 = coverage(Framework::CisV5_0_0);
         assert_eq!(v5.len(), 63);
         let bpa = v5.iter().find(|c| c.id == "2.1.4").unwrap();

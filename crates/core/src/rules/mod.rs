@@ -10,6 +10,7 @@ pub mod ec2_compute;
 pub mod ec2_network;
 pub mod frameworks;
 pub mod iam;
+pub mod lambda;
 pub mod parameters;
 pub mod rds;
 pub mod rds_cluster;
@@ -26,9 +27,9 @@ use crate::finding::{Outcome, Severity};
 use crate::model::{
     AccessPoint, Bucket, CloudTrailAccount, DbCluster, DbInstance, DbSnapshot,
     EbsEncryptionDefault, EbsSnapshotSharing, Ec2BlockPublicAccess, IamAccountSettings, Instance,
-    LaunchTemplate, MultiRegionAccessPoint, NetworkAcl, NetworkInterface, PublicAccessBlock,
-    RdsEventSubscription, ResourceType, S3AccountSettings, SecurityGroup, Service, Subnet, Tags,
-    Trail, Volume, Vpc,
+    LambdaFunction, LaunchTemplate, MultiRegionAccessPoint, NetworkAcl, NetworkInterface,
+    PublicAccessBlock, RdsEventSubscription, ResourceType, S3AccountSettings, SecurityGroup,
+    Service, Subnet, Tags, Trail, Volume, Vpc,
 };
 
 pub use catalog::{catalog, rule};
@@ -85,6 +86,7 @@ pub enum Check {
     SnapshotSharing(fn(&EbsSnapshotSharing, &Context) -> Outcome),
     /// Per region, account-level: EBS snapshot and VPC Block Public Access.
     Ec2BlockPublicAccess(fn(&Ec2BlockPublicAccess, &Context) -> Outcome),
+    LambdaFunction(fn(&LambdaFunction, &Context) -> Outcome),
     /// Applies to every taggable resource of every service.
     Tags(fn(&Tags, &Context) -> Outcome),
 }
@@ -115,6 +117,7 @@ impl Check {
             | Check::RdsEventSubscription(_) => Some(Service::Rds),
             Check::CloudTrailAccount(_) | Check::Trail(_) => Some(Service::CloudTrail),
             Check::IamAccount(_) => Some(Service::Iam),
+            Check::LambdaFunction(_) => Some(Service::Lambda),
             Check::Tags(_) => None,
         }
     }
@@ -145,6 +148,7 @@ impl Check {
             Check::DbSnapshot(_) => Some(ResourceType::AwsRdsDbSnapshot),
             Check::DbClusterSnapshot(_) => Some(ResourceType::AwsRdsDbClusterSnapshot),
             Check::RdsEventSubscription(_) => Some(ResourceType::AwsRdsEventSubscription),
+            Check::LambdaFunction(_) => Some(ResourceType::AwsLambdaFunction),
             Check::Tags(_) => None,
         }
     }
