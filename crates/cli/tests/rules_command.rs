@@ -116,7 +116,11 @@ fn a_framework_view_shows_rules_and_what_is_not_automated() {
     );
     assert!(table.contains("\nS3.5 "), "{table}");
     assert!(table.contains("s3_bucket_secure_transport"));
-    assert!(table.contains("not automated  Lambda functions should use supported runtimes"));
+    assert!(table.contains("not automated  Amazon EC2 Transit Gateways should not automatically accept VPC attachment requests"));
+    assert!(
+        table.contains("s3_bucket_secure_transport")
+            && table.contains("lambda_function_supported_runtime")
+    );
 
     let pci = json(&["rules", "--framework", "pci", "--format", "json"]);
     assert!(pci["source"].is_null());

@@ -155,7 +155,7 @@ fn malformed_events_get_an_error_naming_the_field() {
             "region",
         ),
         (
-            json!({"run_id": "r1", "region": "us-east-1", "service": "lambda"}),
+            json!({"run_id": "r1", "region": "us-east-1", "service": "sqs"}),
             "service",
         ),
         (json!("just a string"), "expected an object"),
