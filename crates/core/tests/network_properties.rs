@@ -52,7 +52,10 @@ fn bound() -> impl Strategy<Value = Option<i32>> {
 
 fn sources() -> impl Strategy<Value = (Vec<String>, Vec<String>)> {
     (
-        prop::sample::subsequence(vec!["0.0.0.0/0", "10.0.0.0/8", " 0.0.0.0/0 ", "1.2.3.4/32"], 0..=2),
+        prop::sample::subsequence(
+            vec!["0.0.0.0/0", "10.0.0.0/8", " 0.0.0.0/0 ", "1.2.3.4/32"],
+            0..=2,
+        ),
         prop::sample::subsequence(vec!["::/0", "2001:db8::/32"], 0..=2),
     )
         .prop_map(|(v4, v6)| {
@@ -231,15 +234,17 @@ fn reference_nacl_allows(entries: &[NetworkAclEntry], port: i32, ipv6: bool) -> 
     let mut inbound: Vec<&NetworkAclEntry> = entries.iter().filter(|e| !e.egress).collect();
     inbound.sort_by_key(|e| e.rule_number);
     for e in inbound {
-        let cidr = if ipv6 { &e.ipv6_cidr_block } else { &e.cidr_block };
+        let cidr = if ipv6 {
+            &e.ipv6_cidr_block
+        } else {
+            &e.cidr_block
+        };
         if !cidr.as_deref().is_some_and(is_internet) {
             continue;
         }
         let matches = match e.protocol.trim() {
             "-1" => true,
-            "6" | "tcp" => {
-                e.port_from.unwrap_or(0) <= port && port <= e.port_to.unwrap_or(65_535)
-            }
+            "6" | "tcp" => e.port_from.unwrap_or(0) <= port && port <= e.port_to.unwrap_or(65_535),
             _ => false,
         };
         if matches {
@@ -256,25 +261,36 @@ fn nacl_entries() -> impl Strategy<Value = Vec<NetworkAclEntry>> {
         prop::sample::select(vec!["allow", "deny"]),
         prop::sample::select(vec![None, Some("0.0.0.0/0"), Some("10.0.0.0/8")]),
         prop::sample::select(vec![None, Some("::/0"), Some("2001:db8::/32")]),
-        prop::sample::select(vec![(Some(22), Some(22)), (Some(0), Some(1024)), (Some(3389), Some(3389)), (Some(23), Some(65_535)), (None, None), (Some(1), Some(21))]),
+        prop::sample::select(vec![
+            (Some(22), Some(22)),
+            (Some(0), Some(1024)),
+            (Some(3389), Some(3389)),
+            (Some(23), Some(65_535)),
+            (None, None),
+            (Some(1), Some(21)),
+        ]),
     );
     // Rule numbers are unique per direction: the index keeps them so while the order varies.
-    (prop::collection::vec(entry, 0..8), prop::collection::vec(1..32_767_i32, 8)).prop_map(
-        |(entries, numbers)| {
+    (
+        prop::collection::vec(entry, 0..8),
+        prop::collection::vec(1..32_767_i32, 8),
+    )
+        .prop_map(|(entries, numbers)| {
             entries
                 .into_iter()
                 .enumerate()
-                .map(|(i, (egress, protocol, action, v4, v6, (from, to)))| NetworkAclEntry {
-                    rule_number: numbers[i] * 8 + i32::try_from(i).expect("index"),
-                    egress,
-                    protocol: protocol.into(),
-                    rule_action: action.into(),
-                    cidr_block: v4.map(String::from),
-                    ipv6_cidr_block: v6.map(String::from),
-                    port_from: from,
-                    port_to: to,
-                })
+                .map(
+                    |(i, (egress, protocol, action, v4, v6, (from, to)))| NetworkAclEntry {
+                        rule_number: numbers[i] * 8 + i32::try_from(i).expect("index"),
+                        egress,
+                        protocol: protocol.into(),
+                        rule_action: action.into(),
+                        cidr_block: v4.map(String::from),
+                        ipv6_cidr_block: v6.map(String::from),
+                        port_from: from,
+                        port_to: to,
+                    },
+                )
                 .collect()
-        },
-    )
+        })
 }

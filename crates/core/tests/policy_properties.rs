@@ -30,15 +30,48 @@ fn principal() -> impl Strategy<Value = (Option<(&'static str, Value)>, bool)> {
     prop_oneof![
         Just((Some(("Principal", json!("*"))), true)),
         Just((Some(("Principal", json!({"AWS": "*"}))), true)),
-        Just((Some(("Principal", json!({"AWS": ["arn:aws:iam::111122223333:root", "*"]}))), true)),
-        Just((Some(("Principal", json!({"AWS": ["*", "222222222222"]}))), true)),
-        Just((Some(("Principal", json!({"AWS": "arn:aws:iam::*:root"}))), true)),
+        Just((
+            Some((
+                "Principal",
+                json!({"AWS": ["arn:aws:iam::111122223333:root", "*"]})
+            )),
+            true
+        )),
+        Just((
+            Some(("Principal", json!({"AWS": ["*", "222222222222"]}))),
+            true
+        )),
+        Just((
+            Some(("Principal", json!({"AWS": "arn:aws:iam::*:root"}))),
+            true
+        )),
         Just((Some(("Principal", json!({"CanonicalUser": "*"}))), true)),
-        Just((Some(("Principal", json!({"AWS": "arn:aws:iam::111122223333:root"}))), false)),
-        Just((Some(("Principal", json!({"AWS": ["111122223333", "222222222222"]}))), false)),
-        Just((Some(("Principal", json!({"Service": "logging.s3.amazonaws.com"}))), false)),
+        Just((
+            Some((
+                "Principal",
+                json!({"AWS": "arn:aws:iam::111122223333:root"})
+            )),
+            false
+        )),
+        Just((
+            Some((
+                "Principal",
+                json!({"AWS": ["111122223333", "222222222222"]})
+            )),
+            false
+        )),
+        Just((
+            Some(("Principal", json!({"Service": "logging.s3.amazonaws.com"}))),
+            false
+        )),
         Just((Some(("Principal", json!({"Federated": "*"}))), false)),
-        Just((Some(("NotPrincipal", json!({"AWS": "arn:aws:iam::111122223333:root"}))), true)),
+        Just((
+            Some((
+                "NotPrincipal",
+                json!({"AWS": "arn:aws:iam::111122223333:root"})
+            )),
+            true
+        )),
         Just((None, false)),
     ]
 }
@@ -47,23 +80,68 @@ fn principal() -> impl Strategy<Value = (Option<(&'static str, Value)>, bool)> {
 /// a positive operator, a narrowing key, fixed values).
 fn condition() -> impl Strategy<Value = (Value, bool)> {
     prop::sample::select(vec![
-        (json!({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}), true),
-        (json!({"stringequals": {"AWS:SOURCEVPCE": ["vpce-1", "vpce-2"]}}), true),
-        (json!({"StringEquals": {"aws:PrincipalOrgID": ["o-abc123"]}}), true),
-        (json!({"StringEquals": {"aws:SourceAccount": 111_122_223_333_u64}}), true),
-        (json!({"ArnEquals": {"aws:SourceArn": "arn:aws:cloudfront::111122223333:distribution/E1"}}), true),
-        (json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.100.7/32"]}}), true),
-        (json!({"ForAnyValue:StringEquals": {"aws:SourceVpc": "vpc-1"}}), true),
-        (json!({"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}), true),
-        (json!({"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}), false),
+        (
+            json!({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
+            true,
+        ),
+        (
+            json!({"stringequals": {"AWS:SOURCEVPCE": ["vpce-1", "vpce-2"]}}),
+            true,
+        ),
+        (
+            json!({"StringEquals": {"aws:PrincipalOrgID": ["o-abc123"]}}),
+            true,
+        ),
+        (
+            json!({"StringEquals": {"aws:SourceAccount": 111_122_223_333_u64}}),
+            true,
+        ),
+        (
+            json!({"ArnEquals": {"aws:SourceArn": "arn:aws:cloudfront::111122223333:distribution/E1"}}),
+            true,
+        ),
+        (
+            json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.100.7/32"]}}),
+            true,
+        ),
+        (
+            json!({"ForAnyValue:StringEquals": {"aws:SourceVpc": "vpc-1"}}),
+            true,
+        ),
+        (
+            json!({"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}),
+            true,
+        ),
+        (
+            json!({"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}),
+            false,
+        ),
         (json!({"StringLike": {"aws:SourceVpce": "vpce-*"}}), false),
-        (json!({"StringLike": {"aws:SourceArn": "arn:aws:s3:::?"}}), false),
-        (json!({"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}), false),
-        (json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "0.0.0.0/0"]}}), false),
-        (json!({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}), false),
-        (json!({"StringEquals": {"s3:x-amz-acl": "public-read"}}), false),
+        (
+            json!({"StringLike": {"aws:SourceArn": "arn:aws:s3:::?"}}),
+            false,
+        ),
+        (
+            json!({"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}),
+            false,
+        ),
+        (
+            json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "0.0.0.0/0"]}}),
+            false,
+        ),
+        (
+            json!({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}),
+            false,
+        ),
+        (
+            json!({"StringEquals": {"s3:x-amz-acl": "public-read"}}),
+            false,
+        ),
         (json!({"Bool": {"aws:SecureTransport": "true"}}), false),
-        (json!({"ForAllValues:StringEquals": {"aws:SourceVpc": "vpc-1"}}), false),
+        (
+            json!({"ForAllValues:StringEquals": {"aws:SourceVpc": "vpc-1"}}),
+            false,
+        ),
         (json!({"StringLike": {"aws:userid": "*"}}), false),
         (json!({"StringLike": {"aws:userid": "*:*"}}), false),
         (json!({"StringEquals": {"aws:SourceVpce": []}}), false),
@@ -100,36 +178,38 @@ fn statement() -> impl Strategy<Value = (Value, bool)> {
         prop::collection::vec(condition(), 0..3),
         any::<bool>(),
     )
-        .prop_map(|((effect, allows), (principal, everyone), (verb, actions), conditions, sid)| {
-            let mut s = serde_json::Map::new();
-            if sid {
-                s.insert("Sid".into(), json!("S1"));
-            }
-            if let Some(effect) = effect {
-                s.insert("Effect".into(), json!(effect));
-            }
-            if let Some((key, value)) = principal {
-                s.insert(key.into(), value);
-            }
-            s.insert(verb.into(), actions);
-            s.insert("Resource".into(), json!("arn:aws:s3:::b/*"));
-            // One block per operator: a second condition under an operator already used is left
-            // out (and so does not count as narrowing).
-            let mut block = serde_json::Map::new();
-            let mut narrowed = false;
-            for (c, narrows) in &conditions {
-                for (operator, keys) in c.as_object().expect("a condition object") {
-                    if !block.contains_key(operator) {
-                        block.insert(operator.clone(), keys.clone());
-                        narrowed |= *narrows;
+        .prop_map(
+            |((effect, allows), (principal, everyone), (verb, actions), conditions, sid)| {
+                let mut s = serde_json::Map::new();
+                if sid {
+                    s.insert("Sid".into(), json!("S1"));
+                }
+                if let Some(effect) = effect {
+                    s.insert("Effect".into(), json!(effect));
+                }
+                if let Some((key, value)) = principal {
+                    s.insert(key.into(), value);
+                }
+                s.insert(verb.into(), actions);
+                s.insert("Resource".into(), json!("arn:aws:s3:::b/*"));
+                // One block per operator: a second condition under an operator already used is left
+                // out (and so does not count as narrowing).
+                let mut block = serde_json::Map::new();
+                let mut narrowed = false;
+                for (c, narrows) in &conditions {
+                    for (operator, keys) in c.as_object().expect("a condition object") {
+                        if !block.contains_key(operator) {
+                            block.insert(operator.clone(), keys.clone());
+                            narrowed |= *narrows;
+                        }
                     }
                 }
-            }
-            if !block.is_empty() {
-                s.insert("Condition".into(), Value::Object(block));
-            }
-            (Value::Object(s), allows && everyone && !narrowed)
-        })
+                if !block.is_empty() {
+                    s.insert("Condition".into(), Value::Object(block));
+                }
+                (Value::Object(s), allows && everyone && !narrowed)
+            },
+        )
 }
 
 /// The policy document: `Statement` as a list, or as a single object.
@@ -142,7 +222,10 @@ fn policy() -> impl Strategy<Value = (String, bool)> {
         } else {
             Value::Array(values)
         };
-        (json!({"Version": "2012-10-17", "Statement": body}).to_string(), public)
+        (
+            json!({"Version": "2012-10-17", "Statement": body}).to_string(),
+            public,
+        )
     })
 }
 
@@ -277,9 +360,19 @@ proptest! {
 
 fn mute_entry() -> impl Strategy<Value = Value> {
     (
-        prop::sample::select(vec!["ec2_sg_open_ssh", "ec2_*", "*_open_???", "s3_*", "*", "ec2_sg_open_rd?"]),
+        prop::sample::select(vec![
+            "ec2_sg_open_ssh",
+            "ec2_*",
+            "*_open_???",
+            "s3_*",
+            "*",
+            "ec2_sg_open_rd?",
+        ]),
         prop::option::of(prop::sample::select(vec![
-            "*", "arn:aws:ec2:*:*:security-group/sg-bastion*", "arn:aws:s3:::w?w", "arn:aws:ec2:*",
+            "*",
+            "arn:aws:ec2:*:*:security-group/sg-bastion*",
+            "arn:aws:s3:::w?w",
+            "arn:aws:ec2:*",
         ])),
         prop::collection::btree_map(
             prop::sample::select(vec!["Team", "Purpose"]).prop_map(String::from),
@@ -288,16 +381,22 @@ fn mute_entry() -> impl Strategy<Value = Value> {
         ),
         prop::sample::subsequence(vec!["eu-west-1", "us-east-1"], 0..=2),
     )
-        .prop_map(|(rule_id, resource, tags, regions): (_, _, BTreeMap<String, String>, _)| {
-            let mut e = json!({"rule_id": rule_id, "reason": "accepted", "regions": regions});
-            // An entry needs a resource or tags: without either, it mutes every resource.
-            let resource = if resource.is_none() && tags.is_empty() { Some("*") } else { resource };
-            if let Some(resource) = resource {
-                e["resource"] = json!(resource);
-            }
-            if !tags.is_empty() {
-                e["tags"] = json!(tags);
-            }
-            e
-        })
+        .prop_map(
+            |(rule_id, resource, tags, regions): (_, _, BTreeMap<String, String>, _)| {
+                let mut e = json!({"rule_id": rule_id, "reason": "accepted", "regions": regions});
+                // An entry needs a resource or tags: without either, it mutes every resource.
+                let resource = if resource.is_none() && tags.is_empty() {
+                    Some("*")
+                } else {
+                    resource
+                };
+                if let Some(resource) = resource {
+                    e["resource"] = json!(resource);
+                }
+                if !tags.is_empty() {
+                    e["tags"] = json!(tags);
+                }
+                e
+            },
+        )
 }

@@ -13,8 +13,23 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const FIELDS: &[&str] = &[
-    "run_id", "run_key", "trigger", "manifest_key", "region", "service", "account_id", "role_arn",
-    "mode", "error", "cause", "findings", "failure", "us-east-1", "ec2", "r1", "runs/r1/run.json",
+    "run_id",
+    "run_key",
+    "trigger",
+    "manifest_key",
+    "region",
+    "service",
+    "account_id",
+    "role_arn",
+    "mode",
+    "error",
+    "cause",
+    "findings",
+    "failure",
+    "us-east-1",
+    "ec2",
+    "r1",
+    "runs/r1/run.json",
     "111111111111",
 ];
 
@@ -22,12 +37,27 @@ const FIELDS: &[&str] = &[
 fn valid_inputs() -> Vec<(&'static str, Value)> {
     vec![
         ("plan", json!({"run_id": "r1", "trigger": "scheduled"})),
-        ("region-scan", json!({"run_id": "r1", "region": "eu-west-1", "service": "ec2",
-            "account_id": "111111111111", "role_arn": "arn:aws:iam::111111111111:role/ComplianceScannerMemberRole"})),
-        ("aggregate", json!({"run_id": "r1", "trigger": "manual", "manifest_key": "runs/r1/map/manifest.json"})),
-        ("analyze", json!({"run_id": "r1", "run_key": "runs/r1/run.json"})),
-        ("alert", json!({"mode": "findings", "run_id": "r1", "run_key": "runs/r1/run.json"})),
-        ("alert", json!({"mode": "failure", "run_id": "r1", "error": "States.TaskFailed", "cause": "boom"})),
+        (
+            "region-scan",
+            json!({"run_id": "r1", "region": "eu-west-1", "service": "ec2",
+            "account_id": "111111111111", "role_arn": "arn:aws:iam::111111111111:role/ComplianceScannerMemberRole"}),
+        ),
+        (
+            "aggregate",
+            json!({"run_id": "r1", "trigger": "manual", "manifest_key": "runs/r1/map/manifest.json"}),
+        ),
+        (
+            "analyze",
+            json!({"run_id": "r1", "run_key": "runs/r1/run.json"}),
+        ),
+        (
+            "alert",
+            json!({"mode": "findings", "run_id": "r1", "run_key": "runs/r1/run.json"}),
+        ),
+        (
+            "alert",
+            json!({"mode": "failure", "run_id": "r1", "error": "States.TaskFailed", "cause": "boom"}),
+        ),
     ]
 }
 
@@ -48,14 +78,37 @@ fn parse(state: &str, event: Value) -> Option<String> {
     }
 }
 
-const STATES: &[&str] = &["plan", "region-scan", "aggregate", "analyze", "remediate", "store-report", "alert"];
+const STATES: &[&str] = &[
+    "plan",
+    "region-scan",
+    "aggregate",
+    "analyze",
+    "remediate",
+    "store-report",
+    "alert",
+];
 
 /// Whether an error names a field: one of the input's own keys, or a field the state takes.
 fn names_a_field(error: &str, event: &Value) -> bool {
-    let keys = event.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    let keys = event
+        .as_object()
+        .map(|o| o.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
     error.contains("expected an object")
-        || keys.iter().chain(FIELDS.iter().map(|f| (*f).to_string()).collect::<Vec<_>>().iter())
-            .any(|k| error.contains(&format!("`{k}`")) || error.contains(&format!("`{k}.")) || error.contains(&format!("`{k}[")))
+        || keys
+            .iter()
+            .chain(
+                FIELDS
+                    .iter()
+                    .map(|f| (*f).to_string())
+                    .collect::<Vec<_>>()
+                    .iter(),
+            )
+            .any(|k| {
+                error.contains(&format!("`{k}`"))
+                    || error.contains(&format!("`{k}."))
+                    || error.contains(&format!("`{k}["))
+            })
 }
 
 proptest! {

@@ -101,7 +101,9 @@ pub fn mutate(document: &mut Value, path: &[String], mutation: Mutation) -> Vec<
             _ => unreachable!("paths lead through objects and arrays"),
         };
     }
-    let fields = parent.as_object_mut().expect("a field's parent is an object");
+    let fields = parent
+        .as_object_mut()
+        .expect("a field's parent is an object");
     match mutation {
         Mutation::Drop => {
             fields.remove(last);
