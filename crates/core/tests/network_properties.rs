@@ -125,7 +125,7 @@ fn probe_ports(perm: &IpPermission, extra: &[u16]) -> Vec<u16> {
     ports
 }
 
-fn group(ingress: Vec<IpPermission>) -> SecurityGroup {
+fn group(ingress: &[IpPermission]) -> SecurityGroup {
     serde_json::from_value(json!({
         "id": "sg-1", "name": "sg-1", "arn": "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1",
         "region": "eu-west-1", "vpc_id": "vpc-1", "ingress": ingress,
@@ -187,7 +187,7 @@ proptest! {
             }
         }
         let ingress: Vec<IpPermission> = perms.into_iter().map(|(p, _)| p).collect();
-        let outcome = sg_authorized_ports(&group(ingress.clone()), &ctx);
+        let outcome = sg_authorized_ports(&group(&ingress), &ctx);
         prop_assert_eq!(
             matches!(outcome, Outcome::Fail { .. }),
             expected,

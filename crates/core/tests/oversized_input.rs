@@ -20,23 +20,39 @@ fn failing_rules(inventory: &Inventory, settings: &EvaluationSettings) -> Vec<St
 
 #[test]
 fn a_20_kb_policy_is_read_to_its_last_statement() {
-    let fixed = |i: usize| json!({"Sid": format!("Partner{i}"), "Effect": "Allow",
+    let fixed = |i: usize| {
+        json!({"Sid": format!("Partner{i}"), "Effect": "Allow",
         "Principal": {"AWS": format!("arn:aws:iam::{:012}:root", 100_000_000_000 + i)},
-        "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]});
+        "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]})
+    };
     let mut statements: Vec<Value> = (0..110).map(fixed).collect();
-    statements.push(json!({"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": "arn:aws:s3:::b/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}));
-    statements.push(json!({"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": ["*"]},
-        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}));
+    statements.push(
+        json!({"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": "arn:aws:s3:::b/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
+    );
+    statements.push(
+        json!({"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": ["*"]},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}),
+    );
     let document = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
-    assert!((19_000..=20_480).contains(&document.len()), "{} bytes", document.len());
+    assert!(
+        (19_000..=20_480).contains(&document.len()),
+        "{} bytes",
+        document.len()
+    );
 
     let policy = BucketPolicy::parse(&document).unwrap();
     assert_eq!(policy.statements.len(), 112);
-    let public: Vec<_> = policy.public_statements().iter().map(|s| s.sid.clone()).collect();
+    let public: Vec<_> = policy
+        .public_statements()
+        .iter()
+        .map(|s| s.sid.clone())
+        .collect();
     assert_eq!(public, [Some("Everyone".to_string())]);
     assert!(policy.denies_insecure_transport("b"));
-    let grants = policy.cross_account_grants("111111111111", None, &["s3:GetObject"]).unwrap();
+    let grants = policy
+        .cross_account_grants("111111111111", None, &["s3:GetObject"])
+        .unwrap();
     assert_eq!(grants.len(), 111, "every partner and the wildcard");
 
     let mut bucket: Bucket = serde_json::from_value(json!({
@@ -48,8 +64,14 @@ fn a_20_kb_policy_is_read_to_its_last_statement() {
     let mut inventory = Inventory::new("111111111111");
     inventory.buckets = vec![bucket];
     let failing = failing_rules(&inventory, &EvaluationSettings::default());
-    assert!(failing.iter().any(|r| r == "s3_bucket_public_policy"), "{failing:?}");
-    assert!(!failing.iter().any(|r| r == "s3_bucket_secure_transport"), "{failing:?}");
+    assert!(
+        failing.iter().any(|r| r == "s3_bucket_public_policy"),
+        "{failing:?}"
+    );
+    assert!(
+        !failing.iter().any(|r| r == "s3_bucket_secure_transport"),
+        "{failing:?}"
+    );
 }
 
 #[test]
@@ -84,15 +106,24 @@ fn a_group_of_1000_rules_is_read_to_its_last_rule() {
     let mut inventory = Inventory::new("111111111111");
     inventory.security_groups = vec![group.clone()];
     let failing = failing_rules(&inventory, &EvaluationSettings::default());
-    for rule in ["ec2_sg_open_ssh", "ec2_sg_open_high_risk_ports", "ec2_sg_authorized_ports"] {
+    for rule in [
+        "ec2_sg_open_ssh",
+        "ec2_sg_open_high_risk_ports",
+        "ec2_sg_authorized_ports",
+    ] {
         assert!(failing.iter().any(|r| r == rule), "{rule}: {failing:?}");
     }
-    assert!(!failing.iter().any(|r| r == "ec2_sg_open_rdp" || r == "ec2_sg_open_all_ports"));
+    assert!(!failing
+        .iter()
+        .any(|r| r == "ec2_sg_open_rdp" || r == "ec2_sg_open_all_ports"));
 
     // Without that last rule, the 999 private ones open nothing to the internet.
     inventory.security_groups[0].ingress.pop();
     let failing = failing_rules(&inventory, &EvaluationSettings::default());
-    assert!(!failing.iter().any(|r| r.starts_with("ec2_sg_")), "{failing:?}");
+    assert!(
+        !failing.iter().any(|r| r.starts_with("ec2_sg_")),
+        "{failing:?}"
+    );
 }
 
 #[test]
@@ -116,7 +147,10 @@ fn fifty_tags_are_all_read() {
     let mut inventory = Inventory::new("111111111111");
     inventory.security_groups = vec![group(&tags)];
     let failing = failing_rules(&inventory, &settings);
-    assert!(!failing.iter().any(|r| r == "resource_required_tags"), "{failing:?}");
+    assert!(
+        !failing.iter().any(|r| r == "resource_required_tags"),
+        "{failing:?}"
+    );
 
     let mut without_owner = tags.clone();
     without_owner.remove("Owner");
@@ -127,5 +161,9 @@ fn fifty_tags_are_all_read() {
         .find(|f| f.rule_id == "resource_required_tags")
         .expect("the missing Owner tag is found");
     assert_eq!(tag_finding.evidence["missing_tag_keys"], json!(["Owner"]));
-    assert_eq!(tag_finding.resource_tags.len(), 49, "the finding carries every tag");
+    assert_eq!(
+        tag_finding.resource_tags.len(),
+        49,
+        "the finding carries every tag"
+    );
 }
