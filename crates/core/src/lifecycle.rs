@@ -69,7 +69,7 @@ impl FindingsConfig {
             parameter: PARAM_FINDINGS.into(),
             reason,
         };
-        let config: FindingsConfig = serde_json::from_str(json).map_err(|e| {
+        let config: FindingsConfig = crate::config::from_json_naming_field(json).map_err(|e| {
             invalid(format!(
                 "{e} (expected {{\"security_hub\": {{\"enabled\", \"region\"}}, \"resolved_retention_days\"}})"
             ))
