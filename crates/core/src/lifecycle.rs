@@ -219,7 +219,7 @@ impl RunScope {
 }
 
 /// What the run changes in the findings table.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reconciliation {
     /// One record per finding of the run, in the run's order.
     pub current: Vec<FindingRecord>,
