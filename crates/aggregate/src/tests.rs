@@ -340,7 +340,11 @@ async fn a_rerun_after_the_run_document_failed_to_be_written_writes_the_same_one
     // The state's one write: the run document (one put, or a multipart upload's completion).
     store.writes.fail_nth(1);
     let err = handle(&function, input.clone()).await.unwrap_err();
-    assert_eq!(err.error_type(), "ComplianceScanner.TransientError", "{err}");
+    assert_eq!(
+        err.error_type(),
+        "ComplianceScanner.TransientError",
+        "{err}"
+    );
     assert!(store.bytes("runs/r9/run.json").is_none());
     assert_eq!(handle(&function, input).await.unwrap(), expected);
     assert_eq!(store.bytes("runs/r9/run.json").unwrap(), expected_document);

@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use compliance_aws::notify::{Message, Notifier, Publisher};
 use compliance_aws::sdk;
-use compliance_aws::store::{
-    get_optional_json, put_json, read_run_document, ObjectStore, S3Store,
-};
+use compliance_aws::store::{get_optional_json, put_json, read_run_document, ObjectStore, S3Store};
 use compliance_core::alert::{failure_alert, findings_alert, AlertMessage};
 use compliance_core::analysis::Analysis;
 use compliance_core::contract::{AlertInput, AlertOutput, StateInput};

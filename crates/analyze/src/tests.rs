@@ -205,7 +205,11 @@ async fn a_rerun_after_the_analysis_failed_to_be_written_writes_the_same_one() {
     let input = second_run(&fixture).await;
     fixture.store.writes.fail_nth(1);
     let err = handle(&function, input.clone()).await.unwrap_err();
-    assert_eq!(err.error_type(), "ComplianceScanner.TransientError", "{err}");
+    assert_eq!(
+        err.error_type(),
+        "ComplianceScanner.TransientError",
+        "{err}"
+    );
     assert_eq!(handle(&function, input).await.unwrap(), expected);
     assert_eq!(
         fixture.store.bytes("runs/r2/analysis.json").unwrap(),

@@ -372,8 +372,14 @@ fn advance(f: &Finding, previous: Option<&FindingRecord>, clock: RunClock) -> Fi
 
 /// Whether a run that started after this one last looked at the record (saw it, or resolved it).
 fn seen_after(record: &FindingRecord, clock: RunClock) -> bool {
-    let last_look = record.resolved_at.as_deref().unwrap_or(&record.last_seen_at);
-    is_before(clock.observed_at, last_look.max(record.last_seen_at.as_str()))
+    let last_look = record
+        .resolved_at
+        .as_deref()
+        .unwrap_or(&record.last_seen_at);
+    is_before(
+        clock.observed_at,
+        last_look.max(record.last_seen_at.as_str()),
+    )
 }
 
 /// `a` is strictly earlier than `b` (RFC 3339 times; one that does not parse is not ordered).
@@ -691,7 +697,10 @@ mod tests {
     }
 
     /// The table after `runs` are applied in the given order.
-    fn applied(runs: &[(&[Finding], RunClock<'static>)], everywhere: &RunScope) -> BTreeMap<String, FindingRecord> {
+    fn applied(
+        runs: &[(&[Finding], RunClock<'static>)],
+        everywhere: &RunScope,
+    ) -> BTreeMap<String, FindingRecord> {
         let mut records = BTreeMap::new();
         for (findings, clock) in runs {
             let r = reconcile(findings, &records, everywhere, *clock);
@@ -722,29 +731,55 @@ mod tests {
         // A starts on day 2 and sees sg-2 fixed and sg-3 open; B starts on day 3 and sees sg-2
         // open again and sg-3 too.
         let a = [kept.clone(), first_seen_by_a.clone()];
-        let b = [kept.clone(), fixed_then_back.clone(), first_seen_by_a.clone()];
+        let b = [
+            kept.clone(),
+            fixed_then_back.clone(),
+            first_seen_by_a.clone(),
+        ];
         let in_start_order = applied(
-            &[(&baseline, clock("r0", 1)), (&a, clock("A", 2)), (&b, clock("B", 3))],
+            &[
+                (&baseline, clock("r0", 1)),
+                (&a, clock("A", 2)),
+                (&b, clock("B", 3)),
+            ],
             &everywhere,
         );
         let b_first = applied(
-            &[(&baseline, clock("r0", 1)), (&b, clock("B", 3)), (&a, clock("A", 2))],
+            &[
+                (&baseline, clock("r0", 1)),
+                (&b, clock("B", 3)),
+                (&a, clock("A", 2)),
+            ],
             &everywhere,
         );
         let view = |records: &BTreeMap<String, FindingRecord>, f: &Finding| {
             let r = &records[&f.id];
-            (r.status.is_active(), r.first_seen_at.clone(), r.first_run_id.clone(), r.last_seen_at.clone(), r.last_run_id.clone())
+            (
+                r.status.is_active(),
+                r.first_seen_at.clone(),
+                r.first_run_id.clone(),
+                r.last_seen_at.clone(),
+                r.last_run_id.clone(),
+            )
         };
         // Every finding ends active, first seen and last seen by the same runs either way.
         for f in [&kept, &fixed_then_back, &first_seen_by_a] {
-            assert_eq!(view(&b_first, f), view(&in_start_order, f), "{}", f.resource_id);
+            assert_eq!(
+                view(&b_first, f),
+                view(&in_start_order, f),
+                "{}",
+                f.resource_id
+            );
         }
         assert_eq!(b_first[&first_seen_by_a.id].first_run_id, "A");
         assert_eq!(b_first[&first_seen_by_a.id].status, LifecycleStatus::Open);
         // A's look at sg-2 (gone) is older than B's (there): A does not resolve it.
         assert_eq!(b_first[&fixed_then_back.id].status, LifecycleStatus::Open);
         // What only the start order can know: sg-2 was resolved by A and reopened by B.
-        assert_eq!(in_start_order[&fixed_then_back.id].status, LifecycleStatus::Reopened);
+        assert_eq!(
+            in_start_order[&fixed_then_back.id].status,
+            LifecycleStatus::Reopened
+        );
     }
 
     #[test]
@@ -760,7 +795,11 @@ mod tests {
         let without: [Finding; 0] = [];
         // B (day 3) no longer sees it and resolves it; A (day 2) still saw it and ends last.
         let records = applied(
-            &[(&with, clock("r0", 1)), (&without, clock("B", 3)), (&with, clock("A", 2))],
+            &[
+                (&with, clock("r0", 1)),
+                (&without, clock("B", 3)),
+                (&with, clock("A", 2)),
+            ],
             &everywhere,
         );
         let r = &records[&f.id];

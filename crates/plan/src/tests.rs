@@ -207,7 +207,10 @@ async fn a_second_invocation_plans_the_same_units_and_answers_the_same() {
     // The units the map reads are the same bytes; the plan differs only in when it was made.
     assert_eq!(store.bytes("runs/r1/plan-units.json").unwrap(), units);
     assert_eq!(plan_without_time(&store), plan);
-    assert_eq!(store.keys(), ["runs/r1/plan-units.json", "runs/r1/plan.json"]);
+    assert_eq!(
+        store.keys(),
+        ["runs/r1/plan-units.json", "runs/r1/plan.json"]
+    );
 }
 
 #[tokio::test]
@@ -225,7 +228,11 @@ async fn a_rerun_after_a_failed_write_plans_the_same() {
         let (f, store) = function(&params);
         store.writes.fail_nth(nth);
         let err = handle(&f, input()).await.unwrap_err();
-        assert_eq!(err.error_type(), "ComplianceScanner.TransientError", "write {nth}: {err}");
+        assert_eq!(
+            err.error_type(),
+            "ComplianceScanner.TransientError",
+            "write {nth}: {err}"
+        );
         assert_eq!(handle(&f, input()).await.unwrap(), expected, "write {nth}");
         assert_eq!(
             store.bytes("runs/r1/plan-units.json").unwrap(),

@@ -430,7 +430,10 @@ async fn a_rerun_after_the_decisions_failed_to_be_stored_starts_nothing_more() {
     fixture.store.writes.fail_nth(1);
     let err = handle(&function, run_ref("r1")).await.unwrap_err();
     assert_eq!(err.error_type(), "ComplianceScanner.TransientError");
-    assert_eq!(handle(&function, run_ref("r1")).await.unwrap(), expected_out);
+    assert_eq!(
+        handle(&function, run_ref("r1")).await.unwrap(),
+        expected_out
+    );
     assert_eq!(starts(&fixture), 1);
     assert_eq!(
         fixture.store.bytes("runs/r1/remediation.json").unwrap(),
@@ -451,7 +454,10 @@ async fn a_rerun_after_a_start_that_was_not_recorded_gets_the_same_execution() {
     assert_eq!(starts(&fixture), 1);
     assert_eq!(ledger_entries(&fixture)[0].2, "claimed");
     // The re-run starts with the same client token: SSM answers with the first execution.
-    assert_eq!(handle(&function, run_ref("r1")).await.unwrap(), expected_out);
+    assert_eq!(
+        handle(&function, run_ref("r1")).await.unwrap(),
+        expected_out
+    );
     assert_eq!(starts(&fixture), 1);
     assert_eq!(
         fixture.store.bytes("runs/r1/remediation.json").unwrap(),

@@ -98,9 +98,9 @@ pub async fn decide_once(
 ) -> Result<Reconciliation, AwsError> {
     let recorded: Option<RecordedDecisions> =
         get_optional_json(store, key, "the run's lifecycle decisions").await?;
-    if let Some(recorded) = recorded.filter(|r| {
-        r.run_id == clock.run_id && r.run_created_at == run.created_at
-    }) {
+    if let Some(recorded) =
+        recorded.filter(|r| r.run_id == clock.run_id && r.run_created_at == run.created_at)
+    {
         tracing::info!(key, "lifecycle decided by an earlier attempt of this run");
         return Ok(recorded.reconciliation);
     }

@@ -84,8 +84,14 @@ fn assert_same(actual: &EndState, expected: &EndState, context: &str) {
         .filter(|(k, v)| expected.objects.get(*k) != Some(*v))
         .map(|(k, _)| k)
         .collect();
-    assert!(differing.is_empty(), "{context}: objects differ: {differing:?}");
-    assert_eq!(actual.records, expected.records, "{context}: findings records");
+    assert!(
+        differing.is_empty(),
+        "{context}: objects differ: {differing:?}"
+    );
+    assert_eq!(
+        actual.records, expected.records,
+        "{context}: findings records"
+    );
     assert_eq!(actual.history, expected.history, "{context}: history");
     assert_eq!(actual.hub, expected.hub, "{context}: Security Hub");
 }
@@ -134,7 +140,10 @@ async fn a_rerun_after_a_failed_table_write_ends_as_one_run() {
     let (function, fixture) = before_the_third_run().await;
     fixture.findings.1.fail_nth(1);
     handle(&function, run_ref("r3")).await.unwrap_err();
-    assert_eq!(handle(&function, run_ref("r3")).await.unwrap(), expected_out);
+    assert_eq!(
+        handle(&function, run_ref("r3")).await.unwrap(),
+        expected_out
+    );
     assert_same(&end_state(&fixture), &expected, "table write");
 }
 
@@ -145,7 +154,10 @@ async fn a_rerun_after_a_failed_history_write_ends_as_one_run() {
     fixture.history.1.fail_nth(1);
     handle(&function, run_ref("r3")).await.unwrap_err();
     // The table was written before the history item: the re-run must not count again.
-    assert_eq!(handle(&function, run_ref("r3")).await.unwrap(), expected_out);
+    assert_eq!(
+        handle(&function, run_ref("r3")).await.unwrap(),
+        expected_out
+    );
     let state = end_state(&fixture);
     assert_eq!(history_items_of(&state, "r3"), 1);
     assert_same(&state, &expected, "second invocation");
@@ -167,5 +179,8 @@ async fn recorded_decisions_of_an_earlier_run_with_the_same_id_are_not_taken() {
     let recorded = fixture.store.json("runs/r3/lifecycle.json").unwrap();
     assert_eq!(recorded["run_created_at"], "2027-03-01T00:00:00Z");
     // The earlier run's resolutions are not the later run's: it did not resolve them.
-    assert_eq!(recorded["reconciliation"]["resolved"], serde_json::json!([]));
+    assert_eq!(
+        recorded["reconciliation"]["resolved"],
+        serde_json::json!([])
+    );
 }
