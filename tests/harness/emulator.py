@@ -72,9 +72,9 @@ SSM Automation (see `Automation`): moto answers HTTP 500 for StartAutomationExec
 harness runs Automation runbooks itself (`aws:executeAwsApi` against this emulator,
 `aws:executeScript` in a Python subprocess whose boto3 points here, `aws:sleep`) and answers
 StartAutomationExecution, GetAutomationExecution, DescribeAutomationExecutions and
-DescribeAutomationStepExecutions. A runbook runs in the caller's account with the caller's
-credentials (a member account's, through its assumed role), as in AWS, and each account lists
-its own executions. `POST /moto-api/reset` also forgets its executions.
+DescribeAutomationStepExecutions. As in AWS, a runbook's steps run as its `assumeRole` (assumed
+in process, as SSM does) or, without one, with the caller's credentials (a member account's,
+through its assumed role); each account lists its own executions. `POST /moto-api/reset` also forgets its executions.
 
 Prints one JSON line once the server is ready: the endpoint variables, and under "env" the
 endpoint and proxy variables a process that talks to it needs (`product_environment`); then
@@ -1762,8 +1762,10 @@ def with_harness_controls(app):
     POST /_harness/lambda-endpoint {"endpoint": URL | null}: where state machines call Lambda
     POST /_harness/securityhub-reject [{"generator_id", "times"}]: refuse those findings N times
     POST /_harness/request-log     {"path": FILE | null}: append one JSON line per AWS request to
-                                   FILE (service, region, action, account acted in; see
-                                   `log_request`), or stop (bench/org.py counts a run's requests)
+                                   FILE (service, region, action, account acted in, access key,
+                                   the role behind an assumed role's key and who assumed it; see
+                                   `log_request`), or stop (bench/org.py counts a run's requests,
+                                   tests/template/least_privilege.py checks who called what)
     POST /moto-api/reset           moto's reset, which also forgets Automation executions
     Smithy RPC v2 CBOR requests (the Rust SDK's CloudWatch) are replayed in moto's JSON protocol.
     """

@@ -187,6 +187,19 @@ UNUSED_BUT_NEEDED = {
         LIST_BUCKET_FOR_MISSING_KEYS: "the run's documents are read with NoSuchKey meaning absent "
                                       "(read_run_document); without ListBucket a missing one is AccessDenied",
     },
+    # The member role runs the scanner account's collectors (RegionScanRole calls each of these in
+    # the management account's estate); these calls follow from resources the members lack.
+    "member:MemberRole": {
+        "cloudtrail:DescribeTrails": "called for the trails ListTrails returns; the test members have no trail "
+                                     "(region-scan calls it in the management account)",
+        "cloudtrail:GetTrailStatus": "per trail, as DescribeTrails",
+        "cloudtrail:GetEventSelectors": "per trail, as DescribeTrails",
+        "rds:DescribeDBSnapshotAttributes": "per manual DB snapshot; the test members have none "
+                                            "(region-scan calls it in the management account)",
+        "rds:DescribeDBClusterSnapshotAttributes": "per manual cluster snapshot; the test members have none",
+        "s3:GetAccessPoint": "per access point ListAccessPoints returns; the test members have none "
+                             "(region-scan calls it in the management account)",
+    },
     "PlanRole": {
         "organizations:ListAccountsForParent": "only with the accounts parameter's organizational_units, which the "
                                                "workflow tests do not set (crates/plan/src/tests.rs covers it)",
