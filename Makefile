@@ -4,6 +4,8 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 CARGO ?= cargo
 export COMPLIANCE_PYTHON := $(abspath $(PYTHON))
+# Where the workflow tests log their AWS requests for tests/template/least_privilege.py.
+REQUEST_LOG_DIR := $(abspath target/request-log)
 
 # Template tools, each in its own venv (their dependency pins differ from the emulator's).
 SAM_VENV := .tools/venv-sam
@@ -51,7 +53,11 @@ test: venv
 	bash tests/ensure_chromium.sh
 	# The workflow tests serve every function's binary, so all of them are built first.
 	$(CARGO) build --workspace
-	$(CARGO) test --workspace --no-fail-fast -- --include-ignored
+	# They also log every AWS request (fresh each run) for the least-privilege check below.
+	rm -rf $(REQUEST_LOG_DIR)
+	COMPLIANCE_REQUEST_LOG_DIR=$(REQUEST_LOG_DIR) $(CARGO) test --workspace --no-fail-fast -- --include-ignored
+	# Every function's calls against its role's grants, and the member role's (tests/template).
+	$(PYTHON) tests/template/least_privilege.py --requests $(REQUEST_LOG_DIR)
 	# The ASFF and OCSF schemas and validators (py-ocsf-models included) against their samples.
 	$(PYTHON) -m unittest discover -s tests/schemas
 	# The fault proxy (seeded draws, token bucket, each service's error shapes through botocore).

@@ -72,9 +72,9 @@ SSM Automation (see `Automation`): moto answers HTTP 500 for StartAutomationExec
 harness runs Automation runbooks itself (`aws:executeAwsApi` against this emulator,
 `aws:executeScript` in a Python subprocess whose boto3 points here, `aws:sleep`) and answers
 StartAutomationExecution, GetAutomationExecution, DescribeAutomationExecutions and
-DescribeAutomationStepExecutions. A runbook runs in the caller's account with the caller's
-credentials (a member account's, through its assumed role), as in AWS, and each account lists
-its own executions. `POST /moto-api/reset` also forgets its executions.
+DescribeAutomationStepExecutions. As in AWS, a runbook's steps run as its `assumeRole` (assumed
+in process, as SSM does) or, without one, with the caller's credentials (a member account's,
+through its assumed role); each account lists its own executions. `POST /moto-api/reset` also forgets its executions.
 
 Prints one JSON line once the server is ready: the endpoint variables, and under "env" the
 endpoint and proxy variables a process that talks to it needs (`product_environment`); then
@@ -363,9 +363,38 @@ def request_action(environ, service: str, form: dict) -> str:
     return f"{method} {re.sub(r'/[0-9a-f-]{12,}|/arn:[^/]+', '/{id}', path)}"
 
 
+# Assumed-role access key -> {"role": ARN, "by": the key that assumed it, "service"?: the AWS
+# service that assumed it for that key (SSM Automation)}; see `patch_sts`.
+ASSUMED_BY: dict[str, dict[str, str]] = {}
+# A request the harness makes on behalf of an emulated service (SSM reading a runbook), not a
+# call of the credentials' owner: the log marks it "internal".
+INTERNAL_HEADER = "x-harness-internal"
+
+
+def patch_sts() -> None:
+    """Remembers who assumed each role's credentials (ASSUMED_BY), so that the request log can
+    attribute a member account's calls to the function that assumed the member role."""
+    from moto.sts.responses import TokenResponse
+
+    original = TokenResponse.assume_role
+
+    def assume_role(self):
+        result = original(self)
+        credentials = result.result["Credentials"]
+        # The caller's key as signed (moto's own parsing wants AWS-shaped keys).
+        caller = ACCESS_KEY.search(self.headers.get("Authorization", ""))
+        ASSUMED_BY[credentials.access_key_id] = {"role": self._get_param("RoleArn"),
+                                                 "by": caller.group(1) if caller else None}
+        return result
+
+    TokenResponse.assume_role = assume_role
+
+
 def log_request(environ, status: str) -> None:
-    """One line: {"t", "service", "region", "action", "account", "status"} (account: the one
-    the credentials act in), plus "target_account" for sts:AssumeRole (the role's account)."""
+    """One line: {"t", "service", "region", "action", "account", "status", "access_key"}
+    (account: the one the credentials act in), plus "target_account" for sts:AssumeRole (the
+    role's account); for an assumed role's key, "role" and "assumed_by" (the key that assumed
+    it; `ASSUMED_BY`); "internal" for a request the harness made for an emulated service."""
     from urllib.parse import parse_qs
 
     path = environ.get("PATH_INFO") or ""
@@ -387,7 +416,15 @@ def log_request(environ, status: str) -> None:
         "action": request_action(environ, service, form),
         "account": account_of_key(key.group(1)) if key else None,
         "status": int(status.split(" ", 1)[0]),
+        "access_key": key.group(1) if key else None,
     }
+    assumed = ASSUMED_BY.get(line["access_key"] or "")
+    if assumed:
+        line["role"], line["assumed_by"] = assumed["role"], assumed["by"]
+        if "service" in assumed:
+            line["assumed_through"] = assumed["service"]
+    if environ.get("HTTP_" + INTERNAL_HEADER.upper().replace("-", "_")):
+        line["internal"] = True
     role = ROLE_ARN_ACCOUNT.match((form.get("RoleArn") or [""])[0])
     if line["action"] == "AssumeRole" and role:
         line["target_account"] = role.group(1)
@@ -918,7 +955,8 @@ class Automation:
 
         name = request.get("DocumentName") or ""
         version = request.get("DocumentVersion")
-        ssm = self.client("ssm", region)
+        # SSM reads its own document store: not a call of the caller's, so marked internal.
+        ssm = self.client("ssm", region, internal=True)
         try:
             document = ssm.get_document(Name=name, **({"DocumentVersion": version} if version else {}))
         except ssm.exceptions.ClientError as err:
@@ -954,6 +992,7 @@ class Automation:
             "ExecutedBy": f"arn:aws:iam::{caller_account()}:root",
             "Tags": request.get("Tags") or [],
         }
+        AUTOMATION_CALLER.step_key = self.runbook_access_key(content, values, region, execution_id)
         with self.lock:
             self.executions[execution_id] = execution
         variables = {
@@ -971,6 +1010,32 @@ class Automation:
             execution.update(AutomationExecutionStatus="Failed", FailureMessage=f"emulator error: {err!r}")
         execution["ExecutionEndTime"] = time.time()
         return {"AutomationExecutionId": execution_id}
+
+    @staticmethod
+    def runbook_access_key(content: dict, values: dict, region: str, execution_id: str) -> str:
+        """The credentials the steps run with: as in AWS, the runbook's `assumeRole` (SSM assumes
+        it; the caller only passes it), else the caller's own. The role is assumed in-process,
+        so no AssumeRole request appears as the caller's; the request log names the role and,
+        in `assumed_by`, who started the runbook."""
+        from moto.sts.models import sts_backends
+
+        caller = getattr(AUTOMATION_CALLER, "access_key", "automation")
+        if not content.get("assumeRole"):
+            return caller
+        try:
+            role_arn = resolve(content["assumeRole"], values)
+        except StepFailed as err:
+            raise AutomationError("InvalidAutomationExecutionParametersException",
+                                  f"assumeRole: {err.message}") from err
+        account = ROLE_ARN_ACCOUNT.match(str(role_arn))
+        if account is None:
+            raise AutomationError("InvalidAutomationExecutionParametersException",
+                                  f"assumeRole {role_arn!r} is not a role ARN")
+        role = sts_backends[account.group(1)]["aws"].assume_role(
+            region_name=region, role_session_name=f"Automation-{execution_id}"[:64], role_arn=role_arn,
+            policy=None, duration=3600, external_id=None)
+        ASSUMED_BY[role.access_key_id] = {"role": role_arn, "by": caller, "service": "ssm.amazonaws.com"}
+        return role.access_key_id
 
     def GetAutomationExecution(self, request: dict, region: str) -> dict:  # noqa: N802
         execution = self.find(request.get("AutomationExecutionId"))
@@ -1222,8 +1287,8 @@ class Automation:
                              failure_type="Unsupported")
         env = {**os.environ, "AWS_ENDPOINT_URL": ENGINE_TARGETS["self"], "AWS_REGION": region,
                "AWS_DEFAULT_REGION": region, "AWS_SECRET_ACCESS_KEY": "automation",
-               # The script acts in the caller's account, as the runbook's role does in AWS.
-               "AWS_ACCESS_KEY_ID": getattr(AUTOMATION_CALLER, "access_key", "automation")}
+               # The script acts as the runbook's role (or the caller), in that account.
+               "AWS_ACCESS_KEY_ID": Automation.step_key()}
         env.pop("AWS_SESSION_TOKEN", None)
         env.pop("AWS_PROFILE", None)
         spec = {"script": script, "handler": handler, "events": inputs.get("InputPayload") or {},
@@ -1240,14 +1305,25 @@ class Automation:
         return json.loads(done.stdout.rsplit("\n", 1)[-1])
 
     @staticmethod
-    def client(service: str, region: str):
+    def step_key() -> str:
+        return getattr(AUTOMATION_CALLER, "step_key", None) or getattr(AUTOMATION_CALLER, "access_key", "automation")
+
+    @staticmethod
+    def client(service: str, region: str, internal: bool = False):
+        """A client for the steps (as the runbook's role), or with `internal` for SSM's own work
+        (as the caller, whose account holds the document; its requests are logged as internal)."""
         import boto3
         from botocore.config import Config
 
-        access_key = getattr(AUTOMATION_CALLER, "access_key", "automation")
-        return boto3.client(service, region_name=region, endpoint_url=ENGINE_TARGETS["self"],
-                            aws_access_key_id=access_key, aws_secret_access_key="automation",
-                            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+        access_key = getattr(AUTOMATION_CALLER, "access_key", "automation") if internal else Automation.step_key()
+        client = boto3.client(service, region_name=region, endpoint_url=ENGINE_TARGETS["self"],
+                              aws_access_key_id=access_key, aws_secret_access_key="automation",
+                              config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+        if internal:
+            def mark(request, **_):
+                request.headers[INTERNAL_HEADER] = "ssm-automation"
+            client.meta.events.register("before-sign", mark)
+        return client
 
 
 def convert_parameter(kind: str, raw: list[str]):
@@ -1382,6 +1458,7 @@ def automation_response(environ, start_response, action: str):
     region = scope.group(1) if scope else "us-east-1"
     key = ACCESS_KEY.search(authorization)
     AUTOMATION_CALLER.access_key = key.group(1) if key else "automation"
+    AUTOMATION_CALLER.step_key = None
     headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", str(uuid.uuid4()))]
     try:
         request = json.loads(environ["wsgi.input"].read(length) or b"{}")
@@ -1685,8 +1762,10 @@ def with_harness_controls(app):
     POST /_harness/lambda-endpoint {"endpoint": URL | null}: where state machines call Lambda
     POST /_harness/securityhub-reject [{"generator_id", "times"}]: refuse those findings N times
     POST /_harness/request-log     {"path": FILE | null}: append one JSON line per AWS request to
-                                   FILE (service, region, action, account acted in; see
-                                   `log_request`), or stop (bench/org.py counts a run's requests)
+                                   FILE (service, region, action, account acted in, access key,
+                                   the role behind an assumed role's key and who assumed it; see
+                                   `log_request`), or stop (bench/org.py counts a run's requests,
+                                   tests/template/least_privilege.py checks who called what)
     POST /moto-api/reset           moto's reset, which also forgets Automation executions
     Smithy RPC v2 CBOR requests (the Rust SDK's CloudWatch) are replayed in moto's JSON protocol.
     """
@@ -1796,6 +1875,7 @@ def main() -> None:
     patch_cloudtrail()
     patch_securityhub()
     patch_ec2()
+    patch_sts()
     ENGINE_TARGETS["lambda"] = args.lambda_endpoint
     # One log line per request drowns test output; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -147,6 +147,16 @@ impl Emulator {
         );
     }
 
+    /// Appends one JSON line per AWS request from now on to `path` (emulator.py, `log_request`:
+    /// service, region, action, access key, the role behind an assumed role's key).
+    pub fn log_requests(&self, path: &Path) {
+        post_control(
+            &self.endpoint,
+            "/_harness/request-log",
+            &serde_json::json!({ "path": path }).to_string(),
+        );
+    }
+
     /// Environment for a product process talking to this emulator.
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = self.endpoint_environment.clone();

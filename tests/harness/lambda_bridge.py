@@ -13,6 +13,10 @@ moto's Step Functions engine call the functions exactly as they call AWS.
       Prints the response (exit 0) or the function error (exit 1); if the process itself fails
       (init, crash, timeout), the same kind of error JSON, a note on stderr and exit 2.
 
+Each function runs with its own access key (`function_access_key`), as each Lambda function has
+its own execution role's credentials; the emulator's request log records the key, so every AWS
+request is attributed to the function that made it (tests/template/least_privilege.py).
+
 As in Lambda: one invocation at a time per process (others queue); function errors answer 200 with
 `X-Amz-Function-Error: Unhandled`; timeouts give `Sandbox.Timedout`, crashes `Runtime.ExitError`,
 and the process is replaced. Processes get the bridge's environment, the Lambda variables and
@@ -43,6 +47,19 @@ RUNTIME = "/2018-06-01/runtime"
 INVOKE_PATH = re.compile(r"/2015-03-31/functions/([^/]+)/invocations")
 FUNCTION_REF = re.compile(r"(?:arn:[^:]+:lambda:[^:]*:)?(?:\d{12}:)?(?:function:)?([\w-]+)(?::[^:]+)?")
 _output = threading.Lock()
+FUNCTION_KEY_PREFIX = "HARNESSFN"
+
+
+def function_access_key(name: str) -> str:
+    """The access key a function's process signs with: its name behind a fixed prefix, so the
+    emulator's request log names the caller (moto accepts any key and acts in its default
+    account for a key it does not know, as for the shared test key)."""
+    return FUNCTION_KEY_PREFIX + name
+
+
+def function_of_access_key(key: str) -> str | None:
+    """The function whose process signs with `key`, or None for any other caller."""
+    return key[len(FUNCTION_KEY_PREFIX):] if key.startswith(FUNCTION_KEY_PREFIX) else None
 
 
 # With LAMBDA_BRIDGE_LOG_FILE set, the functions' own output goes to that file (tests read it,
@@ -274,8 +291,11 @@ class Function:
         self.lock, self.sandbox, self.closed = threading.Lock(), None, False
 
     def environment(self, port: int) -> dict[str, str]:
+        inherited = {k: v for k, v in os.environ.items() if k != "AWS_SESSION_TOKEN"}  # another principal's
         return {
-            **os.environ, "AWS_REGION": self.region, "_HANDLER": "bootstrap",
+            **inherited, "AWS_REGION": self.region, "_HANDLER": "bootstrap",
+            # Its own credentials, as each function has its own role (an --env value still wins).
+            "AWS_ACCESS_KEY_ID": function_access_key(self.name),
             "AWS_LAMBDA_FUNCTION_NAME": self.name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",

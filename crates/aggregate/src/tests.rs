@@ -302,3 +302,50 @@ async fn a_missing_plan_is_named() {
         .unwrap_err();
     assert!(err.to_string().contains("runs/r6/plan.json"), "{err}");
 }
+
+// ------------------------------------------------------------------ at least once
+
+/// A run of two accounts in two regions, one unit without a result: aggregate's input.
+async fn two_account_run(store: &MemoryStore) -> AggregateInput {
+    planned(store, "r9", &[OWN, MEMBER]).await;
+    let outputs = [
+        scanned(store, "r9", OWN, REGIONS[0]).await,
+        scanned(store, "r9", OWN, REGIONS[1]).await,
+        scanned(store, "r9", MEMBER, REGIONS[0]).await,
+    ];
+    map_results(store, "r9", &outputs, &[]).await
+}
+
+#[tokio::test]
+async fn a_second_invocation_writes_the_same_run_document_and_answers_the_same() {
+    let (function, store) = function();
+    let input = two_account_run(&store).await;
+    let first = handle(&function, input.clone()).await.unwrap();
+    let bucket = store.objects();
+    let second = handle(&function, input).await.unwrap();
+    assert_eq!(second, first);
+    // Byte for byte: the document does not depend on when or how often it is merged.
+    assert_eq!(store.objects(), bucket);
+}
+
+#[tokio::test]
+async fn a_rerun_after_the_run_document_failed_to_be_written_writes_the_same_one() {
+    let (clean, store) = function();
+    let input = two_account_run(&store).await;
+    let expected = handle(&clean, input.clone()).await.unwrap();
+    let expected_document = store.bytes("runs/r9/run.json").unwrap();
+
+    let (function, store) = function();
+    let input = two_account_run(&store).await;
+    // The state's one write: the run document (one put, or a multipart upload's completion).
+    store.writes.fail_nth(1);
+    let err = handle(&function, input.clone()).await.unwrap_err();
+    assert_eq!(
+        err.error_type(),
+        "ComplianceScanner.TransientError",
+        "{err}"
+    );
+    assert!(store.bytes("runs/r9/run.json").is_none());
+    assert_eq!(handle(&function, input).await.unwrap(), expected);
+    assert_eq!(store.bytes("runs/r9/run.json").unwrap(), expected_document);
+}

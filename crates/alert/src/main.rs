@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use compliance_aws::notify::{Message, Notifier, Publisher};
 use compliance_aws::sdk;
-use compliance_aws::store::{get_optional_json, read_run_document, ObjectStore, S3Store};
+use compliance_aws::store::{get_optional_json, put_json, read_run_document, ObjectStore, S3Store};
 use compliance_core::alert::{failure_alert, findings_alert, AlertMessage};
 use compliance_core::analysis::Analysis;
 use compliance_core::contract::{AlertInput, AlertOutput, StateInput};
@@ -21,9 +21,21 @@ struct Function {
 }
 
 async fn handle(f: &Function, input: AlertInput) -> Result<AlertOutput, StateError> {
-    let (kind, alert, account, topic): (_, AlertMessage, _, &dyn Publisher) = match &input {
+    let kind = match &input {
+        AlertInput::Failure(_) => "failure",
+        AlertInput::Findings(_) => "findings",
+    };
+    // Step Functions' Retry and Lambda redelivery may run this state again for the same run:
+    // an alert already sent is answered from its record instead of being sent twice.
+    let sent_key = input.run_id().keys().alert_sent(kind);
+    let sent: Option<AlertOutput> =
+        get_optional_json(f.store.as_ref(), &sent_key, "the alert sent").await?;
+    if let Some(sent) = sent {
+        tracing::info!(kind, message_id = %sent.message_id, "alert already sent for this run");
+        return Ok(sent);
+    }
+    let (alert, account, topic): (AlertMessage, _, &dyn Publisher) = match &input {
         AlertInput::Failure(failure) => (
-            "failure",
             failure_alert(failure.run_id.as_str(), &failure.error, &failure.cause),
             None,
             f.failures.as_ref(),
@@ -39,7 +51,6 @@ async fn handle(f: &Function, input: AlertInput) -> Result<AlertOutput, StateErr
             .await?;
             let location = format!("{}/{}", f.location, run_ref.run_key);
             (
-                "findings",
                 findings_alert(&run, analysis.as_ref(), &location),
                 Some(run.account_id),
                 f.alerts.as_ref(),
@@ -63,10 +74,17 @@ async fn handle(f: &Function, input: AlertInput) -> Result<AlertOutput, StateErr
     };
     let message_id = topic.publish(&message).await?;
     tracing::info!(kind, message_id = %message_id, "alert published");
-    Ok(AlertOutput {
+    let output = AlertOutput {
         message_id,
         subject: message.subject,
-    })
+    };
+    // Recorded after publishing: a record written first and a publish that then failed would
+    // lose the alert. A record that cannot be written is not a failure of the state (the alert
+    // is out); only a re-run after it could send it again.
+    if let Err(e) = put_json(f.store.as_ref(), &sent_key, &output, "the alert sent").await {
+        tracing::warn!(kind, key = %sent_key, error = %e, "alert sent but not recorded");
+    }
+    Ok(output)
 }
 
 impl Function {

@@ -166,3 +166,85 @@ async fn an_organization_alert_names_the_accounts_and_keeps_the_scanners_attribu
     // Subscribers filter on the scanner deployment's account, whatever the run covered.
     assert_eq!(attributes["account"], ACCOUNT_ID);
 }
+
+// ------------------------------------------------------------------ at least once, sent once
+
+#[tokio::test]
+async fn a_second_invocation_for_the_same_run_sends_nothing_and_answers_the_same() {
+    let (function, fixture) = function();
+    store_run(&fixture.store, "r5").await;
+    let first = handle(&function, AlertInput::Findings(run_ref("r5")))
+        .await
+        .unwrap();
+    let bucket = fixture.store.objects();
+    let second = handle(&function, AlertInput::Findings(run_ref("r5")))
+        .await
+        .unwrap();
+    assert_eq!(second, first);
+    assert_eq!(fixture.alerts.messages().len(), 1);
+    assert_eq!(fixture.store.objects(), bucket);
+    // Another run is another alert.
+    store_run(&fixture.store, "r6").await;
+    handle(&function, AlertInput::Findings(run_ref("r6")))
+        .await
+        .unwrap();
+    assert_eq!(fixture.alerts.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn a_failure_alert_is_sent_once_per_run_and_apart_from_its_findings_alert() {
+    let (function, fixture) = function();
+    let failure = || -> AlertInput {
+        serde_json::from_value(json!({
+            "run_id": "r7", "mode": "failure", "error": "States.Timeout", "cause": "timed out"
+        }))
+        .unwrap()
+    };
+    let first = handle(&function, failure()).await.unwrap();
+    assert_eq!(handle(&function, failure()).await.unwrap(), first);
+    assert_eq!(fixture.failures.messages().len(), 1);
+    // The findings alert of the same run is its own record: it is still sent.
+    store_run(&fixture.store, "r7").await;
+    handle(&function, AlertInput::Findings(run_ref("r7")))
+        .await
+        .unwrap();
+    assert_eq!(fixture.alerts.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn a_publish_that_failed_is_sent_by_the_retry_and_only_then() {
+    let (function, fixture) = function();
+    store_run(&fixture.store, "r8").await;
+    fixture.alerts.writes.fail_nth(1);
+    let err = handle(&function, AlertInput::Findings(run_ref("r8")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "ComplianceScanner.TransientError");
+    assert!(fixture.alerts.messages().is_empty());
+    assert!(fixture.store.json("runs/r8/alerts/findings.json").is_none());
+    let out = handle(&function, AlertInput::Findings(run_ref("r8")))
+        .await
+        .unwrap();
+    handle(&function, AlertInput::Findings(run_ref("r8")))
+        .await
+        .unwrap();
+    assert_eq!(fixture.alerts.messages().len(), 1);
+    assert_eq!(
+        fixture.store.json("runs/r8/alerts/findings.json").unwrap(),
+        serde_json::to_value(&out).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn an_alert_sent_but_not_recorded_still_succeeds() {
+    let (function, fixture) = function();
+    store_run(&fixture.store, "r9").await;
+    // The only write of the state is the record of the alert sent.
+    fixture.store.writes.fail_nth(1);
+    let out = handle(&function, AlertInput::Findings(run_ref("r9")))
+        .await
+        .unwrap();
+    assert_eq!(out.message_id, "memory-1");
+    assert_eq!(fixture.alerts.messages().len(), 1);
+    assert!(fixture.store.json("runs/r9/alerts/findings.json").is_none());
+}

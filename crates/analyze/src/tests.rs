@@ -169,3 +169,50 @@ async fn an_unreachable_member_resolves_none_of_its_findings() {
         "the member's findings were not in the previous run"
     );
 }
+
+// ------------------------------------------------------------------ at least once
+
+/// r1 in the history, r2 stored: analyze's input for r2.
+async fn second_run(fixture: &Fixture) -> RunRef {
+    stored_run(fixture, "r1", &[("sg-ssh", &[22]), ("sg-rdp", &[3389])]).await;
+    fixture.history.0.lock().unwrap().push(history_item("r1"));
+    stored_run(fixture, "r2", &[("sg-ssh", &[22]), ("sg-new", &[22])]).await;
+    run_ref("r2")
+}
+
+#[tokio::test]
+async fn a_second_invocation_writes_the_same_analysis_even_once_the_run_is_in_the_history() {
+    let (function, fixture) = function(None);
+    let input = second_run(&fixture).await;
+    let first = handle(&function, input.clone()).await.unwrap();
+    let bucket = fixture.store.objects();
+    // A replay after store-report recorded the run: the run is not its own previous run.
+    fixture.history.0.lock().unwrap().push(history_item("r2"));
+    let second = handle(&function, input).await.unwrap();
+    assert_eq!(second, first);
+    assert_eq!(second.previous_run_id.as_deref(), Some("r1"));
+    assert_eq!(fixture.store.objects(), bucket);
+}
+
+#[tokio::test]
+async fn a_rerun_after_the_analysis_failed_to_be_written_writes_the_same_one() {
+    let (clean, fixture) = function(None);
+    let input = second_run(&fixture).await;
+    let expected = handle(&clean, input.clone()).await.unwrap();
+    let expected_bytes = fixture.store.bytes("runs/r2/analysis.json").unwrap();
+
+    let (function, fixture) = function(None);
+    let input = second_run(&fixture).await;
+    fixture.store.writes.fail_nth(1);
+    let err = handle(&function, input.clone()).await.unwrap_err();
+    assert_eq!(
+        err.error_type(),
+        "ComplianceScanner.TransientError",
+        "{err}"
+    );
+    assert_eq!(handle(&function, input).await.unwrap(), expected);
+    assert_eq!(
+        fixture.store.bytes("runs/r2/analysis.json").unwrap(),
+        expected_bytes
+    );
+}

@@ -118,7 +118,8 @@ pub struct StartedRunbook {
     pub client_token: String,
 }
 
-/// Records every start (and refuses the documents in `failing`), for tests.
+/// Records every start (and refuses the documents in `failing`), for tests; a client token
+/// used again gets its first execution, as SSM does.
 #[derive(Default)]
 pub struct MemoryAutomation {
     pub started: std::sync::Mutex<Vec<StartedRunbook>>,
@@ -141,6 +142,11 @@ impl Automation for MemoryAutomation {
             })
         } else {
             let mut started = crate::lock(&self.started);
+            // SSM answers a start whose client token it already took with that execution.
+            if let Some(at) = started.iter().position(|s| s.client_token == client_token) {
+                let id = format!("exec-{}", at + 1);
+                return Box::pin(async move { Ok(id) });
+            }
             started.push(StartedRunbook {
                 document: document.to_string(),
                 parameters: parameters.clone(),

@@ -334,7 +334,12 @@ impl FindingsStore for FindingsTable {
 
 /// Records in memory, keyed by finding id, for tests.
 #[derive(Default)]
-pub struct MemoryFindings(pub std::sync::Mutex<BTreeMap<String, FindingRecord>>);
+pub struct MemoryFindings(
+    pub std::sync::Mutex<BTreeMap<String, FindingRecord>>,
+    /// Batches a test makes fail: the chosen batch of [`WRITE_BATCH`] records is refused,
+    /// the batches before it stay written (as BatchWriteItem calls do).
+    pub crate::fault::WriteFault,
+);
 
 impl MemoryFindings {
     fn records(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, FindingRecord>> {
@@ -373,8 +378,13 @@ impl FindingsStore for MemoryFindings {
         records: &'a [&'a FindingRecord],
     ) -> futures::future::BoxFuture<'a, Result<(), AwsError>> {
         let mut stored = self.records();
-        for record in records {
-            stored.insert(record.finding_id.clone(), (*record).clone());
+        for chunk in records.chunks(WRITE_BATCH) {
+            if let Err(e) = self.1.check("dynamodb", "BatchWriteItem") {
+                return Box::pin(async move { Err(e) });
+            }
+            for record in chunk {
+                stored.insert(record.finding_id.clone(), (*record).clone());
+            }
         }
         Box::pin(async { Ok(()) })
     }

@@ -197,9 +197,14 @@ impl RunHistory for HistoryStore {
     }
 }
 
-/// Runs in memory, newest last, for tests.
+/// Runs in memory, for tests: in the table's sort-key order (start time, then run id), newest
+/// last, whatever order they were put in.
 #[derive(Default)]
-pub struct MemoryHistory(pub std::sync::Mutex<Vec<HistoryItem>>);
+pub struct MemoryHistory(
+    pub std::sync::Mutex<Vec<HistoryItem>>,
+    /// Puts a test makes fail.
+    pub crate::fault::WriteFault,
+);
 
 impl RunHistory for MemoryHistory {
     fn latest<'a>(
@@ -236,10 +241,15 @@ impl RunHistory for MemoryHistory {
         &'a self,
         item: &'a HistoryItem,
     ) -> futures::future::BoxFuture<'a, Result<(), AwsError>> {
+        if let Err(e) = self.1.check("dynamodb", "PutItem") {
+            return Box::pin(async move { Err(e) });
+        }
         let mut items = crate::lock(&self.0);
         // One item per run, as the table's key (account, start#run) makes it.
         items.retain(|i| !(i.account_id == item.account_id && i.run_id == item.run_id));
-        items.push(item.clone());
+        let sort_key = |i: &HistoryItem| (i.created_at.clone(), i.run_id.clone());
+        let at = items.partition_point(|i| sort_key(i) <= sort_key(item));
+        items.insert(at, item.clone());
         Box::pin(async { Ok(()) })
     }
 }

@@ -7,6 +7,20 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::AwsError;
 
+/// What claiming a (runbook, resource) for a run found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// It was free: it is this run's now.
+    Claimed,
+    /// This run claimed it already (the state is being run again): what that attempt recorded.
+    ClaimedByThisRun {
+        status: String,
+        execution_id: Option<String>,
+    },
+    /// Another run started an execution within the cooldown.
+    Taken,
+}
+
 pub struct RemediationLedger {
     client: aws_sdk_dynamodb::Client,
     table: String,
@@ -20,14 +34,14 @@ impl RemediationLedger {
         }
     }
 
-    /// Claims `key` for a new execution; `false` when another one started within the cooldown.
+    /// Claims `key` for a new execution of `run_id` (see [`Claim`]).
     pub async fn claim(
         &self,
         key: &str,
         run_id: &str,
         now_epoch: u64,
         cooldown_secs: u64,
-    ) -> Result<bool, AwsError> {
+    ) -> Result<Claim, AwsError> {
         let item = HashMap::from([
             ("finding_id".to_string(), AttributeValue::S(key.to_string())),
             ("run_id".to_string(), AttributeValue::S(run_id.to_string())),
@@ -55,15 +69,42 @@ impl RemediationLedger {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(Claim::Claimed),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(aws_sdk_dynamodb::operation::put_item::PutItemError::is_conditional_check_failed_exception) =>
             {
-                Ok(false)
+                self.holder(key, run_id).await
             }
             Err(e) => Err(AwsError::api("dynamodb", "PutItem", &e)),
         }
+    }
+
+    /// Who holds a claimed entry: this run (a re-run of the state) or another one.
+    async fn holder(&self, key: &str, run_id: &str) -> Result<Claim, AwsError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("finding_id", AttributeValue::S(key.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::api("dynamodb", "GetItem", &e))?;
+        let text = |name: &str| {
+            out.item()
+                .and_then(|item| item.get(name))
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+        };
+        Ok(if text("run_id").as_deref() == Some(run_id) {
+            Claim::ClaimedByThisRun {
+                status: text("status").unwrap_or_default(),
+                execution_id: text("execution_id"),
+            }
+        } else {
+            Claim::Taken
+        })
     }
 
     /// Records the execution id (or the failure) on the claimed entry.
@@ -98,14 +139,14 @@ impl RemediationLedger {
 
 /// The remediation ledger: one execution per (runbook, resource) within the cooldown.
 pub trait Ledger: Send + Sync {
-    /// Claims `key` for a new execution; `false` when another one started within the cooldown.
+    /// Claims `key` for a new execution of `run_id` (see [`Claim`]).
     fn claim<'a>(
         &'a self,
         key: &'a str,
         run_id: &'a str,
         now_epoch: u64,
         cooldown_secs: u64,
-    ) -> futures::future::BoxFuture<'a, Result<bool, AwsError>>;
+    ) -> futures::future::BoxFuture<'a, Result<Claim, AwsError>>;
 
     /// Records the execution id (or the failure) on the claimed entry.
     fn record<'a>(
@@ -123,7 +164,7 @@ impl Ledger for RemediationLedger {
         run_id: &'a str,
         now_epoch: u64,
         cooldown_secs: u64,
-    ) -> futures::future::BoxFuture<'a, Result<bool, AwsError>> {
+    ) -> futures::future::BoxFuture<'a, Result<Claim, AwsError>> {
         Box::pin(RemediationLedger::claim(
             self,
             key,
@@ -154,7 +195,11 @@ pub struct LedgerEntry {
 
 /// The ledger in memory (same claim rule as the table's condition), for tests.
 #[derive(Default)]
-pub struct MemoryLedger(pub std::sync::Mutex<std::collections::BTreeMap<String, LedgerEntry>>);
+pub struct MemoryLedger(
+    pub std::sync::Mutex<std::collections::BTreeMap<String, LedgerEntry>>,
+    /// Records (of a start or a failure) a test makes fail.
+    pub crate::fault::WriteFault,
+);
 
 impl MemoryLedger {
     fn entries(
@@ -171,22 +216,29 @@ impl Ledger for MemoryLedger {
         run_id: &'a str,
         now_epoch: u64,
         cooldown_secs: u64,
-    ) -> futures::future::BoxFuture<'a, Result<bool, AwsError>> {
+    ) -> futures::future::BoxFuture<'a, Result<Claim, AwsError>> {
         let mut entries = self.entries();
         let cutoff = now_epoch.saturating_sub(cooldown_secs);
-        let free = entries.get(key).is_none_or(|e| e.started_at < cutoff);
-        if free {
-            entries.insert(
-                key.to_string(),
-                LedgerEntry {
-                    run_id: run_id.to_string(),
-                    started_at: now_epoch,
-                    status: "claimed".into(),
-                    execution_id: None,
-                },
-            );
-        }
-        Box::pin(async move { Ok(free) })
+        let claim = match entries.get(key) {
+            Some(e) if e.started_at >= cutoff && e.run_id == run_id => Claim::ClaimedByThisRun {
+                status: e.status.clone(),
+                execution_id: e.execution_id.clone(),
+            },
+            Some(e) if e.started_at >= cutoff => Claim::Taken,
+            _ => {
+                entries.insert(
+                    key.to_string(),
+                    LedgerEntry {
+                        run_id: run_id.to_string(),
+                        started_at: now_epoch,
+                        status: "claimed".into(),
+                        execution_id: None,
+                    },
+                );
+                Claim::Claimed
+            }
+        };
+        Box::pin(async move { Ok(claim) })
     }
 
     fn record<'a>(
@@ -195,6 +247,9 @@ impl Ledger for MemoryLedger {
         status: &'a str,
         execution_id: Option<&'a str>,
     ) -> futures::future::BoxFuture<'a, Result<(), AwsError>> {
+        if let Err(e) = self.1.check("dynamodb", "UpdateItem") {
+            return Box::pin(async move { Err(e) });
+        }
         if let Some(entry) = self.entries().get_mut(key) {
             entry.status = status.to_string();
             entry.execution_id = execution_id.map(str::to_string);

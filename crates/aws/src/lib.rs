@@ -6,6 +6,7 @@ pub mod automation;
 #[cfg(feature = "scan")]
 pub mod collect;
 pub mod error;
+pub mod fault;
 #[cfg(feature = "tables")]
 pub mod findings_table;
 #[cfg(feature = "tables")]

@@ -66,6 +66,8 @@ impl Publisher for Notifier {
 #[derive(Default)]
 pub struct MemoryTopic {
     messages: std::sync::Mutex<Vec<Message>>,
+    /// Publishes a test makes fail.
+    pub writes: crate::fault::WriteFault,
 }
 
 impl MemoryTopic {
@@ -76,6 +78,9 @@ impl MemoryTopic {
 
 impl Publisher for MemoryTopic {
     fn publish<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<String, AwsError>> {
+        if let Err(e) = self.writes.check("sns", "Publish") {
+            return Box::pin(async move { Err(e) });
+        }
         let mut messages = crate::lock(&self.messages);
         messages.push(message.clone());
         let id = format!("memory-{}", messages.len());

@@ -255,6 +255,8 @@ pub async fn put_json<T: serde::Serialize>(
 pub struct MemoryStore {
     objects: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
     uploads: std::sync::Mutex<usize>,
+    /// Puts (and completed uploads) a test makes fail.
+    pub writes: crate::fault::WriteFault,
 }
 
 impl MemoryStore {
@@ -266,6 +268,16 @@ impl MemoryStore {
     /// The keys stored, in order.
     pub fn keys(&self) -> Vec<String> {
         self.lock().keys().cloned().collect()
+    }
+
+    /// A stored object's bytes, if present.
+    pub fn bytes(&self, key: &str) -> Option<Vec<u8>> {
+        self.lock().get(key).cloned()
+    }
+
+    /// Every stored object, by key (to compare the bucket before and after a re-run).
+    pub fn objects(&self) -> std::collections::BTreeMap<String, Vec<u8>> {
+        self.lock().clone()
     }
 
     /// A stored object parsed as JSON, if present.
@@ -288,8 +300,11 @@ impl ObjectStore for MemoryStore {
         body: Vec<u8>,
         _content_type: &'a str,
     ) -> BoxFuture<'a, Result<(), AwsError>> {
-        self.lock().insert(key.to_string(), body);
-        Box::pin(async { Ok(()) })
+        let result = self.writes.check("s3", "PutObject");
+        if result.is_ok() {
+            self.lock().insert(key.to_string(), body);
+        }
+        Box::pin(async { result })
     }
 
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, AwsError>> {
@@ -327,10 +342,13 @@ impl<'a> Upload<'a> for MemoryUpload<'a> {
     }
 
     fn complete(self: Box<Self>) -> BoxFuture<'a, Result<(), AwsError>> {
-        self.store
-            .lock()
-            .insert(self.key.to_string(), self.parts.concat());
-        Box::pin(async { Ok(()) })
+        let result = self.store.writes.check("s3", "CompleteMultipartUpload");
+        if result.is_ok() {
+            self.store
+                .lock()
+                .insert(self.key.to_string(), self.parts.concat());
+        }
+        Box::pin(async { result })
     }
 
     fn abort(self: Box<Self>) -> BoxFuture<'a, ()> {

@@ -27,6 +27,29 @@ fn binaries_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where this test's AWS requests are logged, from the workflow's start (after deployment and
+/// seeding): `$COMPLIANCE_REQUEST_LOG_DIR` (`make test` sets it), else the target directory's
+/// tmp/request-log, one file per test. tests/template/least_privilege.py compares each
+/// function's calls with what template.yaml and member-role.yaml grant.
+fn request_log() -> PathBuf {
+    let dir = std::env::var_os("COMPLIANCE_REQUEST_LOG_DIR").map_or_else(
+        || Path::new(env!("CARGO_TARGET_TMPDIR")).join("request-log"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    // libtest names each test's thread after the test.
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("workflow")
+        .replace("::", "-");
+    let path = dir.join(format!("{test}.jsonl"));
+    // The emulator appends: a previous run's lines must not count.
+    if path.exists() {
+        std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    path
+}
+
 impl Workflow {
     fn start() -> Workflow {
         Workflow::start_with(|emu, dir| {
@@ -48,6 +71,7 @@ impl Workflow {
         }
         let bridge = Bridge::start(&emu, &deployment);
         seed(&emu, &dir);
+        emu.log_requests(&request_log());
         Workflow {
             emu,
             bridge,

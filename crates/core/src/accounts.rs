@@ -120,15 +120,7 @@ impl AccountsConfig {
             reason,
         };
         let config: AccountsConfig =
-            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(json))
-                .map_err(|e| {
-                    let path = e.path().to_string();
-                    if path == "." {
-                        invalid(e.into_inner().to_string())
-                    } else {
-                        invalid(format!("field `{path}`: {}", e.into_inner()))
-                    }
-                })?;
+            crate::config::from_json_naming_field(json).map_err(invalid)?;
         config.validate().map_err(invalid)?;
         Ok(config)
     }

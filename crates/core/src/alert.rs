@@ -34,6 +34,21 @@ fn subject(text: &str) -> String {
     clean.chars().take(SUBJECT_MAX).collect()
 }
 
+/// A value from AWS or a failed state in the body: control characters shown as escapes
+/// (`\n`, `\u{1b}`), so that a resource name cannot forge a line of the alert (a second
+/// "Full report:") or drive the reader's terminal.
+fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub fn findings_alert(
     run: &RunDocument,
     analysis: Option<&Analysis>,
@@ -55,13 +70,15 @@ pub fn findings_alert(
         let _ = writeln!(
             body,
             "Compliance scan {} of {accounts} accounts (scanner account {})",
-            run.run_id, run.account_id
+            shown(&run.run_id),
+            shown(&run.account_id)
         );
     } else {
         let _ = writeln!(
             body,
             "Compliance scan {} of account {}",
-            run.run_id, run.account_id
+            shown(&run.run_id),
+            shown(&run.account_id)
         );
     }
     let _ = writeln!(
@@ -75,13 +92,13 @@ pub fn findings_alert(
         c.critical, c.high, c.medium, c.low, c.informational, s.muted_findings
     );
     if let Some(a) = analysis {
-        let _ = writeln!(body, "Why this alert: {}.", a.reason);
+        let _ = writeln!(body, "Why this alert: {}.", shown(&a.reason));
         let _ = writeln!(
             body,
             "Since the previous run{}: {} new, {} still open, {} resolved.",
             a.previous_run_id
                 .as_deref()
-                .map(|p| format!(" ({p})"))
+                .map(|p| format!(" ({})", shown(p)))
                 .unwrap_or_default(),
             a.new.len(),
             a.still_open,
@@ -95,11 +112,11 @@ pub fn findings_alert(
             run.failed_units.len(),
             run.errors.len()
         );
-        let unreached: Vec<&str> = run
+        let unreached: Vec<String> = run
             .accounts
             .iter()
             .filter(|a| a.units == 0 && a.failed_units > 0)
-            .map(|a| a.account_id.as_str())
+            .map(|a| shown(&a.account_id))
             .collect();
         if organization && !unreached.is_empty() {
             let _ = writeln!(
@@ -117,10 +134,10 @@ pub fn findings_alert(
             let _ = writeln!(
                 body,
                 "- {}{}: score {}, {} critical, {} high{}",
-                a.account_id,
+                shown(&a.account_id),
                 a.name
                     .as_deref()
-                    .map(|n| format!(" ({n})"))
+                    .map(|n| format!(" ({})", shown(n)))
                     .unwrap_or_default(),
                 a.summary
                     .compliance_score
@@ -163,18 +180,21 @@ pub fn findings_alert(
                 ""
             };
             let place = if organization {
-                format!("{}, account {}", f.region, f.account_id)
+                format!("{}, account {}", shown(&f.region), shown(&f.account_id))
             } else {
-                f.region.clone()
+                shown(&f.region)
             };
             let _ = writeln!(
                 body,
                 "- {} {} {} ({place}){marker}: {}",
-                f.severity, f.rule_id, f.resource_arn, f.title
+                f.severity,
+                shown(&f.rule_id),
+                shown(&f.resource_arn),
+                shown(&f.title)
             );
         }
     }
-    let _ = writeln!(body, "\nFull report: {report_location}");
+    let _ = writeln!(body, "\nFull report: {}", shown(report_location));
     let scope = if organization {
         format!("{accounts} accounts")
     } else {
@@ -200,6 +220,7 @@ fn more(total: usize, listed: usize) -> String {
 }
 
 pub fn failure_alert(run_id: &str, error: &str, cause: &str) -> AlertMessage {
+    let (run_id, error, cause) = (shown(run_id), shown(error), shown(cause));
     let mut body = String::new();
     let _ = writeln!(
         body,

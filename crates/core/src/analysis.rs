@@ -47,7 +47,7 @@ impl Default for Thresholds {
 
 impl Thresholds {
     pub fn parse(json: &str) -> Result<Self, CoreError> {
-        let t: Thresholds = serde_json::from_str(json).map_err(|e| CoreError::InvalidParameter {
+        let t: Thresholds = crate::config::from_json_naming_field(json).map_err(|e| CoreError::InvalidParameter {
             parameter: PARAM_THRESHOLDS.into(),
             reason: format!("{e} (expected {{\"max_critical\", \"max_high\", \"max_medium\", \"max_low\", \"min_score\"}})"),
         })?;

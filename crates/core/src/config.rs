@@ -144,6 +144,21 @@ fn invalid(parameter: &str, reason: &str) -> CoreError {
     }
 }
 
+/// A setting's JSON as a `T`; an error names the field at fault (`field `max_high`: invalid
+/// type: string "5", expected i64 at line 1 column 17`), which serde's own message does not.
+pub(crate) fn from_json_naming_field<T: serde::de::DeserializeOwned>(
+    json: &str,
+) -> Result<T, String> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(json)).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("field `{path}`: {}", e.into_inner())
+        }
+    })
+}
+
 /// A JSON setting kept in one Parameter Store parameter, with a default for when the parameter
 /// does not exist (an existing but invalid one is an error, never the default).
 pub trait Setting: Default + Sized {

@@ -69,7 +69,7 @@ impl FindingsConfig {
             parameter: PARAM_FINDINGS.into(),
             reason,
         };
-        let config: FindingsConfig = serde_json::from_str(json).map_err(|e| {
+        let config: FindingsConfig = crate::config::from_json_naming_field(json).map_err(|e| {
             invalid(format!(
                 "{e} (expected {{\"security_hub\": {{\"enabled\", \"region\"}}, \"resolved_retention_days\"}})"
             ))
@@ -219,7 +219,7 @@ impl RunScope {
 }
 
 /// What the run changes in the findings table.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reconciliation {
     /// One record per finding of the run, in the run's order.
     pub current: Vec<FindingRecord>,
@@ -295,7 +295,9 @@ pub fn reconcile(
         if !record.status.is_active() || present.contains(record.finding_id.as_str()) {
             continue;
         }
-        if !scope.covers(record) {
+        // A run that started later saw it (overlapping runs finishing out of order): this
+        // older look does not resolve what a newer one found.
+        if !scope.covers(record) || seen_after(record, clock) {
             unconfirmed += 1;
             continue;
         }
@@ -342,6 +344,20 @@ fn advance(f: &Finding, previous: Option<&FindingRecord>, clock: RunClock) -> Fi
     record.first_seen_at.clone_from(&prev.first_seen_at);
     record.first_run_id.clone_from(&prev.first_run_id);
     record.times_reopened = prev.times_reopened;
+    if prev.last_run_id != clock.run_id && seen_after(prev, clock) {
+        // A run that started later already recorded it: the record keeps that newer look and
+        // only learns that the finding was there earlier (as if the runs had finished in the
+        // order they started).
+        let mut kept = prev.clone();
+        if is_before(clock.observed_at, &prev.first_seen_at) {
+            kept.first_seen_at = clock.observed_at.to_string();
+            kept.first_run_id = clock.run_id.to_string();
+            if kept.status == LifecycleStatus::New {
+                kept.status = LifecycleStatus::Open;
+            }
+        }
+        return kept;
+    }
     record.status = if prev.last_run_id == clock.run_id {
         // The same run reconciled again (a retried state): keep what it decided the first time.
         prev.status
@@ -352,6 +368,26 @@ fn advance(f: &Finding, previous: Option<&FindingRecord>, clock: RunClock) -> Fi
         LifecycleStatus::Reopened
     };
     record
+}
+
+/// Whether a run that started after this one last looked at the record (saw it, or resolved it).
+fn seen_after(record: &FindingRecord, clock: RunClock) -> bool {
+    let last_look = record
+        .resolved_at
+        .as_deref()
+        .unwrap_or(&record.last_seen_at);
+    is_before(
+        clock.observed_at,
+        last_look.max(record.last_seen_at.as_str()),
+    )
+}
+
+/// `a` is strictly earlier than `b` (RFC 3339 times; one that does not parse is not ordered).
+fn is_before(a: &str, b: &str) -> bool {
+    match (crate::time::parse_rfc3339(a), crate::time::parse_rfc3339(b)) {
+        (Some(a), Some(b)) => a < b,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -658,6 +694,118 @@ mod tests {
         );
         let again = reconcile(&[f], &table(&first.current), &s, clock("r1", 1));
         assert_eq!(again.current[0].status, LifecycleStatus::New);
+    }
+
+    /// The table after `runs` are applied in the given order.
+    fn applied(
+        runs: &[(&[Finding], RunClock<'static>)],
+        everywhere: &RunScope,
+    ) -> BTreeMap<String, FindingRecord> {
+        let mut records = BTreeMap::new();
+        for (findings, clock) in runs {
+            let r = reconcile(findings, &records, everywhere, *clock);
+            for record in r.current.into_iter().chain(r.resolved) {
+                records.insert(record.finding_id.clone(), record);
+            }
+        }
+        records
+    }
+
+    #[test]
+    fn an_older_run_finishing_after_a_newer_one_does_not_undo_what_the_newer_saw() {
+        let sg = |n: u8, rule: &str| {
+            finding(
+                rule,
+                &format!("arn:aws:ec2:eu-west-1:1:security-group/sg-{n}"),
+                "eu-west-1",
+                Service::Ec2,
+            )
+        };
+        let (kept, fixed_then_back, first_seen_by_a) = (
+            sg(1, "ec2_sg_open_ssh"),
+            sg(2, "ec2_sg_open_rdp"),
+            sg(3, "ec2_sg_open_ssh"),
+        );
+        let everywhere = scope(&[("eu-west-1", Service::Ec2)], vec![]);
+        let baseline = [kept.clone(), fixed_then_back.clone()];
+        // A starts on day 2 and sees sg-2 fixed and sg-3 open; B starts on day 3 and sees sg-2
+        // open again and sg-3 too.
+        let a = [kept.clone(), first_seen_by_a.clone()];
+        let b = [
+            kept.clone(),
+            fixed_then_back.clone(),
+            first_seen_by_a.clone(),
+        ];
+        let in_start_order = applied(
+            &[
+                (&baseline, clock("r0", 1)),
+                (&a, clock("A", 2)),
+                (&b, clock("B", 3)),
+            ],
+            &everywhere,
+        );
+        let b_first = applied(
+            &[
+                (&baseline, clock("r0", 1)),
+                (&b, clock("B", 3)),
+                (&a, clock("A", 2)),
+            ],
+            &everywhere,
+        );
+        let view = |records: &BTreeMap<String, FindingRecord>, f: &Finding| {
+            let r = &records[&f.id];
+            (
+                r.status.is_active(),
+                r.first_seen_at.clone(),
+                r.first_run_id.clone(),
+                r.last_seen_at.clone(),
+                r.last_run_id.clone(),
+            )
+        };
+        // Every finding ends active, first seen and last seen by the same runs either way.
+        for f in [&kept, &fixed_then_back, &first_seen_by_a] {
+            assert_eq!(
+                view(&b_first, f),
+                view(&in_start_order, f),
+                "{}",
+                f.resource_id
+            );
+        }
+        assert_eq!(b_first[&first_seen_by_a.id].first_run_id, "A");
+        assert_eq!(b_first[&first_seen_by_a.id].status, LifecycleStatus::Open);
+        // A's look at sg-2 (gone) is older than B's (there): A does not resolve it.
+        assert_eq!(b_first[&fixed_then_back.id].status, LifecycleStatus::Open);
+        // What only the start order can know: sg-2 was resolved by A and reopened by B.
+        assert_eq!(
+            in_start_order[&fixed_then_back.id].status,
+            LifecycleStatus::Reopened
+        );
+    }
+
+    #[test]
+    fn an_older_run_does_not_reopen_what_a_newer_one_resolved() {
+        let f = finding(
+            "ec2_sg_open_ssh",
+            "arn:aws:ec2:eu-west-1:1:security-group/sg-1",
+            "eu-west-1",
+            Service::Ec2,
+        );
+        let everywhere = scope(&[("eu-west-1", Service::Ec2)], vec![]);
+        let with = [f.clone()];
+        let without: [Finding; 0] = [];
+        // B (day 3) no longer sees it and resolves it; A (day 2) still saw it and ends last.
+        let records = applied(
+            &[
+                (&with, clock("r0", 1)),
+                (&without, clock("B", 3)),
+                (&with, clock("A", 2)),
+            ],
+            &everywhere,
+        );
+        let r = &records[&f.id];
+        assert_eq!(r.status, LifecycleStatus::Resolved);
+        assert_eq!(r.resolved_run_id.as_deref(), Some("B"));
+        assert_eq!(r.times_reopened, 0);
     }
 
     #[test]

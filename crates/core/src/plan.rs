@@ -105,7 +105,7 @@ impl Setting for ScanFanout {
             parameter: PARAM_SCAN_FANOUT.into(),
             reason,
         };
-        let fanout: ScanFanout = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+        let fanout: ScanFanout = crate::config::from_json_naming_field(json).map_err(invalid)?;
         if !(1..=MAX_MAP_CONCURRENCY).contains(&fanout.max_concurrency) {
             return Err(invalid(format!(
                 "`max_concurrency` {} is outside 1-{MAX_MAP_CONCURRENCY}",

@@ -65,7 +65,7 @@ impl Default for RemediationConfig {
 
 impl RemediationConfig {
     pub fn parse(json: &str) -> Result<Self, CoreError> {
-        let config: RemediationConfig = serde_json::from_str(json).map_err(|e| CoreError::InvalidParameter {
+        let config: RemediationConfig = crate::config::from_json_naming_field(json).map_err(|e| CoreError::InvalidParameter {
             parameter: PARAM_REMEDIATION.into(),
             reason: format!("{e} (expected {{\"mode\": \"dry-run\"|\"enforce\", \"allowed_rules\", \"exclusion_tag\", \"max_executions_per_run\", \"cooldown_minutes\"}})"),
         })?;

@@ -50,7 +50,7 @@ impl WebhookConfig {
             parameter: PARAM_WEBHOOK.into(),
             reason,
         };
-        let config: WebhookConfig = serde_json::from_str(json).map_err(|e| {
+        let config: WebhookConfig = crate::config::from_json_naming_field(json).map_err(|e| {
             invalid(format!(
                 "{e} (expected {{\"url\", \"min_severity\", \"header\", \"scheme\", \"timeout_seconds\"}})"
             ))

@@ -180,3 +180,65 @@ async fn invalid_settings_stop_the_run_and_name_the_parameter() {
         );
     }
 }
+
+// ------------------------------------------------------------------ at least once
+
+/// The plan without the time it was made (the one field a re-run changes).
+fn plan_without_time(store: &MemoryStore) -> serde_json::Value {
+    let mut plan = store.json("runs/r1/plan.json").expect("the plan");
+    plan.as_object_mut().unwrap().remove("created_at");
+    plan
+}
+
+const ORGANIZATION: &str = r#"{"source": "organization", "role_name": "ScannerRole"}"#;
+
+#[tokio::test]
+async fn a_second_invocation_plans_the_same_units_and_answers_the_same() {
+    let params = [
+        (PARAM_REGIONS, "eu-west-1,us-east-1"),
+        (PARAM_ACCOUNTS, ORGANIZATION),
+    ];
+    let (f, store) = function(&params);
+    let first = handle(&f, input()).await.unwrap();
+    let units = store.bytes("runs/r1/plan-units.json").unwrap();
+    let plan = plan_without_time(&store);
+    let second = handle(&f, input()).await.unwrap();
+    assert_eq!(second, first);
+    // The units the map reads are the same bytes; the plan differs only in when it was made.
+    assert_eq!(store.bytes("runs/r1/plan-units.json").unwrap(), units);
+    assert_eq!(plan_without_time(&store), plan);
+    assert_eq!(
+        store.keys(),
+        ["runs/r1/plan-units.json", "runs/r1/plan.json"]
+    );
+}
+
+#[tokio::test]
+async fn a_rerun_after_a_failed_write_plans_the_same() {
+    let params = [
+        (PARAM_REGIONS, "eu-west-1,us-east-1"),
+        (PARAM_ACCOUNTS, ORGANIZATION),
+    ];
+    let (f, store) = function(&params);
+    let expected = handle(&f, input()).await.unwrap();
+    let expected_units = store.bytes("runs/r1/plan-units.json").unwrap();
+    let expected_plan = plan_without_time(&store);
+    // The plan's two writes: its units, then the plan.
+    for nth in 1..=2 {
+        let (f, store) = function(&params);
+        store.writes.fail_nth(nth);
+        let err = handle(&f, input()).await.unwrap_err();
+        assert_eq!(
+            err.error_type(),
+            "ComplianceScanner.TransientError",
+            "write {nth}: {err}"
+        );
+        assert_eq!(handle(&f, input()).await.unwrap(), expected, "write {nth}");
+        assert_eq!(
+            store.bytes("runs/r1/plan-units.json").unwrap(),
+            expected_units,
+            "write {nth}"
+        );
+        assert_eq!(plan_without_time(&store), expected_plan, "write {nth}");
+    }
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use compliance_aws::automation::{AccountAutomation, Automation, AutomationFor};
-use compliance_aws::ledger::{Ledger, RemediationLedger};
+use compliance_aws::ledger::{Claim, Ledger, RemediationLedger};
 use compliance_aws::member::MemberAccess;
 use compliance_aws::params::{load_setting, ParameterStore};
 use compliance_aws::sdk;
@@ -56,7 +56,7 @@ impl Enforce<'_> {
             }
         };
         let f = self.f;
-        if !f
+        let claim = f
             .ledger
             .claim(
                 &execution.key,
@@ -64,14 +64,26 @@ impl Enforce<'_> {
                 self.now,
                 self.cooldown_minutes * 60,
             )
-            .await?
-        {
-            return Ok(Outcome::Skipped {
-                reason: format!(
-                    "an execution for this resource started within the last {} minutes",
-                    self.cooldown_minutes
-                ),
-            });
+            .await?;
+        match claim {
+            Claim::Taken => {
+                return Ok(Outcome::Skipped {
+                    reason: format!(
+                        "an execution for this resource started within the last {} minutes",
+                        self.cooldown_minutes
+                    ),
+                })
+            }
+            // A re-run of this state (Retry, redelivery): the execution this run started is
+            // reported again, never started twice.
+            Claim::ClaimedByThisRun {
+                execution_id: Some(execution_id),
+                ..
+            } => return Ok(Outcome::Started { execution_id }),
+            // Claimed by an attempt that stopped before recording a start (or whose start
+            // failed): starting again is safe, the client token is the run's and the
+            // resource's, so SSM answers a start it already took with that execution.
+            Claim::Claimed | Claim::ClaimedByThisRun { .. } => {}
         }
         let mut parameters = execution.parameters.clone();
         parameters.insert("AutomationAssumeRole".into(), vec![role]);

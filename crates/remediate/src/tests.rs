@@ -369,3 +369,99 @@ async fn dry_run_reaches_no_member() {
     assert_eq!(out.dry_run, 2);
     assert!(fixture.automations.requests.lock().unwrap().is_empty());
 }
+
+// ------------------------------------------------------------------ at least once, started once
+
+/// The ledger's entries without their clock: (key, run, status, execution).
+fn ledger_entries(fixture: &Fixture) -> Vec<(String, String, String, Option<String>)> {
+    fixture
+        .ledger
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(k, e)| {
+            (
+                k.clone(),
+                e.run_id.clone(),
+                e.status.clone(),
+                e.execution_id.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The run remediated once without faults: its output, decisions document and ledger.
+async fn remediated_once() -> (
+    RemediateOutput,
+    Vec<u8>,
+    Vec<(String, String, String, Option<String>)>,
+) {
+    let (function, fixture) = function(Some(ENFORCE), &[]);
+    stored_run(&fixture.store, "r1").await;
+    let out = handle(&function, run_ref("r1")).await.unwrap();
+    assert_eq!((out.started, starts(&fixture)), (1, 1));
+    let decisions = fixture.store.bytes("runs/r1/remediation.json").unwrap();
+    (out, decisions, ledger_entries(&fixture))
+}
+
+#[tokio::test]
+async fn a_second_invocation_starts_nothing_and_reports_the_first_start() {
+    let (expected_out, expected_decisions, expected_ledger) = remediated_once().await;
+    let (function, fixture) = function(Some(ENFORCE), &[]);
+    stored_run(&fixture.store, "r1").await;
+    handle(&function, run_ref("r1")).await.unwrap();
+    let again = handle(&function, run_ref("r1")).await.unwrap();
+    assert_eq!(starts(&fixture), 1, "the ledger refuses a second execution");
+    // The run's record still says what it did: started, not skipped by its own claim.
+    assert_eq!(again, expected_out);
+    assert_eq!(
+        fixture.store.bytes("runs/r1/remediation.json").unwrap(),
+        expected_decisions
+    );
+    assert_eq!(ledger_entries(&fixture), expected_ledger);
+}
+
+#[tokio::test]
+async fn a_rerun_after_the_decisions_failed_to_be_stored_starts_nothing_more() {
+    let (expected_out, expected_decisions, expected_ledger) = remediated_once().await;
+    let (function, fixture) = function(Some(ENFORCE), &[]);
+    stored_run(&fixture.store, "r1").await;
+    fixture.store.writes.fail_nth(1);
+    let err = handle(&function, run_ref("r1")).await.unwrap_err();
+    assert_eq!(err.error_type(), "ComplianceScanner.TransientError");
+    assert_eq!(
+        handle(&function, run_ref("r1")).await.unwrap(),
+        expected_out
+    );
+    assert_eq!(starts(&fixture), 1);
+    assert_eq!(
+        fixture.store.bytes("runs/r1/remediation.json").unwrap(),
+        expected_decisions
+    );
+    assert_eq!(ledger_entries(&fixture), expected_ledger);
+}
+
+#[tokio::test]
+async fn a_rerun_after_a_start_that_was_not_recorded_gets_the_same_execution() {
+    let (expected_out, expected_decisions, expected_ledger) = remediated_once().await;
+    let (function, fixture) = function(Some(ENFORCE), &[]);
+    stored_run(&fixture.store, "r1").await;
+    // The runbook started, then the ledger did not take its execution id: the claim is the
+    // run's, with no execution recorded.
+    fixture.ledger.1.fail_nth(1);
+    handle(&function, run_ref("r1")).await.unwrap_err();
+    assert_eq!(starts(&fixture), 1);
+    assert_eq!(ledger_entries(&fixture)[0].2, "claimed");
+    // The re-run starts with the same client token: SSM answers with the first execution.
+    assert_eq!(
+        handle(&function, run_ref("r1")).await.unwrap(),
+        expected_out
+    );
+    assert_eq!(starts(&fixture), 1);
+    assert_eq!(
+        fixture.store.bytes("runs/r1/remediation.json").unwrap(),
+        expected_decisions
+    );
+    assert_eq!(ledger_entries(&fixture), expected_ledger);
+}

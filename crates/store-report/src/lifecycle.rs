@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use compliance_aws::findings_table::{by_id, FindingsStore};
 use compliance_aws::security_hub::ImportOutcome;
+use compliance_aws::store::{get_optional_json, put_json, ObjectStore};
 use compliance_aws::AwsError;
 use compliance_core::contract::SecurityHubExport;
 use compliance_core::lifecycle::{reconcile, FindingRecord, Reconciliation, RunClock, RunScope};
@@ -13,6 +14,7 @@ use compliance_core::report::asff::{
 };
 use compliance_core::run::RunDocument;
 use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
 
 /// Accounts whose records or hubs are worked on at once (each is one Query, or one AssumeRole
 /// and its imports).
@@ -70,6 +72,45 @@ pub async fn reconcile_run(
         &RunScope::of_run(run),
         clock,
     ))
+}
+
+/// The lifecycle decisions of a run as recorded before the findings table is written: the
+/// run they belong to is named by its start time too, so that a run id used again (after Step
+/// Functions frees an execution name) never takes an older run's decisions.
+#[derive(Debug, Serialize, Deserialize)]
+struct RecordedDecisions {
+    run_id: String,
+    run_created_at: String,
+    reconciliation: Reconciliation,
+}
+
+/// The run's lifecycle decisions: those a previous attempt of this state recorded, or new ones,
+/// recorded before anything is written. A re-run (Step Functions' Retry, Lambda redelivery)
+/// then writes and reports the same records and counts although the table already holds the
+/// first attempt's writes, which would otherwise make this run's resolved findings look
+/// already resolved (and its new ones open).
+pub async fn decide_once(
+    store: &dyn ObjectStore,
+    key: &str,
+    table: &dyn FindingsStore,
+    run: &RunDocument,
+    clock: RunClock<'_>,
+) -> Result<Reconciliation, AwsError> {
+    let recorded: Option<RecordedDecisions> =
+        get_optional_json(store, key, "the run's lifecycle decisions").await?;
+    if let Some(recorded) =
+        recorded.filter(|r| r.run_id == clock.run_id && r.run_created_at == run.created_at)
+    {
+        tracing::info!(key, "lifecycle decided by an earlier attempt of this run");
+        return Ok(recorded.reconciliation);
+    }
+    let recorded = RecordedDecisions {
+        run_id: clock.run_id.to_string(),
+        run_created_at: run.created_at.clone(),
+        reconciliation: reconcile_run(table, run, clock).await?,
+    };
+    put_json(store, key, &recorded, "the run's lifecycle decisions").await?;
+    Ok(recorded.reconciliation)
 }
 
 /// The ASFF findings of a run: every finding of the run, then every finding it resolved.

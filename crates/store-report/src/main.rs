@@ -38,7 +38,9 @@ use compliance_lambda::{self as lambda, required_env, MissingEnv, StateError};
 use serde_json::json;
 
 /// Earlier runs drawn in the report's trend chart.
-const TREND_RUNS: i32 = 30;
+const TREND_RUNS: usize = 30;
+/// History items read for the trend: one more than drawn, for this run's own item (a re-run's).
+const TREND_ITEMS_READ: i32 = 31;
 
 struct Function {
     home_region: String,
@@ -53,6 +55,9 @@ struct Function {
     metrics: Arc<dyn MetricsSink>,
     webhook: Arc<dyn WebhookSender>,
     namespace: String,
+    /// When the reports are generated (a fixed clock in tests makes a re-run's objects
+    /// comparable byte for byte).
+    clock: fn() -> SystemTime,
 }
 
 async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutput, StateError> {
@@ -86,7 +91,7 @@ async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutp
     )
     .await?;
 
-    let now = rfc3339(SystemTime::now());
+    let now = rfc3339((f.clock)());
     let observed_epoch = parse_rfc3339(&run.created_at).ok_or_else(|| {
         StateError::InvalidInput(format!(
             "run document created_at `{}` is not RFC 3339",
@@ -99,12 +104,23 @@ async fn handle(f: &Function, input: StoreReportInput) -> Result<StoreReportOutp
         observed_epoch,
         resolved_retention_days: config.resolved_retention_days,
     };
-    let reconciliation = lifecycle::reconcile_run(f.findings.as_ref(), &run, clock).await?;
+    let reconciliation = lifecycle::decide_once(
+        f.store.as_ref(),
+        &keys_of_run.lifecycle(),
+        f.findings.as_ref(),
+        &run,
+        clock,
+    )
+    .await?;
     let trend: Vec<TrendPoint> = f
         .history
-        .recent(&run.account_id, TREND_RUNS)
+        .recent(&run.account_id, TREND_ITEMS_READ)
         .await?
         .into_iter()
+        // A re-run finds this run's own item, written by its first attempt: the report draws
+        // the run from its document either way, so that both attempts draw the same trend.
+        .filter(|h| h.run_id != run_id)
+        .take(TREND_RUNS)
         .map(|h| TrendPoint {
             run_id: h.run_id,
             created_at: h.created_at,
@@ -261,6 +277,7 @@ impl Function {
             webhook: Arc::new(HttpsWebhook { ssm: factory.ssm() }),
             namespace,
             home_region,
+            clock: SystemTime::now,
         })
     }
 }

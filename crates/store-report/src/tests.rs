@@ -101,6 +101,7 @@ fn organization_function(
         metrics: fixture.metrics.clone(),
         webhook: fixture.webhook.clone(),
         namespace: "ComplianceScanner".into(),
+        clock: || SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000),
     };
     (function, fixture)
 }
@@ -533,3 +534,5 @@ async fn an_export_that_fails_everywhere_is_an_error_or_a_retry() {
     );
     assert!(!fixture.hub.0.lock().unwrap().is_empty());
 }
+
+mod redelivery;

@@ -147,7 +147,7 @@ async fn service_errors_read_as_their_class() {
             query_error(400, "Throttling"),
             FailureKind::Throttled,
             "throttled by AWS (Throttling: Throttling (recorded)) through the SDK's retries (up \
-             to 6 attempts); try again later or scan fewer regions at once",
+             to 20 attempts); try again later or scan fewer regions at once",
         ),
         (
             query_error(500, "InternalFailure"),

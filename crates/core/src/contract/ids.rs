@@ -147,6 +147,18 @@ impl RunKeys<'_> {
         format!("runs/{}/remediation.json", self.run)
     }
 
+    /// `runs/{run}/alerts/{kind}.json`: the alert of this kind (`findings`, `failure`) the run
+    /// sent, so that a re-run of the alert state does not send it again.
+    pub fn alert_sent(&self, kind: &str) -> String {
+        format!("runs/{}/alerts/{kind}.json", self.run)
+    }
+
+    /// `runs/{run}/lifecycle.json`: the run's lifecycle decisions, recorded before the findings
+    /// table is written, so that a re-run of store-report writes and reports the same ones.
+    pub fn lifecycle(&self) -> String {
+        format!("runs/{}/lifecycle.json", self.run)
+    }
+
     /// `runs/{run}/scans/{account}/{region}/{service}.json`: one unit's scan document.
     pub fn unit(&self, account: &str, region: &str, service: Service) -> String {
         format!("runs/{}/scans/{account}/{region}/{service}.json", self.run)
@@ -246,6 +258,8 @@ mod tests {
         assert_eq!(keys.run_document(), "runs/r1/run.json");
         assert_eq!(keys.analysis(), "runs/r1/analysis.json");
         assert_eq!(keys.remediation(), "runs/r1/remediation.json");
+        assert_eq!(keys.alert_sent("findings"), "runs/r1/alerts/findings.json");
+        assert_eq!(keys.lifecycle(), "runs/r1/lifecycle.json");
         assert_eq!(
             keys.unit("123456789012", "eu-west-1", Service::Ec2),
             "runs/r1/scans/123456789012/eu-west-1/ec2.json"

@@ -311,11 +311,52 @@ pub struct StoreReportOutput {
 // ------------------------------------------------------------------ alert
 
 /// `alert`: a findings alert for a run over its thresholds, or a failed run's alert.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum AlertInput {
     Findings(RunRef),
     Failure(FailureAlert),
+}
+
+const ALERT_MODES: &[&str] = &["findings", "failure"];
+
+/// By hand rather than serde's internally tagged enum, which buffers the fields and so loses
+/// their names: `run_id: null` would be refused as just "invalid type: null".
+impl<'de> Deserialize<'de> for AlertInput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut fields = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        let mode = match fields.remove("mode") {
+            Some(Value::String(mode)) => mode,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "field `mode`: expected \"findings\" or \"failure\", got {other}"
+                )))
+            }
+            None => return Err(D::Error::missing_field("mode")),
+        };
+        let rest = Value::Object(fields);
+        match mode.as_str() {
+            "findings" => naming_field(rest).map(AlertInput::Findings),
+            "failure" => naming_field(rest).map(AlertInput::Failure),
+            other => Err(D::Error::custom(format!(
+                "field `mode`: {}",
+                D::Error::unknown_variant(other, ALERT_MODES)
+            ))),
+        }
+    }
+}
+
+/// `value` as a `T`, an error naming the field at fault as [`super::parse_input`] does.
+fn naming_field<T: serde::de::DeserializeOwned, E: serde::de::Error>(value: Value) -> Result<T, E> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            E::custom(e.into_inner())
+        } else {
+            E::custom(format!("field `{path}`: {}", e.into_inner()))
+        }
+    })
 }
 
 /// The top-level Catch's error, as Step Functions recorded it.

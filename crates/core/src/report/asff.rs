@@ -21,6 +21,7 @@ const FIELD_PREFIX: &str = "compliance-scanner";
 // Limits of the ASFF reference (AwsSecurityFinding and its nested types).
 const MAX_TITLE: usize = 256;
 const MAX_DESCRIPTION: usize = 1024;
+const MAX_RESOURCE_ID: usize = 512;
 const MAX_RECOMMENDATION: usize = 512;
 const MAX_NOTE: usize = 512;
 const MAX_REQUIREMENTS: usize = 32;
@@ -28,6 +29,7 @@ const MAX_PRODUCT_FIELD_VALUE: usize = 2048;
 const MAX_RESOURCE_TAGS: usize = 50;
 const MAX_TAG_KEY: usize = 128;
 const MAX_TAG_VALUE: usize = 256;
+const TAG_CUT_MARKER: &str = "...";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -306,7 +308,7 @@ fn base(who: Identity, description: &str, observed: Observed, ctx: &AsffContext)
         product_fields,
         resources: vec![AsffResource {
             resource_type: who.resource_type.as_str(),
-            id: who.resource_arn.to_string(),
+            id: clip(who.resource_arn, MAX_RESOURCE_ID),
             partition: partition_of_arn(who.resource_arn)
                 .unwrap_or(&ctx.partition)
                 .to_string(),
@@ -390,11 +392,15 @@ pub fn related_requirements(c: &Controls) -> Vec<String> {
 }
 
 /// Resource tags as ASFF accepts them: non-empty, at most 50, and only letters, digits,
-/// spaces and `. : + = @ _ / -` (other characters become `_`; long values are cut).
+/// spaces and `. : + = @ _ / -` (other characters become `_`; long values are cut, marked
+/// with `...`, as `…` is not among the characters allowed).
 fn resource_tags(tags: &Tags) -> BTreeMap<String, String> {
     let allowed = |s: &str, max: usize| -> String {
-        s.chars()
-            .take(max)
+        let cut = s.chars().count() > max;
+        let kept = if cut { max - TAG_CUT_MARKER.len() } else { max };
+        let mut out: String = s
+            .chars()
+            .take(kept)
             .map(|c| {
                 if c.is_ascii_alphanumeric() || " .:+=@_/-".contains(c) {
                     c
@@ -402,7 +408,11 @@ fn resource_tags(tags: &Tags) -> BTreeMap<String, String> {
                     '_'
                 }
             })
-            .collect()
+            .collect();
+        if cut {
+            out.push_str(TAG_CUT_MARKER);
+        }
+        out
     };
     tags.iter()
         .filter(|(k, v)| !k.is_empty() && !v.is_empty() && !k.starts_with("aws:"))

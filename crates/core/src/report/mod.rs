@@ -197,6 +197,9 @@ pub fn neutralise_formula(cell: &str) -> String {
 pub(crate) mod fixtures;
 
 #[cfg(test)]
+mod hostile_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::finding::FindingStatus;
