@@ -88,6 +88,8 @@ REST = [
     ("securityhub", r"POST /findings/import", "securityhub:BatchImportFindings"),
     ("securityhub", r"POST /findings", "securityhub:GetFindings"),
     ("securityhub", r"PATCH /findings/batchupdate", "securityhub:BatchUpdateFindings"),
+    ("lambda", r"GET /2015-03-31/functions/?", "lambda:ListFunctions"),
+    ("lambda", r"GET /2015-03-31/functions/[^/]+/policy/?", "lambda:GetPolicy"),
 ]
 
 
@@ -179,10 +181,6 @@ UNUSED_BUT_NEEDED = {
         LIST_BUCKET_FOR_MISSING_KEYS: "the run's documents are read with NoSuchKey meaning absent "
                                       "(read_run_document); without ListBucket a missing one is AccessDenied",
     },
-    "AlertRole": {
-        LIST_BUCKET_FOR_MISSING_KEYS: "the analysis is optional (get_optional_json): a run that failed before "
-                                      "Analyze has none, and its failure alert must still be sent",
-    },
     "RemediateRole": {
         LIST_BUCKET_FOR_MISSING_KEYS: "the run's documents are read with NoSuchKey meaning absent "
                                       "(read_run_document); without ListBucket a missing one is AccessDenied",
@@ -199,6 +197,8 @@ UNUSED_BUT_NEEDED = {
         "rds:DescribeDBClusterSnapshotAttributes": "per manual cluster snapshot; the test members have none",
         "s3:GetAccessPoint": "per access point ListAccessPoints returns; the test members have none "
                              "(region-scan calls it in the management account)",
+        "lambda:GetPolicy": "per function ListFunctions returns; the test members have none "
+                            "(region-scan calls it in the management account)",
     },
     "PlanRole": {
         "organizations:ListAccountsForParent": "only with the accounts parameter's organizational_units, which the "
