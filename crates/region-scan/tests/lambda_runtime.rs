@@ -190,3 +190,48 @@ fn a_missing_bucket_variable_fails_at_init_with_its_name() {
     let text = format!("{error}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("REPORTS_BUCKET"), "{text}");
 }
+
+/// The document without the times of the invocation that wrote it (`*_at` fields).
+fn without_times(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !k.ends_with("_at"))
+                .map(|(k, v)| (k.clone(), without_times(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_times).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+#[ignore = "needs the AWS emulator (Python, `make venv`): `make test` runs it"]
+fn a_redelivered_unit_writes_the_same_document_under_the_same_key() {
+    // Lambda and the map's Retry deliver at least once: a second invocation of the same unit
+    // overwrites its one document with the same content and answers the same summary.
+    let dir = emulator::tempdir();
+    let emu = Emulator::start();
+    emu.seed(1, &dir);
+    emu.python_script("s3_tool.py", &["create-bucket", REPORTS_BUCKET]);
+    let event = json!({"run_id": "redelivered-1", "region": "eu-west-1", "service": "ec2"});
+
+    let (first_out, first) = invoke(&emu, &event, true);
+    assert!(first_out.status.success(), "{first}");
+    let key = first["findings_key"].as_str().unwrap().to_string();
+    let first_document = object(&emu, &key);
+    let (second_out, second) = invoke(&emu, &event, true);
+    assert!(second_out.status.success(), "{second}");
+
+    assert_eq!(first, second, "the same summary, the same key");
+    assert_eq!(
+        without_times(&first_document),
+        without_times(&object(&emu, &key)),
+        "the same document apart from when it was written"
+    );
+    let listed = emu.python_script(
+        "s3_tool.py",
+        &["list-keys", REPORTS_BUCKET, "runs/redelivered-1/"],
+    );
+    assert_eq!(listed.trim(), key, "one document for the unit");
+}
