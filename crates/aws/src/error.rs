@@ -50,6 +50,16 @@ pub enum AwsError {
     Serialise { what: &'static str, reason: String },
     #[error("{what} does not exist: s3 object {key}")]
     Missing { what: &'static str, key: String },
+    /// Step Functions keeps execution names for 90 days: a run id that already ran (or runs
+    /// with other input) is refused, so two executions never interleave on one run's objects.
+    #[error(
+        "run {run_id} already has an execution of {state_machine} (execution names are unique \
+         for 90 days): start the run under another run id"
+    )]
+    RunExists {
+        run_id: String,
+        state_machine: String,
+    },
 }
 
 impl AwsError {

@@ -1,5 +1,6 @@
 //! Starting and following workflow executions (the on-demand path of `compliance run`).
 
+use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 
 use crate::error::AwsError;
@@ -64,7 +65,20 @@ pub async fn start(
         .input(input)
         .send()
         .await
-        .map_err(|e| AwsError::api("sfn", "StartExecution", &e))?;
+        .map_err(|e| {
+            // The same name with the same input while it runs is not an error: Step Functions
+            // answers the running execution, so a repeated start joins it.
+            if e.as_service_error()
+                .is_some_and(StartExecutionError::is_execution_already_exists)
+            {
+                AwsError::RunExists {
+                    run_id: name.to_string(),
+                    state_machine: state_machine.to_string(),
+                }
+            } else {
+                AwsError::api("sfn", "StartExecution", &e)
+            }
+        })?;
     Ok(out.execution_arn().to_string())
 }
 

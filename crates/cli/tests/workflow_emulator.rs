@@ -615,6 +615,19 @@ fn failed_units_are_retried_or_caught_and_clean_runs_do_not_alert() {
         "{states:?}"
     );
     assert_eq!(count(&history, "MapRunSucceeded"), 1, "{history}");
+    // The same run id again (a repeated on-demand start, a replayed schedule): refused by name,
+    // never a second execution writing the same run's objects.
+    let again = Command::new(env!("CARGO_BIN_EXE_compliance"))
+        .args(["run", "--stack-name", STACK_NAME, "--run-id", "run-faults"])
+        .envs(wf.emu.env())
+        .output()
+        .expect("compliance run");
+    let refused = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success(), "{refused}");
+    assert!(
+        refused.contains("run run-faults already has an execution"),
+        "{refused}"
+    );
     let report = wf.report("run-faults");
     assert_eq!(report["run"]["complete"], false);
     let hub = &history["output"]["report"]["security_hub"];
