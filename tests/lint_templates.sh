@@ -19,8 +19,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPLATE=template.yaml
-# The scanner's stack, and the role every member account gets (service-managed StackSets).
-TEMPLATES=("$TEMPLATE" member-role.yaml)
+# The scanner's stack, the role every member account gets (service-managed StackSets), and the
+# DR replica bucket (replica.yaml, deployed in the DR region).
+TEMPLATES=("$TEMPLATE" member-role.yaml replica.yaml)
 ASL=statemachine/compliance_scan.asl.json
 TOOLS_DIR=.tools
 ASL_VALIDATOR_VERSION=4.0.0

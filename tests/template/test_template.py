@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 MEMBER_TEMPLATE = ROOT / "member-role.yaml"
+REPLICA_TEMPLATE = ROOT / "replica.yaml"
 ASL = ROOT / "statemachine/compliance_scan.asl.json"
 TAG_KEYS = {"Project", "Environment", "Owner", "CostCenter", "ComplianceLevel"}
 FUNCTIONS = {  # logical id -> binary (crates/<name>)
@@ -1021,3 +1022,96 @@ class MemberRoleTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReplicaTest(unittest.TestCase):
+    """replica.yaml: the DR copy of the reports bucket (issue 13), in a region of its own."""
+
+    SOURCE = {"SourceAccountId": "222222222222"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.raw = read_template(REPLICA_TEMPLATE)
+        cls.main = read_template(TEMPLATE)
+
+    def resolve(self, **parameters) -> Resolved:
+        return Resolved(self.raw, region="eu-west-1", **{**self.SOURCE, **parameters})
+
+    def test_lock_mode_and_retention_as_the_source(self):
+        for environment, retention in (("production", {"Mode": "COMPLIANCE", "Years": 7}),
+                                       ("dev", {"Mode": "GOVERNANCE", "Days": "3"})):
+            resolved = self.resolve(Environment=environment, ReportRetentionDays="3")
+            p = resolved.resources["ReplicaBucket"]["Properties"]
+            self.assertTrue(p["ObjectLockEnabled"])
+            self.assertEqual(p["ObjectLockConfiguration"]["ObjectLockEnabled"], "Enabled")
+            self.assertEqual(p["ObjectLockConfiguration"]["Rule"]["DefaultRetention"], retention, environment)
+            self.assertEqual(p["VersioningConfiguration"]["Status"], "Enabled")
+        self.assertEqual(self.raw["Resources"]["ReplicaBucket"]["Properties"]["ObjectLockConfiguration"],
+                         self.main["Resources"]["ReportsBucket"]["Properties"]["ObjectLockConfiguration"])
+        self.assertEqual(self.raw["Conditions"]["IsProduction"], self.main["Conditions"]["IsProduction"])
+        for key in ("Type", "Default", "MinValue", "MaxValue"):
+            self.assertEqual(self.raw["Parameters"]["ReportRetentionDays"][key],
+                             self.main["Parameters"]["ReportRetentionDays"][key], key)
+        self.assertEqual(self.raw["Resources"]["ReplicaBucket"]["DeletionPolicy"], "Retain")
+
+    def test_same_lifecycle_tiers_as_the_source(self):
+        replica = self.raw["Resources"]["ReplicaBucket"]["Properties"]
+        source = self.main["Resources"]["ReportsBucket"]["Properties"]
+        for key in ("LifecycleConfiguration", "IntelligentTieringConfigurations"):
+            self.assertEqual(replica[key], source[key], key)
+
+    def test_encrypted_with_its_own_key_blocked_tls_only_logged(self):
+        resolved = self.resolve(Environment="production")
+        buckets = resolved.of_type("AWS::S3::Bucket")
+        self.assertEqual(set(buckets), {"ReplicaBucket", "ReplicaAccessLogsBucket"})
+        policies = {p["Properties"]["Bucket"]: p["Properties"]["PolicyDocument"]
+                    for p in resolved.of_type("AWS::S3::BucketPolicy").values()}
+        for logical_id, bucket in buckets.items():
+            p = bucket["Properties"]
+            self.assertEqual(p["PublicAccessBlockConfiguration"], {
+                "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True}, logical_id)
+            deny = [s for s in statements(policies[f"<{logical_id}>"]) if s["Effect"] == "Deny"
+                    and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}]
+            self.assertEqual(len(deny), 1, f"{logical_id}: TLS-only statement")
+            self.assertEqual((deny[0]["Principal"], deny[0]["Action"]), ("*", "s3:*"))
+        p = buckets["ReplicaBucket"]["Properties"]
+        [rule] = p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        self.assertEqual(rule["ServerSideEncryptionByDefault"],
+                         {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "<ReplicaKey.Arn>"})
+        self.assertEqual(p["LoggingConfiguration"]["DestinationBucketName"], "<ReplicaAccessLogsBucket>")
+        self.assertEqual(p["LoggingConfiguration"]["LogFilePrefix"], "replica-bucket/")
+        key = resolved.resources["ReplicaKey"]
+        self.assertTrue(key["Properties"]["EnableKeyRotation"])
+        self.assertEqual(key["DeletionPolicy"], "Retain")
+
+    def test_only_the_source_replication_role_uses_the_key_and_writes_replicas(self):
+        resolved = self.resolve(Environment="production")
+        role = "arn:aws:iam::222222222222:role/compliance-scanner-replication-production"
+        by_sid = {s["Sid"]: s for s in statements(resolved.resources["ReplicaKey"]["Properties"]["KeyPolicy"])}
+        grant = by_sid["SourceReplicationRoleEncryptsReplicas"]
+        self.assertEqual(grant["Principal"], {"AWS": "arn:aws:iam::222222222222:root"})
+        self.assertEqual(set(grant["Action"]), {"kms:Encrypt", "kms:GenerateDataKey"})
+        self.assertEqual(grant["Condition"], {"ArnEquals": {"aws:PrincipalArn": role}})
+        policy = resolved.resources["ReplicaBucketPolicy"]["Properties"]["PolicyDocument"]
+        [allow] = [s for s in statements(policy) if s["Effect"] == "Allow"]
+        self.assertEqual(allow["Condition"], {"ArnEquals": {"aws:PrincipalArn": role}})
+        self.assertTrue(all(a.startswith("s3:Replicate") or a == "s3:ObjectOwnerOverrideToBucketOwner"
+                            for a in allow["Action"]))
+        self.assertEqual(allow["Resource"], "<ReplicaBucket.Arn>/*")
+
+    def test_outputs_feed_the_main_stack(self):
+        outputs = self.raw["Outputs"]
+        self.assertEqual(outputs["ReplicaBucketArn"]["Value"], {"Fn::GetAtt": ["ReplicaBucket", "Arn"]})
+        self.assertEqual(outputs["ReplicaKeyArn"]["Value"], {"Fn::GetAtt": ["ReplicaKey", "Arn"]})
+
+    def test_tags_on_every_taggable_resource(self):
+        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+        for logical_id, resource in self.raw["Resources"].items():
+            schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(REGION, resource["Type"]).schema
+            if "Tags" not in schema.get("properties", {}):
+                continue
+            tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
+            for key in TAG_KEYS:
+                self.assertEqual(tags.get(key), {"Ref": key}, f"{logical_id}: tag {key}")
