@@ -39,7 +39,11 @@ What it does between the template and moto's CloudFormation, and why:
     applied with the S3 API once the stack exists: versioning, Object Lock (so that legal holds
     and default retention work as in AWS), Block Public Access, ownership controls, lifecycle,
     and lifecycle. Their intrinsics are resolved by moto itself, through hidden outputs (one per
-    condition and per intrinsic value).
+    condition and per intrinsic value);
+  * the reports bucket's replication to the DR replica (ReplicationConfiguration, only with the
+    ReplicaBucketArn / ReplicaKmsKeyArn parameters; replica.yaml) is not applied: moto does not
+    replicate between regions. The replication role and policy are created; the replication
+    alarms are dropped with the other alarms. Named on stderr when the parameters are given.
 """
 
 import argparse
@@ -554,6 +558,9 @@ def main() -> None:
         log(f"dropped {logical_id} ({kind}): moto's CloudFormation does not model it"
             + (f"; {MODEL_GAPS[kind]}" if kind in MODEL_GAPS else ""))
 
+    if parameters.get("ReplicaBucketArn") or parameters.get("ReplicaKmsKeyArn"):
+        log("not applied: ReportsBucket's ReplicationConfiguration (DR replica); moto does not replicate"
+            " between regions")
     stack = create_stack(client, args.stack_name, template, parameters, args.timeout)
     remove_placeholder_code(client, code)
     outputs = {o["OutputKey"]: o.get("OutputValue") for o in stack.get("Outputs", [])}

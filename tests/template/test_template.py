@@ -162,6 +162,10 @@ class Resolved:
                 return any(self.value(a) for a in arg)
             if key == "Condition" and isinstance(arg, str):
                 return self.condition(arg)
+            if key == "Fn::Split":
+                return str(self.value(arg[1])).split(arg[0])
+            if key == "Fn::Select":
+                return self.value(arg[1])[int(arg[0])]
         resolved = {k: self.value(v) for k, v in node.items()}
         return {k: v for k, v in resolved.items() if v is not NO_VALUE}
 
@@ -463,6 +467,96 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(allow[0]["Principal"], {"Service": "logging.s3.amazonaws.com"})
         self.assertIn("compliance-scanner-reports-${AWS::AccountId}-${Environment}",
                       allow[0]["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"])
+
+    # --- Disaster recovery: replication to the replica bucket (issue 13) -------------------------
+    REPLICA = {"ReplicaBucketArn": "arn:aws:s3:::compliance-scanner-replica-111111111111-production",
+               "ReplicaKmsKeyArn": "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+    REPLICATION = ("ReplicationPolicy", "ReplicationRole", "ReplicationLatencyAlarm", "ReplicationFailuresAlarm")
+
+    def test_no_replication_without_the_replica_parameters(self):
+        for parameters in ({}, {"ReplicaBucketArn": self.REPLICA["ReplicaBucketArn"]},
+                           {"ReplicaKmsKeyArn": self.REPLICA["ReplicaKmsKeyArn"]}):
+            resolved = Resolved(self.cfn, Environment="production", **parameters)
+            self.assertNotIn("ReplicationConfiguration", resolved.resources["ReportsBucket"]["Properties"], parameters)
+            for logical_id in self.REPLICATION:
+                self.assertNotIn(logical_id, resolved.resources, parameters)
+            self.assertNotIn("ReplicationRoleArn", resolved.outputs)
+        for name in ("ReplicaBucketArn", "ReplicaKmsKeyArn"):
+            self.assertEqual(self.cfn["Parameters"][name]["Default"], "")
+            self.assertRegex("", self.cfn["Parameters"][name]["AllowedPattern"])
+            self.assertRegex(self.REPLICA[name], self.cfn["Parameters"][name]["AllowedPattern"])
+
+    def test_reports_bucket_replicates_every_object_under_the_dr_key(self):
+        resolved = Resolved(self.cfn, Environment="production", **self.REPLICA)
+        for logical_id in self.REPLICATION:
+            self.assertIn(logical_id, resolved.resources)
+        replication = resolved.resources["ReportsBucket"]["Properties"]["ReplicationConfiguration"]
+        self.assertEqual(replication["Role"], "<ReplicationRole.Arn>")
+        [rule] = replication["Rules"]
+        self.assertEqual(rule["Status"], "Enabled")
+        self.assertEqual(rule["Filter"], {"Prefix": ""}, "every object: reports, run documents, scans")
+        self.assertEqual(rule["DeleteMarkerReplication"], {"Status": "Disabled"})
+        self.assertEqual(rule["SourceSelectionCriteria"], {"SseKmsEncryptedObjects": {"Status": "Enabled"}})
+        destination = rule["Destination"]
+        self.assertEqual(destination["Bucket"], self.REPLICA["ReplicaBucketArn"])
+        self.assertEqual(destination["EncryptionConfiguration"], {"ReplicaKmsKeyID": self.REPLICA["ReplicaKmsKeyArn"]})
+        self.assertEqual(destination["ReplicationTime"], {"Status": "Enabled", "Time": {"Minutes": 15}})
+        self.assertEqual(destination["Metrics"], {"Status": "Enabled", "EventThreshold": {"Minutes": 15}})
+        # Object Lock retention is carried over only when both buckets have Object Lock.
+        self.assertTrue(resolved.resources["ReportsBucket"]["Properties"]["ObjectLockEnabled"])
+        self.assertEqual(resolved.outputs["ReplicationRoleArn"]["Value"], "<ReplicationRole.Arn>")
+
+    def test_replication_role_least_privilege(self):
+        resolved = Resolved(self.cfn, Environment="production", **self.REPLICA)
+        role = resolved.resources["ReplicationRole"]["Properties"]
+        self.assertEqual(role["RoleName"], "compliance-scanner-replication-production")
+        [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual(trust["Principal"], {"Service": "s3.amazonaws.com"})
+        self.assertEqual(trust["Condition"], {"StringEquals": {"aws:SourceAccount": "111111111111"}})
+        self.assertEqual(role["ManagedPolicyArns"], ["<ReplicationPolicy>"])
+        source = "arn:aws:s3:::compliance-scanner-reports-111111111111-production"
+        grants = {}
+        for statement in statements(resolved.resources["ReplicationPolicy"]["Properties"]["PolicyDocument"]):
+            self.assertEqual(statement["Effect"], "Allow")
+            for action in as_list(statement["Action"]):
+                grants[action] = (statement["Resource"], statement.get("Condition"))
+        self.assertEqual(grants, {
+            "s3:GetReplicationConfiguration": (source, None),
+            "s3:ListBucket": (source, None),
+            "s3:GetObjectVersionForReplication": (f"{source}/*", None),
+            "s3:GetObjectVersionAcl": (f"{source}/*", None),
+            "s3:GetObjectVersionTagging": (f"{source}/*", None),
+            "s3:GetObjectRetention": (f"{source}/*", None),
+            "s3:GetObjectLegalHold": (f"{source}/*", None),
+            "s3:ReplicateObject": (f"{self.REPLICA['ReplicaBucketArn']}/*", None),
+            "s3:ReplicateTags": (f"{self.REPLICA['ReplicaBucketArn']}/*", None),
+            "kms:Decrypt": ("<ScannerKey.Arn>", {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}),
+            "kms:Encrypt": (self.REPLICA["ReplicaKmsKeyArn"],
+                            {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}),
+        })
+        # The source bucket the policy names is the reports bucket.
+        self.assertEqual(resolved.resources["ReportsBucket"]["Properties"]["BucketName"],
+                         "compliance-scanner-reports-111111111111-production")
+
+    def test_replication_alarms_to_the_failure_topic(self):
+        resolved = Resolved(self.cfn, Environment="production", **self.REPLICA)
+        by_metric = {a["Properties"]["MetricName"]: a["Properties"]
+                     for a in resolved.of_type("AWS::CloudWatch::Alarm").values()
+                     if a["Properties"]["Namespace"] == "AWS/S3"}
+        self.assertEqual(set(by_metric), {"ReplicationLatency", "OperationsFailedReplication"})
+        for metric, p in by_metric.items():
+            self.assertEqual(p["AlarmActions"], ["<FailureTopic>"], metric)
+            self.assertEqual({d["Name"]: d["Value"] for d in p["Dimensions"]}, {
+                "SourceBucket": "<ReportsBucket>",
+                "DestinationBucket": "compliance-scanner-replica-111111111111-production",
+                "RuleId": "replicate-all-to-dr"}, metric)
+        [rule] = resolved.resources["ReportsBucket"]["Properties"]["ReplicationConfiguration"]["Rules"]
+        self.assertEqual(rule["Id"], "replicate-all-to-dr")
+        latency = by_metric["ReplicationLatency"]
+        self.assertEqual((latency["ComparisonOperator"], latency["Threshold"]), ("GreaterThanThreshold", 900),
+                         "beyond Replication Time Control's 15 minutes")
+        failed = by_metric["OperationsFailedReplication"]
+        self.assertEqual((failed["ComparisonOperator"], failed["Threshold"]), ("GreaterThanOrEqualToThreshold", 1))
 
     # --- DynamoDB -----------------------------------------------------------------------------
     def test_tables_on_demand_pitr_cmk_ttl(self):
@@ -1096,14 +1190,18 @@ class ReplicaTest(unittest.TestCase):
         policy = resolved.resources["ReplicaBucketPolicy"]["Properties"]["PolicyDocument"]
         [allow] = [s for s in statements(policy) if s["Effect"] == "Allow"]
         self.assertEqual(allow["Condition"], {"ArnEquals": {"aws:PrincipalArn": role}})
-        self.assertTrue(all(a.startswith("s3:Replicate") or a == "s3:ObjectOwnerOverrideToBucketOwner"
-                            for a in allow["Action"]))
+        self.assertEqual(set(allow["Action"]), {"s3:ReplicateObject", "s3:ReplicateTags"})
         self.assertEqual(allow["Resource"], "<ReplicaBucket.Arn>/*")
+        # The main template names its replication role so.
+        main_role = self.main["Resources"]["ReplicationRole"]["Properties"]["RoleName"]
+        self.assertEqual(main_role, {"Fn::Sub": "compliance-scanner-replication-${Environment}"})
 
     def test_outputs_feed_the_main_stack(self):
         outputs = self.raw["Outputs"]
         self.assertEqual(outputs["ReplicaBucketArn"]["Value"], {"Fn::GetAtt": ["ReplicaBucket", "Arn"]})
         self.assertEqual(outputs["ReplicaKeyArn"]["Value"], {"Fn::GetAtt": ["ReplicaKey", "Arn"]})
+        self.assertIn("ReplicaBucketArn", self.main["Parameters"])
+        self.assertIn("ReplicaKmsKeyArn", self.main["Parameters"])
 
     def test_tags_on_every_taggable_resource(self):
         from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
