@@ -192,6 +192,9 @@ def definition_text(path: Path) -> str:
 MODEL_GAPS = {
     "AWS::CloudWatch::Alarm": "alarms are not evaluated in the emulator",
     "AWS::Logs::MetricFilter": "the remediation metrics are not derived from the logs",
+    "AWS::Backup::BackupVault": "no AWS Backup: the tables are not backed up in the emulator (PITR is not emulated either)",
+    "AWS::Backup::BackupPlan": "no AWS Backup: no daily recovery points, no copy to the DR vault",
+    "AWS::Backup::BackupSelection": "no AWS Backup: nothing selects the tables",
     "AWS::SNS::TopicPolicy": "moto does not enforce resource policies; publishers are limited by IAM in AWS",
     "AWS::SNS::Subscription": "e-mail subscriptions only; the tests subscribe their own queues",
     "AWS::SQS::QueuePolicy": "moto does not enforce resource policies",

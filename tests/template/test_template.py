@@ -558,6 +558,65 @@ class TemplateTest(unittest.TestCase):
         failed = by_metric["OperationsFailedReplication"]
         self.assertEqual((failed["ComparisonOperator"], failed["Threshold"]), ("GreaterThanOrEqualToThreshold", 1))
 
+    # --- Disaster recovery: backups of the tables (issue 13) -------------------------------------
+    def test_backup_plan_daily_cold_after_30_days_retention_parameterised(self):
+        resolved = Resolved(self.cfn, Environment="production")
+        [rule] = resolved.resources["BackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"]
+        self.assertEqual(rule["TargetBackupVault"], "<BackupVault>")
+        self.assertRegex(rule["ScheduleExpression"], r"^cron\(\d+ \d+ \* \* \? \*\)$", "daily")
+        self.assertEqual(rule["Lifecycle"], {"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": "2557"})
+        self.assertNotIn("CopyActions", rule, "no DR vault, no copy")
+        retention = self.cfn["Parameters"]["BackupRetentionDays"]
+        self.assertEqual(retention["Default"], 2557, "as long as the reports' 7-year lock")
+        self.assertGreaterEqual(retention["MinValue"], 30 + 90, "cold storage keeps 90 days at least")
+
+    def test_backup_copied_to_the_dr_vault_when_given(self):
+        vault = "arn:aws:backup:eu-west-1:111111111111:backup-vault:compliance-scanner-dr"
+        resolved = Resolved(self.cfn, Environment="production", DrBackupVaultArn=vault, BackupRetentionDays="400")
+        [rule] = resolved.resources["BackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"]
+        self.assertEqual(rule["CopyActions"], [{"DestinationBackupVaultArn": vault, "Lifecycle": {
+            "MoveToColdStorageAfterDays": 30, "DeleteAfterDays": "400"}}])
+        [copy_statement] = [s for s in statements(resolved.resources["BackupPolicy"]["Properties"]["PolicyDocument"])
+                            if s["Sid"] == "CopyRecoveryPoints"]
+        self.assertIn(vault, copy_statement["Resource"])
+        self.assertRegex(vault, self.cfn["Parameters"]["DrBackupVaultArn"]["AllowedPattern"])
+        self.assertEqual(self.cfn["Parameters"]["DrBackupVaultArn"]["Default"], "")
+
+    def test_backup_selection_is_the_three_tables(self):
+        selection = self.props("BackupSelection")
+        self.assertEqual(selection["BackupPlanId"], {"Ref": "BackupPlan"})
+        self.assertEqual(selection["BackupSelection"]["IamRoleArn"], {"Fn::GetAtt": ["BackupRole", "Arn"]})
+        self.assertEqual(refs(selection["BackupSelection"]["Resources"]),
+                         {"HistoryTable", "FindingsTable", "RemediationTable"})
+        for table in ("HistoryTable", "FindingsTable", "RemediationTable"):
+            self.assertTrue(self.props(table)["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+                            f"{table}: PITR stays on")
+        role = self.props("BackupRole")
+        self.assertEqual(role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+                         {"Service": "backup.amazonaws.com"})
+        self.assertEqual(role["ManagedPolicyArns"], [{"Ref": "BackupPolicy"}])
+        actions = self.resolved_actions("BackupPolicy")
+        self.assertFalse({a for a in actions if a.startswith("dynamodb:")} - {
+            "dynamodb:DescribeTable", "dynamodb:CreateBackup", "dynamodb:StartAwsBackupJob",
+            "dynamodb:ListTagsOfResource", "dynamodb:DescribeBackup", "dynamodb:DeleteBackup"})
+
+    def resolved_actions(self, logical_id: str) -> set[str]:
+        return Resolved(self.cfn).actions(logical_id)
+
+    def test_backup_vault_own_key_locked_in_production(self):
+        vault = self.props("BackupVault")
+        self.assertEqual(vault["EncryptionKeyArn"], {"Fn::GetAtt": ["BackupKey", "Arn"]})
+        self.assertTrue(self.props("BackupKey")["EnableKeyRotation"])
+        self.assertEqual(self.resources["BackupKey"]["DeletionPolicy"], "Retain")
+        self.assertEqual(self.resources["BackupVault"]["DeletionPolicy"], "Retain")
+        production = Resolved(self.cfn, Environment="production", BackupRetentionDays="3000")
+        lock = production.resources["BackupVault"]["Properties"]["LockConfiguration"]
+        self.assertEqual(lock["MinRetentionDays"], "3000", "no recovery point goes before its retention")
+        self.assertIn("ChangeableForDays", lock, "compliance mode once the grace period ends")
+        self.assertNotIn("LockConfiguration", Resolved(self.cfn, Environment="dev").resources["BackupVault"]["Properties"])
+        self.assertEqual(production.resources["BackupVault"]["Properties"]["BackupVaultName"],
+                         "compliance-scanner-production")
+
     # --- DynamoDB -----------------------------------------------------------------------------
     def test_tables_on_demand_pitr_cmk_ttl(self):
         tables = self.of_type("AWS::DynamoDB::Table")
@@ -939,7 +998,8 @@ class TemplateTest(unittest.TestCase):
         outputs = self.cfn["Outputs"]
         for key in ("StateMachineArn", "ReportsBucketName", "AccessLogsBucketName", "AlertsTopicArn",
                     "FailureTopicArn", "HistoryTableName", "FindingsTableName", "RemediationTableName",
-                    "AutomationRoleArn", "ScannerKeyArn", "EventsDeadLetterQueueUrl", "DashboardName",
+                    "AutomationRoleArn", "ScannerKeyArn", "BackupVaultArn", "BackupPlanId", "EventsDeadLetterQueueUrl",
+                    "DashboardName",
                     "StateMachineLogGroupName") + tuple(f"{f}Name" for f in FUNCTIONS):
             self.assertIn(key, outputs)
             self.assertTrue(outputs[key].get("Description"), key)
