@@ -18,14 +18,15 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 /// Attempts per call, first try included: with the backoff below, a call whose API never
-/// recovers gives up after about 25 s of waiting, and the unit reports it by name.
+/// recovers gives up after at most about 18 s of waiting (10 s measured), and the unit reports
+/// it by name.
 pub const MAX_ATTEMPTS: u32 = 20;
 
 /// Standard retries with short, jittered exponential backoff. Throttling a scanner meets is
 /// mostly not of its own making (another tool sharing the account's API budget, sporadic S3
 /// SlowDown), so the adaptive mode's client-side rate limiter, which lowers the send rate on
 /// every throttling answer and recovers slowly, turned 20% throttling into an 80-fold slower
-/// scan (bench/RESULTS.md, "Scans under faults"). A throttled request is simply retried after a
+/// scan (bench/RESULTS.md, "Under faults"). A throttled request is simply retried after a
 /// short random wait; the attempt cap and the operation timeout bound what one call can cost.
 pub fn retry_config() -> RetryConfig {
     RetryConfig::standard()
